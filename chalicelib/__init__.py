@@ -1,0 +1,1 @@
+"""Support ticket service: everything the Chalice app needs lives in this package."""

@@ -1,0 +1,1 @@
+"""Ticket classification: Claude first, an offline keyword classifier as the fallback."""
