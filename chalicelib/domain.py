@@ -67,3 +67,35 @@ class Ticket:
     suggested_category: Category | None = None
     suggested_priority: Priority | None = None
     classification_source: ClassificationSource | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field of a ticket that changed, with its value before and after."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One recorded change to a ticket: who did what, when."""
+
+    ticket_id: str
+    version: int
+    action: str  # "created", "updated" or "deleted"
+    actor: str
+    at: datetime
+    changes: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatsCounts:
+    """The raw counters behind the stats endpoint."""
+
+    total: int
+    by_category: dict[Category, int]
+    by_priority: dict[Priority, int]
+    by_status: dict[Status, int]
+    days_with_tickets: int

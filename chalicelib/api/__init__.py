@@ -1,0 +1,1 @@
+"""The HTTP layer: Chalice blueprints, request parsing, responses and middleware."""

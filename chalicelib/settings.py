@@ -1,0 +1,99 @@
+"""Typed configuration built from environment variables, read once per process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+DEFAULT_MODEL = "claude-haiku-4-5-20251001"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service can be configured with. See docs/configuration.md."""
+
+    table_name: str
+    region: str
+    stage: str
+    allowed_origins: tuple[str, ...]
+    anthropic_model: str
+    anthropic_api_key: str | None
+    anthropic_api_key_parameter: str | None
+    anthropic_base_url: str | None
+    classify_timeout_seconds: float
+    counter_shards: int
+    search_scan_budget: int
+    max_body_bytes: int
+    tracing_enabled: bool
+    cursor_key: bytes
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from a mapping shaped like ``os.environ``."""
+        origins = tuple(
+            origin.strip().rstrip("/")
+            for origin in env.get("CORS_ALLOWED_ORIGINS", "").split(",")
+            if origin.strip()
+        )
+        return cls(
+            table_name=env.get("TICKETS_TABLE_NAME", "support-tickets-local"),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            stage=env.get("STAGE", "local"),
+            allowed_origins=origins,
+            anthropic_model=env.get("ANTHROPIC_MODEL") or DEFAULT_MODEL,
+            anthropic_api_key=_optional(env, "ANTHROPIC_API_KEY"),
+            anthropic_api_key_parameter=_optional(env, "ANTHROPIC_API_KEY_PARAMETER"),
+            anthropic_base_url=_optional(env, "ANTHROPIC_BASE_URL"),
+            classify_timeout_seconds=_float(env, "CLASSIFY_TIMEOUT_SECONDS", 5.0),
+            counter_shards=_int(env, "STATS_COUNTER_SHARDS", 8, 1, 64),
+            search_scan_budget=_int(env, "SEARCH_SCAN_BUDGET", 1000, 10, 10000),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 65536, 1024, 6_000_000),
+            tracing_enabled=env.get("POWERTOOLS_TRACE_DISABLED", "true").lower() == "false",
+            # The cursor key is not a secret: cursors only ever lead to items the same
+            # query may return anyway. The HMAC detects tampering and cursors reused
+            # with another query; CURSOR_KEY lets an operator rotate it all the same.
+            cursor_key=env.get("CURSOR_KEY", "support-tickets-cursor-v1").encode(),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings.from_env(os.environ)

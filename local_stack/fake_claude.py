@@ -1,0 +1,212 @@
+"""A fake Anthropic Messages API on 127.0.0.1 for tests and the local stack.
+
+The real ``anthropic`` SDK talks to it through ``base_url``. Its behaviour is
+scripted over HTTP (``POST /_control``) so tests in other processes can drive it:
+
+- ``{"mode": "ok"}`` (default): a ``tool_use`` answer. The classification is the
+  scripted ``answer`` if one is set, else the offline classifier's reading of the
+  fenced ticket text, so the local stack gives sensible suggestions.
+- ``"timeout"``: wait ``delay`` seconds (default 30) before answering.
+- ``"error500"``, ``"overloaded529"``, ``"ratelimit429"``: that error.
+- ``"out_of_enum"``: a tool call whose category is not an allowed value.
+- ``"no_tool"``: a plain text answer with no tool call.
+
+``delay`` (seconds) also slows the ``ok`` answer. Every request is recorded and
+listed by ``GET /_requests``; ``POST /_reset`` restores the defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from chalicelib.classification.offline import classify_offline
+
+_TITLE = re.compile(r"<ticket_title>(.*?)</ticket_title>", re.S)
+_DESCRIPTION = re.compile(r"<ticket_description>(.*?)</ticket_description>", re.S)
+
+
+class FakeClaudeState:
+    """What the fake does next, and what it has seen."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to answering normally, with an empty request log."""
+        self.mode = "ok"
+        self.delay = 0.0
+        self.answer: dict[str, str] | None = None
+        self.requests: list[dict[str, Any]] = []
+
+
+def _message(tool_input: dict[str, Any] | None, model: str, tool_name: str) -> dict[str, Any]:
+    content: list[dict[str, Any]]
+    if tool_input is None:
+        content = [{"type": "text", "text": "I think this is a billing question."}]
+    else:
+        content = [
+            {
+                "type": "tool_use",
+                "id": f"toolu_{uuid.uuid4().hex[:24]}",
+                "name": tool_name,
+                "input": tool_input,
+            }
+        ]
+    return {
+        "id": f"msg_{uuid.uuid4().hex[:24]}",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": "tool_use" if tool_input is not None else "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 120, "output_tokens": 18},
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _FakeClaudeHTTPServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Quiet: tests read the request log instead."""
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b"{}"
+        return json.loads(raw or b"{}")
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        state = self.server.state
+        if self.path == "/_requests":
+            with state.lock:
+                self._send(200, state.requests)
+        else:
+            self._send(404, {"type": "error", "error": {"type": "not_found_error"}})
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        state = self.server.state
+        body = self._body()
+        if self.path == "/_reset":
+            with state.lock:
+                state.reset()
+            self._send(200, {"ok": True})
+            return
+        if self.path == "/_control":
+            with state.lock:
+                state.mode = body.get("mode", state.mode)
+                state.delay = float(body.get("delay", state.delay))
+                state.answer = body.get("answer", state.answer)
+            self._send(200, {"ok": True})
+            return
+        if self.path.split("?")[0] != "/v1/messages":
+            self._send(404, {"type": "error", "error": {"type": "not_found_error"}})
+            return
+        with state.lock:
+            state.requests.append(
+                {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+            )
+            mode, delay, answer = state.mode, state.delay, state.answer
+        self._answer(body, mode, delay, answer)
+
+    def _answer(
+        self, body: dict[str, Any], mode: str, delay: float, answer: dict[str, str] | None
+    ) -> None:
+        if self.headers.get("x-api-key") in (None, "", "invalid"):
+            self._send(401, _error("authentication_error", "invalid x-api-key"))
+            return
+        if mode == "timeout":
+            time.sleep(delay or 30.0)
+        elif delay:
+            time.sleep(delay)
+        if mode == "error500":
+            self._send(500, _error("api_error", "Internal server error"))
+            return
+        if mode == "overloaded529":
+            self._send(529, _error("overloaded_error", "Overloaded"))
+            return
+        if mode == "ratelimit429":
+            self._send(429, _error("rate_limit_error", "Rate limited"), {"retry-after": "30"})
+            return
+        tool_name = (body.get("tool_choice") or {}).get("name", "record")
+        model = str(body.get("model", "claude"))
+        if mode == "no_tool":
+            self._send(200, _message(None, model, tool_name))
+            return
+        if mode == "out_of_enum":
+            self._send(200, _message({"category": "shipping", "priority": "urgent"}, model, tool_name))
+            return
+        self._send(200, _message(answer or _read_ticket(body), model, tool_name))
+
+
+def _error(kind: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
+def _read_ticket(body: dict[str, Any]) -> dict[str, str]:
+    text = ""
+    for message in body.get("messages", []):
+        content = message.get("content")
+        if isinstance(content, str):
+            text += content
+        elif isinstance(content, list):
+            text += "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    title = _TITLE.search(text)
+    description = _DESCRIPTION.search(text)
+    category, priority = classify_offline(
+        title.group(1) if title else "", description.group(1) if description else text
+    )
+    return {"category": category.value, "priority": priority.value}
+
+
+class _FakeClaudeHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    state: FakeClaudeState
+
+
+class FakeClaudeServer:
+    """Runs the fake in a background thread; ``url`` is the SDK's ``base_url``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = _FakeClaudeHTTPServer((host, port), _Handler)
+        self._server.state = FakeClaudeState()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def state(self) -> FakeClaudeState:
+        """The shared state (in-process tests may set it directly)."""
+        return self._server.state
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeClaudeServer:
+        """Serve in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop and release the port."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

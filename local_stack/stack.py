@@ -1,0 +1,108 @@
+"""Start and stop the whole local stack in one process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chalicelib.dependencies import reset_dependencies
+from chalicelib.settings import get_settings
+from local_stack.api_server import ApiServer, load_chalice_config
+from local_stack.fake_claude import FakeClaudeServer
+from local_stack.moto_server import MotoServer
+from local_stack.schema import ensure_table
+from local_stack.site_server import SiteServer
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+FAKE_CLAUDE_KEY = "local-fake-claude-key"
+
+
+@dataclass
+class StackOptions:
+    """What to start, and where."""
+
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    site_port: int = 3000
+    fake_claude: bool = False
+    seed: bool = False
+    serve_site: bool = True
+
+
+@dataclass
+class LocalStack:
+    """moto + (fake Claude) + API + site, all on loopback."""
+
+    options: StackOptions
+    moto: MotoServer | None = None
+    fake_claude: FakeClaudeServer | None = None
+    api: ApiServer | None = None
+    site: SiteServer | None = None
+    seeded: int = 0
+    _stopped: bool = field(default=False, repr=False)
+
+    def start(self) -> LocalStack:
+        """Start every part; on failure, stop what already started."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        options = self.options
+        self.moto = MotoServer(options.host, 0).start()
+        config = load_chalice_config(PROJECT_DIR, "local")
+        environment = dict(config.environment_variables)
+        site_origins = [
+            f"http://127.0.0.1:{options.site_port}",
+            f"http://localhost:{options.site_port}",
+        ]
+        environment.update(
+            {
+                # Fake credentials and moto for every AWS service: the local stack
+                # can never reach a real AWS account, whatever the shell has set.
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": self.moto.url,
+                "CORS_ALLOWED_ORIGINS": ",".join(site_origins),
+            }
+        )
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB"):
+            os.environ.pop(name, None)
+        if options.fake_claude:
+            self.fake_claude = FakeClaudeServer(options.host, 0).start()
+            environment["ANTHROPIC_BASE_URL"] = self.fake_claude.url
+            environment["ANTHROPIC_API_KEY"] = os.environ.get("FAKE_CLAUDE_KEY", FAKE_CLAUDE_KEY)
+        os.environ.update(environment)
+        reset_dependencies()
+        settings = get_settings()
+        ensure_table(settings.table_name, settings.region)
+        if options.seed:
+            from local_stack.seed import seed_demo_tickets  # noqa: PLC0415
+
+            self.seeded = seed_demo_tickets()
+        from app import app  # noqa: PLC0415 - imported after the environment is set
+
+        self.api = ApiServer(app, config, options.host, options.api_port).start()
+        if options.serve_site:
+            self.site = SiteServer(
+                PROJECT_DIR / "static-site",
+                options.host,
+                options.site_port,
+                {"apiBaseUrl": self.api.url},
+            ).start()
+
+    def stop(self) -> None:
+        """Stop everything that runs, newest first."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for part in (self.site, self.api, self.fake_claude, self.moto):
+            if part is not None:
+                part.stop()
