@@ -173,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the report for both sets; ``--mistakes`` also lists every wrong guess."""
     args = list(sys.argv[1:] if argv is None else argv)
     print("## Offline classifier accuracy\n")
-    for name, path in (("Development set (tuned against)", DEV_SET), ("Holdout set", HOLDOUT_SET)):
+    for name, path in (("Development set, tuned against", DEV_SET), ("Holdout set", HOLDOUT_SET)):
         report = evaluate(path)
         print(render(name, report))
         if "--mistakes" in args:

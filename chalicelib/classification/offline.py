@@ -13,10 +13,12 @@ How it reads a ticket:
   background detail in its description. A cue that the writer explicitly rules out
   ("I can log in fine", "not a billing question") is ignored. Questions, feature
   requests and feedback that describe no problem push towards ``general``.
-* Priority: one severity score on a single scale, where cues for outages, data loss and
-  security breaches push up, scope ("all our users") and blocking ("can't work") push up,
-  workarounds pull towards medium, and questions, feature requests and cosmetic wording
-  pull down. The score is then cut into the four priorities.
+* Priority: one severity score on a single scale. Cues for outages, data loss and
+  security breaches push up, as do scope ("all our users") and blocking ("can't work");
+  a workaround or a partial failure clamps the score into the medium band; questions,
+  feature requests, praise and cosmetic wording pull down. Cues come in groups of
+  synonyms and each group counts once, so saying "broken, fails, error" does not triple
+  the severity. The score is then cut into the four priorities.
 
 The category and priority definitions it follows are the shared ones in
 ``chalicelib.classification.definitions``.
@@ -24,6 +26,7 @@ The category and priority definitions it follows are the shared ones in
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -40,18 +43,35 @@ _TITLE_WEIGHT: Final = 2.0
 _DESCRIPTION_WEIGHT: Final = 1.0
 
 
+@functools.cache
+def _compiled(source: str) -> re.Pattern[str]:
+    # Compiling the ~250 patterns costs about 40 ms. Every Lambda cold start imports this
+    # module, but only the ones where Claude is unavailable classify offline, so the cost
+    # is paid on first use instead of at import.
+    return re.compile(source)
+
+
 @dataclass(frozen=True, slots=True)
 class _Cue:
-    """One weighted pattern."""
+    """One weighted pattern, kept as source text until first used."""
 
-    pattern: re.Pattern[str]
+    source: str
     weight: float
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compiled(self.source)
 
 
 def _cues(*specs: tuple[str, float]) -> tuple[_Cue, ...]:
     # Every cue is anchored at a word start so "pay" does not fire inside "display", and
     # leaves its own end open or closed, which is how stems such as "refund\w*" are written.
-    return tuple(_Cue(re.compile(r"\b(?:" + source + ")"), weight) for source, weight in specs)
+    return tuple(_Cue(r"\b(?:" + source + ")", weight) for source, weight in specs)
+
+
+def _flags(*sources: str) -> tuple[_Cue, ...]:
+    # Cues whose presence is what matters, not a weight.
+    return _cues(*((source, 0.0) for source in sources))
 
 
 # ---------------------------------------------------------------------------------------
@@ -156,14 +176,15 @@ _CATEGORY_CUES: Final[dict[Category, tuple[_Cue, ...]]] = {
 
 # A ticket that reports something going wrong is not a mere question, even when it is
 # phrased as one ("why was I charged twice?"); these words tell the two apart.
-_PROBLEM: Final = re.compile(
+_PROBLEM: Final = (
     r"\b(?:broken|errors?|fail\w*|not working|doesn'?t|does not|won'?t|didn'?t|"
-    r"(?:can'?t|cannot|can not) (?!find)|unable|wrong|incorrect\w*|issues?|problems?|bugs?|crash\w*|charged|locked|"
+    r"(?:can'?t|cannot|can not) (?!find)|unable|wrong|incorrect\w*|issues?|problems?|bugs?|"
+    r"crash\w*|charged|locked|"
     r"missing|lost|stopped|declined|rejected|denied|never|time ?outs?|timed out|slow\w*|"
     r"delay\w*|don'?t|do not|mismatch\w*|discrepanc\w*|"
     r"not (?:\w+ )?(?:received|arrived|applied|showing|shown|sent|delivered|updated|loading))\b"
 )
-_QUESTION: Final = re.compile(
+_QUESTION: Final = (
     r"\?|\b(?:how (?:do|can|to|should|long|much)|is there|are there|do you|does (?:it|your)|"
     r"can (?:i|we|you)|could (?:i|we|you)|where (?:can|do|is|are)|what (?:is|are|happens)|"
     r"which|is it possible|are you|will (?:you|support))\b"
@@ -175,13 +196,13 @@ _TIE_ORDER: Final = (Category.GENERAL, Category.ACCOUNT, Category.BILLING, Categ
 # The writer ruling a topic out: "not a login problem", "login is fine",
 # "I can log in without problems". Deliberately narrow: "can't log in" is a signal, not
 # a negation, so bare "not"/"no" before a cue is never treated as ruling it out.
-_NEGATED_BEFORE: Final = re.compile(
+_NEGATED_BEFORE: Final = (
     r"(?:\bnot (?:a|an|the|about|related to)|\bisn'?t (?:a|an|the)|nothing to do with|"
     r"unrelated to|no (?:issues?|problems?) with)\s+(?:\w+\s+)?$|"
     # A past incident named as background ("last week's outage") is not the subject.
     r"(?:last (?:week|month|night|year)'?s?|yesterday'?s|previous|during (?:the|last|that))\s+$"
 )
-_NEGATED_AFTER: Final = re.compile(
+_NEGATED_AFTER: Final = (
     r"^(?:\s+\w+){0,2}?\s*(?:is |are |works? |seems? )?(?:fine|ok|okay|without (?:any )?"
     r"(?:problems?|issues?|trouble))\b"
 )
@@ -194,6 +215,13 @@ _NEGATION_WINDOW: Final = 30
 # error" is one symptom said three ways, not three times as severe.
 # ---------------------------------------------------------------------------------------
 
+_VALUABLES: Final = (
+    "data|work|files?|records|projects|notes|contacts|history|documents|contracts|"
+    "attachments|emails|tickets"
+)
+_IS_NOW: Final = r"(?:is|are|was|were|has been|have been|got) (?:now )?"
+_PEOPLE: Final = "people|users|employees|staff|customers?|clients?|agents|members"
+
 _SEVERITY_GROUPS: Final[dict[str, tuple[_Cue, ...]]] = {
     "service down": _cues(
         (r"outages?|downtime|(?:is|are|was|went|been) (?:completely )?down\b|down for\b", 5.0),
@@ -202,18 +230,9 @@ _SEVERITY_GROUPS: Final[dict[str, tuple[_Cue, ...]]] = {
     ),
     "data loss": _cues(
         (r"data loss|corrupt\w*|wiped|erased", 5.0),
+        (r"lost (?:all |of )*(?:our |my |the |their )?(?:\w+ )?(?:" + _VALUABLES + r")\b", 5.0),
         (
-            (
-                r"lost (?:all |of )*(?:our |my |the |their )?(?:\w+ )?(?:data|work|files?|records|"
-                r"projects|notes|contacts|history|documents|contracts|attachments|emails|tickets)"
-            ),
-            5.0,
-        ),
-        (
-            (
-                r"(?:all|every\w*) (?:\w+ ){0,4}?(?:is|are|was|were|has been|have been|got) "
-                r"(?:now )?(?:gone|lost|empty|deleted|missing)\b"
-            ),
+            r"(?:all|every\w*) (?:\w+ ){0,4}?" + _IS_NOW + r"(?:gone|lost|empty|deleted|missing)\b",
             5.0,
         ),
         (r"(?:is|are|were|was) (?:all )?gone\b|disappear\w*|vanish\w*|overwr\w*", 3.0),
@@ -221,13 +240,8 @@ _SEVERITY_GROUPS: Final[dict[str, tuple[_Cue, ...]]] = {
     "security breach": _cues(
         (r"breach\w*|hacked|compromis\w*|vulnerab\w*|xss\b|exploit\w*|leak\w*|exposed", 5.0),
         (r"taken over|took over|someone (?:else )?(?:logged|got|gained|has access)", 5.0),
-        (
-            (
-                r"not me\b|wasn'?t me|confidential|another (?:company|customer|user)'?s|"
-                r"someone else'?s|other (?:people|users|companies)'?s?"
-            ),
-            5.0,
-        ),
+        (r"not me\b|wasn'?t me|confidential|someone else'?s", 5.0),
+        (r"another (?:company|customer|user)'?s|other (?:people|users|companies)'?s?", 5.0),
         (r"fraud\w*|stolen|steal\w*|attack\w*|unauthori[sz]ed (?!\d)\w+", 3.0),
         (r"suspicious", 1.0),
     ),
@@ -240,18 +254,11 @@ _SEVERITY_GROUPS: Final[dict[str, tuple[_Cue, ...]]] = {
         (r"unable to|impossible to|prevent\w* (?:us|me) from", 1.5),
     ),
     "many affected": _cues(
-        (
-            r"(?:nobody|no ?one)(?! (?:is |has )?(?:answer|repl|respond|got back))|none of|every(?:one|body)|entire|whole|all (?:of )?(?:us|our|the)\b",
-            2.0,
-        ),
-        (
-            (
-                r"all (?:(?:our|the|of) )*(?:\w+ )?(?:users|employees|staff|customers?|agents|members|"
-                r"projects|clients?)\b|\d{2,} "
-                r"(?:people|users|employees|agents|members|staff|clients|customers)"
-            ),
-            2.0,
-        ),
+        # "Nobody answered" is a complaint about support, not a count of people affected.
+        (r"(?:nobody|no ?one)(?! (?:is |has )?(?:answer|repl|respond|got back))", 2.0),
+        (r"none of|every(?:one|body)|entire|whole|all (?:of )?(?:us|our|the)\b", 2.0),
+        (r"all (?:(?:our|the|of) )*(?:\w+ )?(?:" + _PEOPLE + r"|projects)\b", 2.0),
+        (r"\d{2,} (?:" + _PEOPLE + r")\b", 2.0),
         (r"many (?:users|customers|people)|multiple (?:users|customers|teams)", 2.0),
         (r"production|customers (?:are|were) affected|clients (?:are|were)", 1.5),
     ),
@@ -260,10 +267,8 @@ _SEVERITY_GROUPS: Final[dict[str, tuple[_Cue, ...]]] = {
         (r"business[- ]critical|critical for|essential", 1.0),
     ),
     "broken": _cues(
-        (
-            r"broken|broke\b|stopped (?:working|arriving)|not working|crash\w*|fails?\b|fail(?:ing|ed)",
-            1.5,
-        ),
+        (r"broken|broke\b|stopped (?:working|arriving)|not working|crash\w*", 1.5),
+        (r"fails?\b|fail(?:ing|ed)", 1.5),
         (r"errors?\b|does nothing|nothing happens|every (?:time|request|call|report|file)", 1.0),
         (r"(?:doesn'?t|won'?t|didn'?t) (?:work|load|save)|rejected|declined|invalid", 1.0),
     ),
@@ -292,10 +297,8 @@ _SEVERITY_GROUPS: Final[dict[str, tuple[_Cue, ...]]] = {
     ),
     # "Thank you" closes many a bug report, so only praise itself counts here.
     "feedback": _cues(
-        (
-            r"thanks? (?:you )?(?:for|to)|kudos|great (?:job|work|support)|loves?\b|keep (?:it )?up",
-            -2.5,
-        ),
+        (r"thanks? (?:you )?(?:for|to)|kudos|great (?:job|work|support)", -2.5),
+        (r"loves?\b|keep (?:it )?up", -2.5),
     ),
     # Wording about looks rather than function: cosmetic, so low.
     "cosmetic": _cues(
@@ -307,13 +310,13 @@ _SEVERITY_GROUPS: Final[dict[str, tuple[_Cue, ...]]] = {
 
 # A partial problem, or one with a workaround, is medium by definition however alarming
 # the rest of the wording: these cues clamp the score into the medium band.
-_PARTIAL: Final = _cues(
-    (r"workaround|work around|for now|in the meantime|temporar\w*|eventually|usually works", 0),
-    (r"still (?:can|able|works?|clickable|usable|possible)(?!'t|not| not)|(?:i|we) can still", 0),
-    (r"sometimes|occasionally|intermittent\w*|partial\w*|\d+ (?:in|out of) \d+|some of", 0),
-    (r"(?<!nothing )works(?: fine| ok| well)?(?: (?:in|on|with|for) \w+)?\s*(?:[.!,;)]|$)", 0),
-    (r"only (?:when|if|for|on|in|the)\b|not blocking|annoying", 0),
-    (r"(?:fixes|solves|resolves) it|after refresh\w*", 0),
+_PARTIAL: Final = _flags(
+    r"workaround|work around|for now|in the meantime|temporar\w*|eventually|usually works",
+    r"still (?:can|able|works?|clickable|usable|possible)(?!'t|not| not)|(?:i|we) can still",
+    r"sometimes|occasionally|intermittent\w*|partial\w*|\d+ (?:in|out of) \d+|some of",
+    r"(?<!nothing )works(?: fine| ok| well)?(?: (?:in|on|with|for) \w+)?\s*(?:[.!,;)]|$)",
+    r"only (?:when|if|for|on|in|the)\b|not blocking|annoying",
+    r"(?:fixes|solves|resolves) it|after refresh\w*",
 )
 _PARTIAL_BAND: Final = (0.0, 2.0)
 
@@ -387,9 +390,9 @@ def _classify_category(title: str, description: str) -> Category:
 
 def _is_enquiry(text: str) -> bool:
     """A question or a request that reports nothing going wrong."""
-    if _PROBLEM.search(text):
+    if _compiled(_PROBLEM).search(text):
         return False
-    return bool(_QUESTION.search(text)) or any(
+    return bool(_compiled(_QUESTION).search(text)) or any(
         _matches(cue, text) for cue in _SEVERITY_GROUPS["request"]
     )
 
@@ -415,13 +418,15 @@ def _matches(cue: _Cue, text: str) -> bool:
 def _is_ruled_out(text: str, start: int, end: int) -> bool:
     before = text[max(0, start - _NEGATION_WINDOW) : start]
     after = text[end : end + _NEGATION_WINDOW]
-    return bool(_NEGATED_BEFORE.search(before) or _NEGATED_AFTER.search(after))
+    return bool(
+        _compiled(_NEGATED_BEFORE).search(before) or _compiled(_NEGATED_AFTER).search(after)
+    )
 
 
 def _classify_priority(category: Category, text: str) -> Priority:
     raised = 0.0
     lowered = 0.0
-    fired = set()
+    fired: set[str] = set()
     for group, cues in _SEVERITY_GROUPS.items():
         weights = [cue.weight for cue in cues if _matches(cue, text)]
         if weights:
@@ -436,7 +441,7 @@ def _classify_priority(category: Category, text: str) -> Priority:
     severity = _CATEGORY_SEVERITY_BASE[category] + raised
     if any(_matches(cue, text) for cue in _PARTIAL):
         severity = min(max(severity, _PARTIAL_BAND[0]), _PARTIAL_BAND[1])
-    if _QUESTION.search(text) and not _PROBLEM.search(text):
+    if _compiled(_QUESTION).search(text) and not _compiled(_PROBLEM).search(text):
         lowered += _QUESTION_SEVERITY
     severity += lowered
 
