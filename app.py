@@ -1,6 +1,6 @@
 """The Chalice app: wiring only. Routes live in chalicelib.api."""
 
-from chalice import Chalice
+from chalice.app import Chalice
 
 from chalicelib.api.middleware import observe_request
 from chalicelib.api.routes import tickets

@@ -23,7 +23,7 @@ def resolve_api_key(settings: Settings) -> str | None:
         return settings.anthropic_api_key
     if not settings.anthropic_api_key_parameter:
         return None
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - boto3 is lazy
+    from aws_lambda_powertools.utilities import parameters
 
     try:
         value = parameters.get_parameter(

@@ -25,6 +25,6 @@ def get_tracer() -> Tracer:
     ``Tracer()`` loads aws_xray_sdk (about 0.2 s) even when tracing is off, so it is
     only built when the settings enable tracing (deployed stages with X-Ray on).
     """
-    from aws_lambda_powertools import Tracer  # noqa: PLC0415 - lazy on purpose
+    from aws_lambda_powertools import Tracer
 
     return Tracer(service=SERVICE_NAME, patch_modules=["botocore"])

@@ -168,7 +168,7 @@ class TicketService:
                     raise UpdateConflict("The service is busy right now; please retry") from exc
                 self._sleep(random.uniform(0.01, 0.05) * attempt)
 
-    def list(self, query: ListQuery) -> TicketList:
+    def list_tickets(self, query: ListQuery) -> TicketList:
         """One newest-first page of tickets for the query, with the next page's cursor."""
         filters = query.filters()
         fingerprint = query_fingerprint(filters, query.search)

@@ -134,9 +134,7 @@ def _json_reason(exc: Exception) -> str:
 
 def _check_text(field: str, value: Any, *, max_length: int, strip: bool) -> str:
     if not isinstance(value, str):
-        raise ValidationFailed(
-            f"{field} must be a string", fields={field: "must be a string"}
-        )
+        raise ValidationFailed(f"{field} must be a string", fields={field: "must be a string"})
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -199,9 +197,7 @@ def parse_new_ticket(body: Mapping[str, Any]) -> NewTicket:
         if body.get(field) is None:
             problems[field] = "is required"
     if problems:
-        raise ValidationFailed(
-            "Missing required field(s): " + ", ".join(problems), fields=problems
-        )
+        raise ValidationFailed("Missing required field(s): " + ", ".join(problems), fields=problems)
     status = _optional_enum(body, "status", Status)
     return NewTicket(
         title=_check_title(body["title"]),
@@ -211,9 +207,7 @@ def parse_new_ticket(body: Mapping[str, Any]) -> NewTicket:
         status=status or Status.OPEN,
         suggested_category=_optional_enum(body, "suggested_category", Category),
         suggested_priority=_optional_enum(body, "suggested_priority", Priority),
-        classification_source=_optional_enum(
-            body, "classification_source", ClassificationSource
-        ),
+        classification_source=_optional_enum(body, "classification_source", ClassificationSource),
     )
 
 
@@ -243,13 +237,13 @@ def parse_classify_request(body: Mapping[str, Any]) -> ClassifyRequest:
     """Validate a ``POST /tickets/classify`` body."""
     _reject_unknown(body, frozenset({"title", "description"}), "classification")
     if body.get("description") is None:
-        raise ValidationFailed(
-            "description is required", fields={"description": "is required"}
-        )
+        raise ValidationFailed("description is required", fields={"description": "is required"})
     description = _check_description(body["description"])
     title_value = body.get("title")
-    title = "" if title_value in (None, "") else _check_text(
-        "title", title_value, max_length=TITLE_MAX, strip=True
+    title = (
+        ""
+        if title_value in (None, "")
+        else _check_text("title", title_value, max_length=TITLE_MAX, strip=True)
     )
     return ClassifyRequest(title=title, description=description)
 
@@ -262,7 +256,11 @@ def parse_list_query(params: Mapping[str, str] | None) -> ListQuery:
     raw_limit = params.get("limit")
     limit = LIMIT_DEFAULT
     if raw_limit is not None:
-        if not raw_limit.isascii() or not raw_limit.isdigit() or not 1 <= int(raw_limit) <= LIMIT_MAX:
+        if (
+            not raw_limit.isascii()
+            or not raw_limit.isdigit()
+            or not 1 <= int(raw_limit) <= LIMIT_MAX
+        ):
             message = f"limit must be a whole number from 1 to {LIMIT_MAX} (got {raw_limit!r})"
             raise ValidationFailed(message, fields={"limit": message})
         limit = int(raw_limit)

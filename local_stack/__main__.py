@@ -46,8 +46,11 @@ def main() -> None:
         + (
             f"fake server at {stack.fake_claude.url}"
             if stack.fake_claude
-            else ("real API (ANTHROPIC_API_KEY set)" if os.environ.get("ANTHROPIC_API_KEY")
-                  else "offline classifier (no ANTHROPIC_API_KEY)")
+            else (
+                "real API (ANTHROPIC_API_KEY set)"
+                if os.environ.get("ANTHROPIC_API_KEY")
+                else "offline classifier (no ANTHROPIC_API_KEY)"
+            )
         ),
     ]
     if stack.seeded:

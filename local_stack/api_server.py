@@ -54,7 +54,9 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             }
         return {"Vary": "Origin"}
 
-    def _send_json_error(self, status: int, message: str, headers: dict[str, str] | None = None):
+    def _send_json_error(
+        self, status: int, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         body = json.dumps({"error": message}).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -76,22 +78,19 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         for name, value in cors.items():
             self.send_header(name, value)
         self.send_header("Access-Control-Allow-Methods", "GET,POST,PATCH,DELETE,OPTIONS")
-        self.send_header(
-            "Access-Control-Allow-Headers", ",".join(ALLOWED_REQUEST_HEADERS)
-        )
+        self.send_header("Access-Control-Allow-Headers", ",".join(ALLOWED_REQUEST_HEADERS))
         self.send_header("Access-Control-Max-Age", "600")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
     def _generic_handle(self) -> None:
-        path = self.path
+        path: str = getattr(self, "path", "/")
         if not (path == API_PREFIX or path.startswith((API_PREFIX + "/", API_PREFIX + "?"))):
             self._discard_body()
             self._send_json_error(404, f"No such endpoint: {self.command} {path}")
             return
-        self.path = path[len(API_PREFIX) :] or "/"
-        if self.path.startswith("?"):
-            self.path = "/" + self.path
+        stripped = path[len(API_PREFIX) :] or "/"
+        self.path = "/" + stripped if stripped.startswith("?") else stripped
         length = int(self.headers.get("Content-Length") or 0)
         if length > API_GATEWAY_MAX_BODY:
             self.close_connection = True
@@ -126,7 +125,7 @@ class ApiServer:
     def url(self) -> str:
         """The API base URL, ending in ``/api``."""
         host, port = self._dev_server.server.server_address[:2]
-        return f"http://{host}:{port}{API_PREFIX}"
+        return f"http://{_text(host)}:{port}{API_PREFIX}"
 
     def start(self) -> ApiServer:
         """Serve in a background thread."""
@@ -138,3 +137,7 @@ class ApiServer:
         self._dev_server.shutdown()
         self._dev_server.server.server_close()
         self._thread.join(timeout=5)
+
+
+def _text(host: str | bytes | bytearray) -> str:
+    return host.decode() if isinstance(host, (bytes, bytearray)) else host

@@ -93,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b"{}"
         return json.loads(raw or b"{}")
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         state = self.server.state
         if self.path == "/_requests":
             with state.lock:
@@ -101,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"type": "error", "error": {"type": "not_found_error"}})
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         state = self.server.state
         body = self._body()
         if self.path == "/_reset":
@@ -151,7 +151,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, _message(None, model, tool_name))
             return
         if mode == "out_of_enum":
-            self._send(200, _message({"category": "shipping", "priority": "urgent"}, model, tool_name))
+            self._send(
+                200, _message({"category": "shipping", "priority": "urgent"}, model, tool_name)
+            )
             return
         self._send(200, _message(answer or _read_ticket(body), model, tool_name))
 
@@ -198,7 +200,7 @@ class FakeClaudeServer:
     def url(self) -> str:
         """``http://127.0.0.1:PORT``."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{_text(host)}:{port}"
 
     def start(self) -> FakeClaudeServer:
         """Serve in a background thread."""
@@ -210,3 +212,7 @@ class FakeClaudeServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def _text(host: str | bytes | bytearray) -> str:
+    return host.decode() if isinstance(host, (bytes, bytearray)) else host

@@ -46,7 +46,7 @@ class MotoServer:
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:5123``."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{_text(host)}:{port}"
 
     def start(self) -> MotoServer:
         """Serve in a background thread."""
@@ -58,3 +58,7 @@ class MotoServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def _text(host: str | bytes | bytearray) -> str:
+    return host.decode() if isinstance(host, (bytes, bytearray)) else host

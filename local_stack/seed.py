@@ -13,24 +13,96 @@ from chalicelib.tickets import TicketService, utc_now
 from chalicelib.validation import parse_new_ticket, parse_ticket_changes
 
 DEMO_TICKETS: list[tuple[str, str, str]] = [
-    ("Charged twice for November", "My card was charged twice for the November invoice. Please refund one of the payments.", "open"),
-    ("Cannot log in after password reset", "I reset my password this morning and the login page still says my credentials are wrong.", "open"),
-    ("Dashboard takes 30 seconds to load", "Since yesterday the reports dashboard is extremely slow for our whole team; it eventually loads.", "in_progress"),
-    ("Whole app is down: 502 errors", "Every page returns 502 Bad Gateway. None of our 40 agents can work. This is urgent.", "open"),
-    ("Feature request: dark mode", "It would be great to have a dark theme for the agent console. Just an idea!", "open"),
-    ("Invoice shows wrong company address", "The PDF invoice still lists our old address. Could you update it for future invoices?", "resolved"),
-    ("Webhook deliveries failing with 401", "Our Slack integration stopped receiving webhooks; the logs show 401 Unauthorized since the last release.", "in_progress"),
-    ("How do I export tickets to CSV?", "Is there a way to export all tickets from last month to a spreadsheet?", "closed"),
-    ("Need admin rights for new team lead", "Please give Maria admin permissions on our workspace; she replaced Tom as team lead.", "open"),
-    ("Typo on pricing page", "The pricing page says 'anual' instead of 'annual'. Minor, but thought you should know.", "open"),
-    ("Data missing after import", "We imported 2,000 customer records and half of them are gone. We cannot find them anywhere.", "open"),
-    ("Upgrade to annual plan", "We'd like to switch from monthly to annual billing. How is the remaining month prorated?", "resolved"),
-    ("2FA codes not accepted", "My authenticator codes are rejected every time so I am locked out of my account.", "in_progress"),
-    ("CSV upload times out", "Uploading a 5 MB CSV times out after a minute. Smaller files work fine as a workaround.", "open"),
-    ("Thanks for the quick fix", "Just wanted to say the support team was great last week. Keep it up!", "closed"),
-    ("Suspicious login from another country", "I got an alert about a login from a country I have never been to. Someone may have my password.", "open"),
-    ("Refund for cancelled subscription", "I cancelled within the trial period but was still charged $49. Please refund.", "in_progress"),
-    ("API rate limit too low", "We hit the API rate limit during our nightly sync. Can the limit be raised for our plan?", "open"),
+    (
+        "Charged twice for November",
+        "My card was charged twice for the November invoice. Please refund one of the payments.",
+        "open",
+    ),
+    (
+        "Cannot log in after password reset",
+        "I reset my password this morning and the login page still says my credentials are wrong.",
+        "open",
+    ),
+    (
+        "Dashboard takes 30 seconds to load",
+        "Since yesterday the reports dashboard is extremely slow for our whole team; it eventually loads.",
+        "in_progress",
+    ),
+    (
+        "Whole app is down: 502 errors",
+        "Every page returns 502 Bad Gateway. None of our 40 agents can work. This is urgent.",
+        "open",
+    ),
+    (
+        "Feature request: dark mode",
+        "It would be great to have a dark theme for the agent console. Just an idea!",
+        "open",
+    ),
+    (
+        "Invoice shows wrong company address",
+        "The PDF invoice still lists our old address. Could you update it for future invoices?",
+        "resolved",
+    ),
+    (
+        "Webhook deliveries failing with 401",
+        "Our Slack integration stopped receiving webhooks; the logs show 401 Unauthorized since the last release.",
+        "in_progress",
+    ),
+    (
+        "How do I export tickets to CSV?",
+        "Is there a way to export all tickets from last month to a spreadsheet?",
+        "closed",
+    ),
+    (
+        "Need admin rights for new team lead",
+        "Please give Maria admin permissions on our workspace; she replaced Tom as team lead.",
+        "open",
+    ),
+    (
+        "Typo on pricing page",
+        "The pricing page says 'anual' instead of 'annual'. Minor, but thought you should know.",
+        "open",
+    ),
+    (
+        "Data missing after import",
+        "We imported 2,000 customer records and half of them are gone. We cannot find them anywhere.",
+        "open",
+    ),
+    (
+        "Upgrade to annual plan",
+        "We'd like to switch from monthly to annual billing. How is the remaining month prorated?",
+        "resolved",
+    ),
+    (
+        "2FA codes not accepted",
+        "My authenticator codes are rejected every time so I am locked out of my account.",
+        "in_progress",
+    ),
+    (
+        "CSV upload times out",
+        "Uploading a 5 MB CSV times out after a minute. Smaller files work fine as a workaround.",
+        "open",
+    ),
+    (
+        "Thanks for the quick fix",
+        "Just wanted to say the support team was great last week. Keep it up!",
+        "closed",
+    ),
+    (
+        "Suspicious login from another country",
+        "I got an alert about a login from a country I have never been to. Someone may have my password.",
+        "open",
+    ),
+    (
+        "Refund for cancelled subscription",
+        "I cancelled within the trial period but was still charged $49. Please refund.",
+        "in_progress",
+    ),
+    (
+        "API rate limit too low",
+        "We hit the API rate limit during our nightly sync. Can the limit be raised for our plan?",
+        "open",
+    ),
 ]
 
 

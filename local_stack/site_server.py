@@ -25,7 +25,7 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == "/config.js":
             self.send_response(200)
             self.send_header("Content-Type", "text/javascript; charset=utf-8")
@@ -40,16 +40,20 @@ class SiteServer:
     """Static files from ``root`` on ``host:port``."""
 
     def __init__(self, root: Path, host: str, port: int, config: dict[str, Any]) -> None:
-        handler = type(
-            "SiteHandler", (_SiteHandler,), {"config_js": render_config_js(config).encode()}
+        handler: type[_SiteHandler] = type(
+            "SiteHandler",
+            (_SiteHandler,),
+            {
+                "config_js": render_config_js(config).encode(),
+                "extensions_map": {
+                    **SimpleHTTPRequestHandler.extensions_map,
+                    ".js": "text/javascript",
+                    ".mjs": "text/javascript",
+                    ".css": "text/css",
+                    ".svg": "image/svg+xml",
+                },
+            },
         )
-        handler.extensions_map = {
-            **SimpleHTTPRequestHandler.extensions_map,
-            ".js": "text/javascript",
-            ".mjs": "text/javascript",
-            ".css": "text/css",
-            ".svg": "image/svg+xml",
-        }
         self._server = ThreadingHTTPServer((host, port), partial(handler, directory=str(root)))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -58,7 +62,7 @@ class SiteServer:
     def url(self) -> str:
         """``http://host:port/``."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{_text(host)}:{port}/"
 
     def start(self) -> SiteServer:
         """Serve in a background thread."""
@@ -70,3 +74,7 @@ class SiteServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def _text(host: str | bytes | bytearray) -> str:
+    return host.decode() if isinstance(host, (bytes, bytearray)) else host

@@ -84,10 +84,10 @@ class LocalStack:
         settings = get_settings()
         ensure_table(settings.table_name, settings.region)
         if options.seed:
-            from local_stack.seed import seed_demo_tickets  # noqa: PLC0415
+            from local_stack.seed import seed_demo_tickets
 
             self.seeded = seed_demo_tickets()
-        from app import app  # noqa: PLC0415 - imported after the environment is set
+        from app import app
 
         self.api = ApiServer(app, config, options.host, options.api_port).start()
         if options.serve_site:

@@ -110,7 +110,8 @@ def evaluate(path: Path | str) -> dict[str, Any]:
         "count": count,
         "category_accuracy": sum(category_hits) / count,
         "priority_accuracy": sum(priority_hits) / count,
-        "both_accuracy": sum(c and p for c, p in zip(category_hits, priority_hits)) / count,
+        "both_accuracy": sum(c and p for c, p in zip(category_hits, priority_hits, strict=True))
+        / count,
         "category": _per_class(list(Category), want_categories, got_categories),
         "priority": _per_class(list(Priority), want_priorities, got_priorities),
         "category_confusion": _confusion(list(Category), want_categories, got_categories),

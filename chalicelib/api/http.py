@@ -111,14 +111,16 @@ def json_response(
     body: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     """A JSON response (Chalice serialises ``body``)."""
-    all_headers = {"Content-Type": "application/json"}
+    all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     all_headers.update(headers or {})
     return Response(body=body, status_code=status_code, headers=all_headers)
 
 
 def error_response(error: AppError) -> Response:
     """The single JSON error shape: ``{"error": message, ...details}``."""
-    return json_response({"error": error.message, **error.details}, error.status_code, error.headers)
+    return json_response(
+        {"error": error.message, **error.details}, error.status_code, error.headers
+    )
 
 
 def ticket_response(ticket: Ticket, status_code: int = 200, **headers: str) -> Response:
@@ -137,9 +139,7 @@ def api_view(view: Callable[P, Response]) -> Callable[P, Response]:
             return error_response(error)
         except Exception:  # noqa: BLE001 - the outermost boundary: log it, hide it
             logger.exception("unhandled error")
-            return json_response(
-                {"error": "An internal error occurred; it has been logged"}, 500
-            )
+            return json_response({"error": "An internal error occurred; it has been logged"}, 500)
 
     return wrapper
 

@@ -32,7 +32,7 @@ def _normalise_error(response: Response) -> None:
 
 
 def _apply_cors(request: Request, response: Response) -> None:
-    origin = (request.headers or {}).get("origin")
+    origin = request.headers.get("origin") if request.headers else None
     response.headers.pop("Access-Control-Allow-Origin", None)
     vary = response.headers.get("Vary")
     response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
@@ -55,7 +55,7 @@ def observe_request(request: Request, get_response: Callable[[Request], Response
         with tracer.provider.in_subsegment(f"## {request.method} {request.path}") as segment:
             segment.put_annotation("route", request.path)
             response = get_response(request)
-            segment.put_annotation("status", response.status_code)
+            segment.put_annotation("status", str(response.status_code))
     else:
         response = get_response(request)
     _normalise_error(response)

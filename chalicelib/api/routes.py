@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import (
     ANY_CONTENT_TYPE,
@@ -55,7 +55,7 @@ def list_tickets() -> Response:
     """Newest-first tickets; filters, search and a cursor in the query string."""
     request = tickets.current_request
     query = parse_list_query(query_params(request))
-    page = get_ticket_service().list(query)
+    page = get_ticket_service().list_tickets(query)
     headers = {"X-Search-Examined": str(page.examined)} if query.search else {}
     if page.next_cursor:
         params = {**query.filters(), "limit": str(query.limit), "cursor": page.next_cursor}
@@ -120,7 +120,9 @@ def update_ticket(ticket_id: str) -> Response:
     return ticket_response(ticket)
 
 
-@tickets.route("/tickets/{ticket_id}", methods=["DELETE"], cors=CORS, content_types=ANY_CONTENT_TYPE)
+@tickets.route(
+    "/tickets/{ticket_id}", methods=["DELETE"], cors=CORS, content_types=ANY_CONTENT_TYPE
+)
 @api_view
 def delete_ticket(ticket_id: str) -> Response:
     """Delete a ticket."""
@@ -129,7 +131,9 @@ def delete_ticket(ticket_id: str) -> Response:
     return Response(body="", status_code=204, headers={})
 
 
-@tickets.route("/tickets/{ticket_id}/history", methods=["GET"], cors=CORS, content_types=ANY_CONTENT_TYPE)
+@tickets.route(
+    "/tickets/{ticket_id}/history", methods=["GET"], cors=CORS, content_types=ANY_CONTENT_TYPE
+)
 @api_view
 def ticket_history(ticket_id: str) -> Response:
     """Every recorded change to a ticket, oldest first."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.classification.prompt import (
     CLASSIFICATION_TOOL,
@@ -21,6 +21,7 @@ from chalicelib.errors import ClassificationUnavailable
 
 if TYPE_CHECKING:
     import anthropic
+    from anthropic.types import MessageParam, ToolChoiceToolParam, ToolParam
 
 # One retry at most, and only when the remaining budget still allows a real attempt.
 _RETRY_BACKOFF_SECONDS = 0.2
@@ -56,7 +57,7 @@ class ClaudeClassifier:
         if not key:
             raise ClassificationUnavailable("no Anthropic API key is configured")
         if self._client is None or self._client_key != key:
-            import anthropic  # noqa: PLC0415 - deliberately lazy, see module docstring
+            import anthropic
 
             self._client = anthropic.Anthropic(
                 api_key=key,
@@ -70,8 +71,12 @@ class ClaudeClassifier:
     def classify(self, title: str, description: str) -> Classification:
         """Claude's suggestion, or ClassificationUnavailable with a reason a person can read."""
         client = self._get_client()
-        import anthropic  # noqa: PLC0415 - already loaded by _get_client
+        import anthropic
 
+        messages: list[MessageParam] = [
+            {"role": "user", "content": user_message(title, description)}
+        ]
+        tool_choice: ToolChoiceToolParam = {"type": "tool", "name": TOOL_NAME}
         deadline = self._clock() + self._timeout
         attempt = 0
         while True:
@@ -81,11 +86,10 @@ class ClaudeClassifier:
                 response = client.messages.create(
                     model=self._model,
                     max_tokens=100,
-                    temperature=0,
                     system=SYSTEM_PROMPT,
-                    messages=[{"role": "user", "content": user_message(title, description)}],
-                    tools=[CLASSIFICATION_TOOL],  # type: ignore[list-item]
-                    tool_choice={"type": "tool", "name": TOOL_NAME},
+                    messages=messages,
+                    tools=[cast("ToolParam", CLASSIFICATION_TOOL)],
+                    tool_choice=tool_choice,
                     timeout=max(remaining, 0.1),
                 )
                 return _parse(response)
@@ -93,8 +97,11 @@ class ClaudeClassifier:
                 raise ClassificationUnavailable("the AI service timed out") from exc
             except anthropic.AuthenticationError as exc:
                 raise ClassificationUnavailable("the AI service rejected the API key") from exc
-            except (anthropic.RateLimitError, anthropic.InternalServerError,
-                    anthropic.APIConnectionError) as exc:
+            except (
+                anthropic.RateLimitError,
+                anthropic.InternalServerError,
+                anthropic.APIConnectionError,
+            ) as exc:
                 reason = _reason(exc)
                 if attempt >= 2 or deadline - self._clock() < _MIN_ATTEMPT_SECONDS:
                     raise ClassificationUnavailable(reason) from exc
@@ -119,8 +126,8 @@ def _parse(response: Any) -> Classification:
         if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == TOOL_NAME:
             payload = block.input if isinstance(block.input, dict) else {}
             try:
-                category = Category(payload.get("category"))
-                priority = Priority(payload.get("priority"))
+                category = Category(str(payload.get("category")))
+                priority = Priority(str(payload.get("priority")))
             except ValueError as exc:
                 raise ClassificationUnavailable(
                     "the AI answer was outside the allowed categories or priorities"

@@ -36,15 +36,15 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.domain import Category, ClassificationSource, Priority, Status
 from chalicelib.data.attributes import EnumAttribute
+from chalicelib.domain import Category, ClassificationSource, Priority, Status
 
 TICKET_SK = "TICKET"
 STATS_PK = "STATS"
 SORT_ATTRIBUTE = "created_sk"
 
 
-class _FilterIndex(GlobalSecondaryIndex[Any]):
+class _FilterIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
     """Base for the eight list indexes; subclasses name their partition attribute."""
 
     partition_attribute: str
@@ -58,7 +58,8 @@ def _filter_index(index_name: str, attribute: str) -> type[_FilterIndex]:
         attribute: UnicodeAttribute(hash_key=True),
         SORT_ATTRIBUTE: UnicodeAttribute(range_key=True),
     }
-    return type(f"{index_name}_index", (_FilterIndex,), namespace)
+    index_class: type[_FilterIndex] = type(f"{index_name}_index", (_FilterIndex,), namespace)
+    return index_class
 
 
 # Filter combination (sorted field names) -> (index name, partition attribute).

@@ -219,7 +219,9 @@ class DynamoTicketRepository:
     def get(self, ticket_id: str) -> Ticket:
         """The ticket, read consistently; TicketNotFound when there is none."""
         try:
-            return _to_ticket(TicketModel.get(ticket_pk(ticket_id), TICKET_SK, consistent_read=True))
+            return _to_ticket(
+                TicketModel.get(ticket_pk(ticket_id), TICKET_SK, consistent_read=True)
+            )
         except DoesNotExist as exc:
             raise TicketNotFound(ticket_id) from exc
         except PynamoDBException as exc:
@@ -453,5 +455,8 @@ def _history_model(
         action=action,
         actor=actor,
         at=ticket.updated_at,
-        changes=[FieldChangeMap(field=c.field, old=c.old, new=c.new) for c in changes],
+        changes=[
+            FieldChangeMap(field=c.field, old=c.old, new=c.new)  # type: ignore[no-untyped-call]
+            for c in changes
+        ],
     )
