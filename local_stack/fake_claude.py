@@ -129,7 +129,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(
         self, body: dict[str, Any], mode: str, delay: float, answer: dict[str, str] | None
     ) -> None:
-        if self.headers.get("x-api-key") in (None, "", "invalid"):
+        # SDK versions differ: older ones send x-api-key, newer ones a Bearer token.
+        bearer = (self.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+        if (self.headers.get("x-api-key") or bearer) in (None, "", "invalid"):
             self._send(401, _error("authentication_error", "invalid x-api-key"))
             return
         if mode == "timeout":

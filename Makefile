@@ -1,0 +1,56 @@
+# The two commands a new engineer needs: `make run` and `make test`.
+# Each one creates the virtualenv and installs what it needs on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+API_PORT ?= 8000
+SITE_PORT ?= 3000
+STAGE ?= dev
+PYTEST_ARGS ?=
+
+export API_PORT SITE_PORT
+
+.PHONY: help install run test lint unit browser bench accuracy screenshots token plan deploy destroy clean
+
+help:
+	@echo "make run          start the local stack (moto, API on :$(API_PORT), site on :$(SITE_PORT)); SEED=1 adds demo tickets"
+	@echo "make test         lint and run every test (unit, integration, HTTP and browser)"
+	@echo "make lint         ruff and mypy only"
+	@echo "make bench        measure DynamoDB work per request, cold import time, package size"
+	@echo "make screenshots  PNGs of every view into docs/screenshots/"
+	@echo "make plan|deploy|destroy STAGE=dev|prod   see README 'Deploy to AWS'"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(STAMP)
+
+browser:
+	@bash tools/ensure-chromium.sh
+
+run: install
+	$(BIN)/python -m local_stack
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+test: install browser lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m tools.bench --write docs/benchmarks.md
+
+accuracy: install
+	$(BIN)/python -m tools.classifier_accuracy
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .pytest_cache test-results

@@ -1,0 +1,139 @@
+"""Fixtures shared by every ring: a real moto server, a fresh table per test, a fake Claude.
+
+Rings: tests/unit (no AWS), tests/integration (moto + the Chalice test client),
+tests/e2e (HTTP and a real browser against the local stack in a subprocess).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.dependencies import reset_dependencies
+from local_stack.fake_claude import FakeClaudeServer
+from local_stack.moto_server import MotoServer
+from local_stack.schema import ensure_table
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+
+# No test may ever reach a real AWS account or the real Anthropic API.
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        # Unreachable until a test points it at moto: a missed fixture fails fast.
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """One real moto server for the whole run (state is isolated by table name)."""
+    server = MotoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point every AWS client of this process at moto; returns its URL."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
+    return moto_server.url
+
+
+@pytest.fixture
+def table(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, empty ticket table for this test; the app is configured to use it."""
+    name = f"tickets-test-{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv("TICKETS_TABLE_NAME", name)
+    monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "http://127.0.0.1:3000,http://localhost:3000")
+    reset_dependencies()
+    ensure_table(name, REGION)
+    yield name
+    reset_dependencies()
+
+
+@pytest.fixture(scope="session")
+def fake_claude_server() -> Iterator[FakeClaudeServer]:
+    """The fake Messages API, shared by the run."""
+    server = FakeClaudeServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_claude(
+    fake_claude_server: FakeClaudeServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeClaudeServer]:
+    """The fake, reset, with the app configured to call it through the real SDK."""
+    fake_claude_server.state.reset()
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_claude_server.url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    monkeypatch.setenv("CLASSIFY_TIMEOUT_SECONDS", "2")
+    reset_dependencies()
+    yield fake_claude_server
+    fake_claude_server.state.reset()
+    reset_dependencies()
+
+
+class ApiClient:
+    """The Chalice test client with the deployed paths (``/api/...``) and JSON helpers."""
+
+    def __init__(self, client: Any) -> None:
+        self._http = client.http
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        json_body: Any = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        assert path.startswith("/api/"), path
+        all_headers = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            all_headers.setdefault("Content-Type", "application/json")
+        return self._http.request(
+            method, path[len("/api") :], headers=all_headers, body=body or b""
+        )
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(table: str) -> Iterator[ApiClient]:
+    """The app through Chalice's test client (runs middleware and authorizers)."""
+    from chalice.test import Client
+
+    from app import app
+
+    # A stage absent from config.json: the test's own environment stays in force.
+    with Client(app, stage_name="test", project_dir=str(PROJECT_DIR)) as client:
+        yield ApiClient(client)

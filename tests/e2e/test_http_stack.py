@@ -1,0 +1,113 @@
+"""HTTP against the running local stack: what programs calling the API see."""
+
+from __future__ import annotations
+
+import requests
+
+from tests.e2e.conftest import RunningStack
+from tests.factories import ticket_payload
+
+SITE_ORIGIN_HEADER = "Origin"
+
+
+def test_create_then_read_through_the_api_prefix(stack: RunningStack) -> None:
+    # Given a new ticket posted to /api/tickets/
+    created = requests.post(f"{stack.api_url}/tickets/", json=ticket_payload(), timeout=10)
+    # Then it is created and its Location can be fetched from the same host
+    assert created.status_code == 201
+    location = created.headers["Location"]
+    assert location == f"/api/tickets/{created.json()['id']}/"
+    fetched = requests.get(stack.api_url.removesuffix("/api") + location, timeout=10)
+    assert fetched.status_code == 200
+    assert fetched.json() == created.json()
+    assert fetched.headers["ETag"] == '"v1"'
+
+
+def test_trailing_slash_is_optional(stack: RunningStack) -> None:
+    # Given the stats endpoint with and without the trailing slash
+    with_slash = requests.get(f"{stack.api_url}/tickets/stats/", timeout=10)
+    without = requests.get(f"{stack.api_url}/tickets/stats", timeout=10)
+    # Then both answer the same
+    assert with_slash.status_code == without.status_code == 200
+    assert with_slash.json().keys() == without.json().keys()
+
+
+def test_cors_preflight_allows_the_site_origin_only(stack: RunningStack) -> None:
+    site_origin = stack.site_url.rstrip("/")
+    # When the site's origin asks to PATCH with If-Match
+    allowed = requests.options(
+        f"{stack.api_url}/tickets/abc/",
+        headers={
+            "Origin": site_origin,
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "content-type,if-match",
+        },
+        timeout=10,
+    )
+    # Then it may, and another origin may not
+    assert allowed.headers["Access-Control-Allow-Origin"] == site_origin
+    assert "PATCH" in allowed.headers["Access-Control-Allow-Methods"]
+    assert "If-Match" in allowed.headers["Access-Control-Allow-Headers"]
+    denied = requests.options(
+        f"{stack.api_url}/tickets/",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    assert "Access-Control-Allow-Origin" not in denied.headers
+
+
+def test_responses_expose_etag_and_link_to_the_site(stack: RunningStack) -> None:
+    site_origin = stack.site_url.rstrip("/")
+    for _ in range(3):
+        requests.post(f"{stack.api_url}/tickets/", json=ticket_payload(), timeout=10)
+    # When the site lists one ticket at a time
+    response = requests.get(
+        f"{stack.api_url}/tickets/?limit=1", headers={"Origin": site_origin}, timeout=10
+    )
+    # Then the browser may read ETag and Link
+    assert response.headers["Access-Control-Allow-Origin"] == site_origin
+    exposed = response.headers["Access-Control-Expose-Headers"].split(",")
+    assert {"ETag", "Link"} <= set(exposed)
+    assert 'rel="next"' in response.headers["Link"]
+
+
+def test_unknown_route_is_a_json_404_with_cors(stack: RunningStack) -> None:
+    site_origin = stack.site_url.rstrip("/")
+    response = requests.get(
+        f"{stack.api_url}/no-such-thing", headers={"Origin": site_origin}, timeout=10
+    )
+    assert response.status_code == 404
+    assert "No such endpoint" in response.json()["error"]
+    assert response.headers["Access-Control-Allow-Origin"] == site_origin
+
+
+def test_body_over_the_gateway_limit_is_refused_before_the_app(stack: RunningStack) -> None:
+    huge = b"{" + b" " * (10 * 1024 * 1024 + 10) + b"}"
+    response = requests.post(
+        f"{stack.api_url}/tickets/",
+        data=huge,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert "10 MB" in response.json()["error"]
+
+
+def test_classification_goes_through_the_fake_claude(claude: RunningStack) -> None:
+    # Given Claude is scripted to answer account/high
+    claude.claude(answer={"category": "account", "priority": "high"})
+    # When a description is classified
+    response = requests.post(
+        f"{claude.api_url}/tickets/classify/",
+        json={"description": "Nobody on my team can sign in since this morning"},
+        timeout=15,
+    )
+    # Then the suggestion is Claude's, and Claude saw the fenced text
+    assert response.status_code == 200
+    assert response.json() == {
+        "suggested_category": "account",
+        "suggested_priority": "high",
+        "source": "llm",
+    }
+    [sent] = claude.claude_requests()
+    assert "<ticket_description>Nobody on my team" in str(sent["body"]["messages"])
