@@ -52,5 +52,20 @@ bench: install
 accuracy: install
 	$(BIN)/python -m tools.classifier_accuracy
 
+screenshots: install browser
+	$(BIN)/python -m tools.screenshots
+
+token: install
+	$(BIN)/python -m tools.token
+
+plan: install
+	$(BIN)/python -m tools.deploy plan --stage $(STAGE)
+
+deploy: install
+	$(BIN)/python -m tools.deploy deploy --stage $(STAGE)
+
+destroy: install
+	$(BIN)/python -m tools.deploy destroy --stage $(STAGE)
+
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache test-results
