@@ -110,9 +110,12 @@ class ApiClient:
         if json_body is not None:
             body = json.dumps(json_body).encode()
             all_headers.setdefault("Content-Type", "application/json")
-        return self._http.request(
+        response = self._http.request(
             method, path[len("/api") :], headers=all_headers, body=body or b""
         )
+        # HTTP header names are case-insensitive; tests read them in lower case.
+        response.headers = {name.lower(): value for name, value in response.headers.items()}
+        return response
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs)
