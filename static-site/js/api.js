@@ -1,0 +1,224 @@
+// Every call to the ticket API goes through this module, and every request through
+// `request()`: one place for the base URL, headers, timeouts and error mapping.
+
+const DEFAULT_TIMEOUT_MS = 15000;
+
+/** A failed API call, with what a person needs to be told. */
+export class ApiError extends Error {
+  /**
+   * @param {string} message  plain words, safe to show
+   * @param {{status?: number, body?: any, kind?: string}} details
+   *   kind: "network" (API unreachable), "timeout", "http" (an error status), "config"
+   */
+  constructor(message, { status = 0, body = null, kind = "http" } = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.body = body;
+    this.kind = kind;
+  }
+
+  /** Field-level validation messages from a 400: `{title: "must not be blank"}`. */
+  get fields() {
+    const fields = this.body && typeof this.body === "object" ? this.body.fields : null;
+    return fields && typeof fields === "object" ? fields : {};
+  }
+
+  get isConflict() {
+    return this.status === 412;
+  }
+}
+
+function readConfig() {
+  const config = window.SUPPORT_DESK_CONFIG;
+  if (!config || typeof config.apiBaseUrl !== "string" || !config.apiBaseUrl) {
+    return null;
+  }
+  try {
+    const url = new URL(config.apiBaseUrl, window.location.href);
+    return { base: url.href.replace(/\/+$/, ""), origin: url.origin };
+  } catch {
+    return null;
+  }
+}
+
+const config = readConfig();
+
+/** The API origin (e.g. `http://127.0.0.1:8000`), or null when config.js is missing. */
+export const apiOrigin = config ? config.origin : null;
+
+/**
+ * Headers for one request. The single place where credentials and idempotency
+ * keys are added: agent sign-in (issue 5) will add `Authorization: Bearer <token>` here.
+ */
+function headersFor({ body, ifMatch, idempotencyKey }) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
+  return headers;
+}
+
+function urlFor(pathOrUrl, query) {
+  if (!config) {
+    throw new ApiError(
+      "The site is not configured: config.js does not say where the API is. " +
+        "Ask the administrator to redeploy the site.",
+      { kind: "config" },
+    );
+  }
+  // Operations name paths relative to the base URL ("tickets/"). The API's Link
+  // header holds a path-absolute URL ("/api/tickets/?cursor=..."): resolve that
+  // against the API origin, never the site's, and refuse to follow it elsewhere.
+  const url = /^(\/|https?:)/.test(pathOrUrl)
+    ? new URL(pathOrUrl, config.origin)
+    : new URL(`${config.base}/${pathOrUrl}`);
+  if (url.origin !== config.origin) {
+    throw new ApiError("The API sent a link to another site; it was not followed.", { kind: "config" });
+  }
+  for (const [name, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
+  }
+  return url;
+}
+
+function describeStatus(status, body) {
+  const fromApi = body && typeof body.error === "string" ? body.error : "";
+  if (fromApi) return fromApi;
+  if (status === 429) return "Too many requests; please wait a moment and try again.";
+  if (status >= 500) return `The support desk API had a problem (HTTP ${status}). Please try again.`;
+  return `The request failed (HTTP ${status}).`;
+}
+
+/**
+ * One HTTP request to the API. Resolves to `{data, headers, status}`;
+ * rejects with ApiError (or the AbortError when the caller's signal aborted it).
+ */
+async function request(method, path, { query, body, ifMatch, idempotencyKey, signal, timeoutMs } = {}) {
+  const url = urlFor(path, query);
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const onCallerAbort = () => timeout.abort(signal.reason);
+  if (signal) {
+    if (signal.aborted) timeout.abort(signal.reason);
+    else signal.addEventListener("abort", onCallerAbort, { once: true });
+  }
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: headersFor({ body, ifMatch, idempotencyKey }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: timeout.signal,
+      mode: "cors",
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch (error) {
+    if (signal && signal.aborted) throw error; // the caller cancelled: not a failure
+    if (timeout.signal.aborted) {
+      throw new ApiError("The support desk API did not answer in time. Please try again.", {
+        kind: "timeout",
+      });
+    }
+    throw new ApiError(
+      `Cannot reach the support desk API (${config.origin}). ` +
+        "Check your connection; the service may be down. Please try again in a moment.",
+      { kind: "network" },
+    );
+  } finally {
+    clearTimeout(timer);
+    if (signal) signal.removeEventListener("abort", onCallerAbort);
+  }
+  let data = null;
+  if (response.status !== 204) {
+    const text = await response.text();
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+  }
+  if (!response.ok) {
+    throw new ApiError(describeStatus(response.status, data), { status: response.status, body: data });
+  }
+  return { data, headers: response.headers, status: response.status };
+}
+
+/** The URL of the next page from a `Link: <...>; rel="next"` header, or null. */
+export function nextLink(linkHeader) {
+  if (!linkHeader) return null;
+  for (const part of linkHeader.split(",")) {
+    const match = part.match(/<([^>]+)>\s*;\s*rel="?next"?/i);
+    if (match) return match[1];
+  }
+  return null;
+}
+
+function versionTag(version) {
+  return `"v${version}"`;
+}
+
+/** A fresh key per distinct submission (sent as Idempotency-Key). */
+export function newIdempotencyKey() {
+  if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ---- The API, one function per operation ----
+
+/**
+ * A page of tickets, newest first.
+ * @param {{category?: string, priority?: string, status?: string, search?: string, limit?: number}|string} queryOrNextUrl
+ *   filters for the first page, or the `next` URL of the previous page
+ */
+export async function listTickets(queryOrNextUrl, { signal } = {}) {
+  const { data, headers } =
+    typeof queryOrNextUrl === "string"
+      ? await request("GET", queryOrNextUrl, { signal })
+      : await request("GET", "tickets/", { query: queryOrNextUrl, signal });
+  return {
+    tickets: Array.isArray(data) ? data : [],
+    next: nextLink(headers.get("Link")),
+    examined: Number(headers.get("X-Search-Examined")) || null,
+  };
+}
+
+export async function getTicket(id, { signal } = {}) {
+  const { data } = await request("GET", `tickets/${encodeURIComponent(id)}/`, { signal });
+  return data;
+}
+
+export async function getHistory(id, { signal } = {}) {
+  const { data } = await request("GET", `tickets/${encodeURIComponent(id)}/history/`, { signal });
+  return Array.isArray(data) ? data : [];
+}
+
+export async function createTicket(fields, { idempotencyKey } = {}) {
+  const { data } = await request("POST", "tickets/", { body: fields, idempotencyKey });
+  return data;
+}
+
+/** PATCH with If-Match: a 412 (ApiError.isConflict) means someone else changed it first. */
+export async function updateTicket(id, changes, version) {
+  const { data } = await request("PATCH", `tickets/${encodeURIComponent(id)}/`, {
+    body: changes,
+    ifMatch: versionTag(version),
+  });
+  return data;
+}
+
+export async function getStats({ signal } = {}) {
+  const { data } = await request("GET", "tickets/stats/", { signal });
+  return data;
+}
+
+/** `{suggested_category, suggested_priority, source, warning?}`; pass a signal to abort it. */
+export async function classify({ title, description }, { signal } = {}) {
+  const body = title ? { title, description } : { description };
+  const { data } = await request("POST", "tickets/classify/", { body, signal, timeoutMs: 12000 });
+  return data;
+}

@@ -1,0 +1,84 @@
+// The single entry point: create the store and the views, route on the hash.
+
+import { apiOrigin } from "./api.js";
+import { h, replaceChildren } from "./dom.js";
+import { parseRoute } from "./router.js";
+import { DeskStore } from "./store.js";
+import { errorNotice } from "./components/notice.js";
+import { DashboardView } from "./views/dashboard-view.js";
+import { SubmitView } from "./views/submit-view.js";
+import { TicketView } from "./views/ticket-view.js";
+import { TicketsView } from "./views/tickets-view.js";
+
+const outlet = document.querySelector("[data-outlet]");
+const announcer = document.querySelector("[data-announcer]");
+const store = new DeskStore();
+
+const views = {
+  new: new SubmitView(store),
+  tickets: new TicketsView(store),
+  ticket: new TicketView(store),
+  dashboard: new DashboardView(store),
+};
+const NAV_FOR_ROUTE = { new: "new", tickets: "tickets", ticket: "tickets", dashboard: "dashboard" };
+
+let current = null;
+
+store.addEventListener("announce", (event) => {
+  // Clear first so the same sentence twice is announced twice.
+  announcer.textContent = "";
+  window.setTimeout(() => {
+    announcer.textContent = event.detail.text;
+  }, 50);
+});
+
+function route() {
+  const hash = window.location.hash;
+  if (hash && !hash.startsWith("#/")) return; // an in-page anchor, not a route
+  const next = parseRoute(hash);
+  const view = views[next.name];
+  if (current && current !== view) current.hide();
+  for (const link of document.querySelectorAll("[data-nav]")) {
+    if (link.dataset.nav === NAV_FOR_ROUTE[next.name]) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  if (!view) {
+    current = null;
+    document.title = "Page not found · Support desk";
+    replaceChildren(
+      outlet,
+      h("section", { class: "view" }, h("h2", { tabIndex: -1, text: "Page not found" }), h("p", {}, "There is nothing at this address. ", h("a", { href: "#/new", text: "Submit a ticket" }), " or ", h("a", { href: "#/tickets", text: "see all tickets" }), ".")),
+    );
+    return;
+  }
+  const changed = current !== view;
+  if (changed) replaceChildren(outlet, view.element);
+  current = view;
+  view.show(next);
+  // Moving between views: put keyboard and screen-reader focus on the new heading.
+  if (changed && document.readyState === "complete") {
+    const heading = view.element.querySelector("h2[tabindex]");
+    if (heading) heading.focus({ preventScroll: false });
+  }
+}
+
+function start() {
+  document.querySelector(".skip-link")?.addEventListener("click", (event) => {
+    event.preventDefault();
+    outlet.focus();
+  });
+  if (!apiOrigin) {
+    replaceChildren(
+      outlet,
+      errorNotice(
+        "The support desk is not configured.",
+        new Error("config.js is missing or does not name the API (apiBaseUrl). Ask the administrator to redeploy the site."),
+      ),
+    );
+    return;
+  }
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+start();

@@ -1,0 +1,23 @@
+// Hash routes: #/new, #/tickets?filters, #/tickets/<id>, #/dashboard.
+
+const TICKET_PATH = /^\/tickets\/([a-z2-7]{24})\/?$/;
+
+/** `{name, params, query}` for a location hash; unknown hashes are "not-found". */
+export function parseRoute(hash) {
+  const raw = hash.startsWith("#") ? hash.slice(1) : hash;
+  const [path, search = ""] = raw.split("?", 2);
+  const query = Object.fromEntries(new URLSearchParams(search));
+  if (path === "" || path === "/" || path === "/new") return { name: "new", params: {}, query };
+  if (path === "/tickets" || path === "/tickets/") return { name: "tickets", params: {}, query };
+  if (path === "/dashboard") return { name: "dashboard", params: {}, query };
+  const ticket = path.match(TICKET_PATH);
+  if (ticket) return { name: "ticket", params: { id: ticket[1] }, query };
+  return { name: "not-found", params: {}, query };
+}
+
+/** Put `query` in the address bar for the current route without adding history. */
+export function replaceQuery(path, query) {
+  const search = new URLSearchParams(Object.entries(query).filter(([, value]) => value)).toString();
+  const hash = `#${path}${search ? `?${search}` : ""}`;
+  if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
+}

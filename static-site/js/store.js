@@ -1,0 +1,285 @@
+// The application state and every operation that changes it. Views call methods and
+// listen for events; they never call the API themselves (except the submit form's
+// classification, which is local to that form).
+//
+// Events (CustomEvent, `detail` as noted):
+//   "list"     the tickets list changed (loaded, page appended, error)
+//   "ticket"   one ticket's displayed state or note changed       {id}
+//   "detail"   the open ticket (or its history) changed
+//   "stats"    dashboard figures changed
+//   "saved"    a ticket was created or changed by this browser     {ticket, kind}
+//   "announce" a status message for screen readers                {text}
+
+import * as api from "./api.js";
+import { label } from "./format.js";
+
+const PAGE_SIZE = 20;
+// With a search the API examines a bounded number of tickets per request, so a
+// page can be empty while more pages follow. Follow a few automatically before
+// handing control back to the person ("Load more").
+const MAX_EMPTY_PAGES_FOLLOWED = 5;
+const CHANNEL_NAME = "support-desk";
+
+export const EMPTY_QUERY = Object.freeze({ category: "", priority: "", status: "", search: "" });
+
+export class DeskStore extends EventTarget {
+  list = { query: EMPTY_QUERY, tickets: [], next: null, loading: false, error: null, loaded: false };
+  detail = { id: null, ticket: null, history: [], loading: false, error: null, historyError: null };
+  stats = { data: null, loading: false, error: null, updatedAt: null };
+
+  /** Per ticket id: {confirmed: ticket as the server last said, queued: [changes...]} */
+  #edits = new Map();
+  /** Per ticket id: {kind: "error"|"info", text} shown beside the ticket. */
+  #notes = new Map();
+  #listAbort = null;
+  #detailAbort = null;
+  #statsPromise = null;
+  #channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL_NAME) : null;
+
+  constructor() {
+    super();
+    // Another tab of this browser created or changed a ticket: same as here.
+    this.#channel?.addEventListener("message", (event) => {
+      if (event.data && event.data.type === "saved") this.#emit("saved", { ticket: null, kind: "elsewhere" });
+    });
+  }
+
+  #emit(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  announce(text) {
+    this.#emit("announce", { text });
+  }
+
+  noteFor(id) {
+    return this.#notes.get(id) ?? null;
+  }
+
+  isSaving(id) {
+    return this.#edits.has(id);
+  }
+
+  // ---- Tickets list ----
+
+  /** Load the first page for `query` (aborting any load still running). */
+  async loadTickets(query = this.list.query) {
+    this.#listAbort?.abort();
+    const abort = new AbortController();
+    this.#listAbort = abort;
+    const sameQuery = JSON.stringify(query) === JSON.stringify(this.list.query);
+    this.list = {
+      ...this.list,
+      query,
+      tickets: sameQuery ? this.list.tickets : [],
+      next: sameQuery ? this.list.next : null,
+      loading: true,
+      error: null,
+    };
+    this.#emit("list");
+    const filters = Object.fromEntries(Object.entries(query).filter(([, value]) => value));
+    await this.#loadPages({ ...filters, limit: PAGE_SIZE }, abort, true);
+  }
+
+  /** Append the next page (following the API's Link header). */
+  async loadMore() {
+    if (!this.list.next || this.list.loading) return;
+    const abort = new AbortController();
+    this.#listAbort = abort;
+    this.list = { ...this.list, loading: true, error: null };
+    this.#emit("list");
+    await this.#loadPages(this.list.next, abort, false);
+  }
+
+  async #loadPages(firstRequest, abort, replace) {
+    let requestArg = firstRequest;
+    const found = [];
+    let next = null;
+    try {
+      for (let followed = 0; ; followed += 1) {
+        const page = await api.listTickets(requestArg, { signal: abort.signal });
+        found.push(...page.tickets);
+        next = page.next;
+        if (found.length > 0 || !next || followed >= MAX_EMPTY_PAGES_FOLLOWED) break;
+        requestArg = next;
+      }
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      this.list = { ...this.list, loading: false, error };
+      this.#emit("list");
+      this.announce(`Could not load tickets. ${error.message}`);
+      return;
+    }
+    if (abort.signal.aborted) return;
+    // A ticket with an edit in flight keeps what the person chose until the API answers.
+    const shown = found.map((ticket) => this.#displayed(ticket));
+    const tickets = replace ? shown : [...this.list.tickets, ...shown.filter((t) => !this.#inList(t.id))];
+    this.list = { ...this.list, tickets, next, loading: false, error: null, loaded: true };
+    this.#emit("list");
+  }
+
+  #inList(id) {
+    return this.list.tickets.some((ticket) => ticket.id === id);
+  }
+
+  #displayed(ticket) {
+    const edit = this.#edits.get(ticket.id);
+    return edit ? Object.assign({}, ticket, ...edit.queued) : ticket;
+  }
+
+  /** Show `ticket` wherever it is displayed (list row, open ticket). */
+  #show(ticket) {
+    if (this.#inList(ticket.id)) {
+      this.list = {
+        ...this.list,
+        tickets: this.list.tickets.map((t) => (t.id === ticket.id ? ticket : t)),
+      };
+    }
+    if (this.detail.ticket && this.detail.ticket.id === ticket.id) {
+      this.detail = { ...this.detail, ticket };
+      this.#emit("detail");
+    }
+    this.#emit("ticket", { id: ticket.id });
+  }
+
+  #findTicket(id) {
+    if (this.detail.ticket && this.detail.ticket.id === id) return this.detail.ticket;
+    return this.list.tickets.find((ticket) => ticket.id === id) ?? null;
+  }
+
+  // ---- Changing a ticket: optimistic, queued per ticket, rolled back on refusal ----
+
+  /**
+   * Apply `changes` ({status: "resolved"}) at once, then PATCH with If-Match.
+   * Changes made while one is in flight queue behind it (each uses the version the
+   * previous answer returned); if the API refuses one, every queued change of that
+   * ticket is rolled back to what the server holds, with a note saying why.
+   */
+  changeTicket(id, changes) {
+    const current = this.#findTicket(id);
+    if (!current) return;
+    let edit = this.#edits.get(id);
+    if (!edit) {
+      edit = { confirmed: current, queued: [] };
+      this.#edits.set(id, edit);
+    }
+    edit.queued.push(changes);
+    this.#notes.delete(id);
+    this.#show(Object.assign({}, edit.confirmed, ...edit.queued));
+    if (edit.queued.length === 1) this.#drain(id, edit);
+  }
+
+  async #drain(id, edit) {
+    while (edit.queued.length > 0) {
+      const changes = edit.queued[0];
+      const what = describeChanges(changes);
+      try {
+        edit.confirmed = await api.updateTicket(id, changes, edit.confirmed.version);
+        edit.queued.shift();
+        this.#notes.set(id, { kind: "info", text: `Saved: ${what}.` });
+        this.announce(`Saved: ${what} for “${edit.confirmed.title}”.`);
+        this.#broadcastSaved(edit.confirmed, "changed");
+      } catch (error) {
+        edit.queued = [];
+        let text;
+        if (error instanceof api.ApiError && error.isConflict) {
+          text =
+            `Not saved: someone else changed this ticket while you were editing it. ` +
+            `It has been reloaded with their changes; check it and make your change (${what}) again.`;
+          try {
+            edit.confirmed = await api.getTicket(id);
+          } catch (reloadError) {
+            text += ` (Reloading it failed too: ${reloadError.message})`;
+          }
+        } else {
+          text = `Not saved: ${what} was undone. ${error.message}`;
+        }
+        this.#notes.set(id, { kind: "error", text });
+        this.announce(text);
+      }
+      if (edit.queued.length === 0) this.#edits.delete(id);
+      this.#show(Object.assign({}, edit.confirmed, ...edit.queued));
+    }
+    if (this.detail.ticket && this.detail.ticket.id === id) this.#loadHistory(id);
+  }
+
+  #broadcastSaved(ticket, kind) {
+    this.#emit("saved", { ticket, kind });
+    this.#channel?.postMessage({ type: "saved" });
+  }
+
+  // ---- Creating ----
+
+  /** POST a new ticket; rejects with ApiError (with `fields` for validation errors). */
+  async createTicket(fields, idempotencyKey) {
+    const ticket = await api.createTicket(fields, { idempotencyKey });
+    this.#broadcastSaved(ticket, "created");
+    return ticket;
+  }
+
+  // ---- One ticket ----
+
+  async loadDetail(id) {
+    this.#detailAbort?.abort();
+    const abort = new AbortController();
+    this.#detailAbort = abort;
+    const keep = this.detail.id === id ? this.detail.ticket : this.#findTicket(id);
+    this.detail = { id, ticket: keep, history: [], loading: true, error: null, historyError: null };
+    this.#emit("detail");
+    try {
+      const ticket = await api.getTicket(id, { signal: abort.signal });
+      if (abort.signal.aborted) return;
+      this.detail = { ...this.detail, ticket: this.#displayed(ticket), loading: false };
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      this.detail = { ...this.detail, ticket: null, loading: false, error };
+      this.#emit("detail");
+      return;
+    }
+    this.#emit("detail");
+    await this.#loadHistory(id, abort);
+  }
+
+  async #loadHistory(id, abort = this.#detailAbort) {
+    try {
+      const history = await api.getHistory(id, { signal: abort?.signal });
+      if (abort?.signal.aborted || this.detail.id !== id) return;
+      this.detail = { ...this.detail, history, historyError: null };
+    } catch (error) {
+      if (abort?.signal.aborted) return;
+      this.detail = { ...this.detail, historyError: error };
+    }
+    this.#emit("detail");
+  }
+
+  // ---- Dashboard ----
+
+  /** Fetch the figures (one request at a time; callers share the one in flight). */
+  loadStats() {
+    if (this.#statsPromise) return this.#statsPromise;
+    this.stats = { ...this.stats, loading: true };
+    this.#emit("stats");
+    this.#statsPromise = api
+      .getStats()
+      .then(
+        (data) => {
+          this.stats = { data, loading: false, error: null, updatedAt: new Date() };
+        },
+        (error) => {
+          this.stats = { ...this.stats, loading: false, error };
+        },
+      )
+      .finally(() => {
+        this.#statsPromise = null;
+        this.#emit("stats");
+      });
+    return this.#statsPromise;
+  }
+}
+
+/** "status → Resolved, priority → High" */
+export function describeChanges(changes) {
+  return Object.entries(changes)
+    .map(([field, value]) => `${label(field).toLowerCase()} → ${label(value)}`)
+    .join(", ");
+}
