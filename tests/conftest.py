@@ -24,7 +24,12 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 
 # No test may ever reach a real AWS account or the real Anthropic API.
-for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+for _name in (
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+):
     os.environ.pop(_name, None)
 os.environ.update(
     {
@@ -65,6 +70,11 @@ def table(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     reset_dependencies()
     ensure_table(name, REGION)
     yield name
+    # moto deep-copies every table on each transaction (for rollback): leftover
+    # tables would make later tests slower and slower.
+    from chalicelib.data.models import TicketModel
+
+    TicketModel.delete_table()
     reset_dependencies()
 
 

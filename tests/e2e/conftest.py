@@ -41,7 +41,9 @@ class RunningStack:
 
     def claude(self, **control: Any) -> None:
         """Script the fake Claude (see local_stack.fake_claude)."""
-        requests.post(f"{self.fake_claude_url}/_control", json=control, timeout=5).raise_for_status()
+        requests.post(
+            f"{self.fake_claude_url}/_control", json=control, timeout=5
+        ).raise_for_status()
 
     def reset_claude(self) -> None:
         """Default behaviour and an empty request log."""
@@ -137,7 +139,11 @@ def claude(stack: RunningStack) -> Iterator[RunningStack]:
 
 def chromium_path() -> str:
     """The system Chromium (Playwright cannot download browsers here)."""
-    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")):
+    for candidate in (
+        os.environ.get("CHROMIUM_PATH"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     pytest.fail("Chromium not found: run `make test` (it installs it) or set CHROMIUM_PATH")

@@ -262,7 +262,10 @@ def test_current_if_match_applies(api: ApiClient) -> None:
     path = f"/api/tickets/{ticket['id']}/"
     response = api.patch(path, json_body={"title": "New"}, headers={"If-Match": 'W/"v1"'})
     assert response.status_code == 200 and response.json_body["title"] == "New"
-    assert api.patch(path, json_body={"title": "x"}, headers={"If-Match": "garbage"}).status_code == 412
+    assert (
+        api.patch(path, json_body={"title": "x"}, headers={"If-Match": "garbage"}).status_code
+        == 412
+    )
     assert api.patch(path, json_body={"title": "Any"}, headers={"If-Match": "*"}).status_code == 200
 
 
