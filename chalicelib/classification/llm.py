@@ -43,12 +43,14 @@ class ClaudeClassifier:
         timeout_seconds: float,
         base_url: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._api_key = api_key
         self._model = model
         self._timeout = timeout_seconds
         self._base_url = base_url
         self._clock = clock
+        self._sleep = sleep
         self._client: anthropic.Anthropic | None = None
         self._client_key: str | None = None
 
@@ -105,7 +107,7 @@ class ClaudeClassifier:
                 reason = _reason(exc)
                 if attempt >= 2 or deadline - self._clock() < _MIN_ATTEMPT_SECONDS:
                     raise ClassificationUnavailable(reason) from exc
-                time.sleep(_RETRY_BACKOFF_SECONDS)
+                self._sleep(_RETRY_BACKOFF_SECONDS)
             except anthropic.APIStatusError as exc:
                 raise ClassificationUnavailable(_reason(exc)) from exc
 

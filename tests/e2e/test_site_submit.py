@@ -1,0 +1,253 @@
+"""The customers' form in a real browser: suggestions while typing, submitting, safety."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Page, Request, Route, expect
+
+from tests.e2e.conftest import RunningStack
+from tests.e2e.site_fixtures import Desk, desk, unique  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.browser
+
+CLASSIFY_PATH = "/api/tickets/classify/"
+
+
+def _classify_requests(page: Page) -> list[Request]:
+    """Every classification request the page sends (CORS preflights are not listed)."""
+    seen: list[Request] = []
+    page.on(
+        "request",
+        lambda request: (
+            seen.append(request)
+            if request.method == "POST" and request.url.endswith(CLASSIFY_PATH)
+            else None
+        ),
+    )
+    return seen
+
+
+def _suggestion_status(page: Page) -> str:
+    return page.locator("[data-suggestion-status]").get_attribute("data-suggestion-status") or ""
+
+
+def test_new_user_submits_with_an_ai_suggestion_and_sees_it_in_list_and_dashboard(
+    desk: Desk, claude: RunningStack
+) -> None:
+    # Given the classifier will say "account / high"
+    claude.claude(answer={"category": "account", "priority": "high"})
+    token = unique()
+    total_before = desk.api_stats()["total_tickets"]
+    page = desk.open("#/new")
+
+    # When a new user fills in the form, typing the description
+    page.get_by_label("Title").fill(f"Locked out {token}")
+    page.get_by_label("Description").click()
+    page.keyboard.type(
+        "I cannot sign in to my account since this morning; the reset link fails.", delay=5
+    )
+
+    # Then the suggestion is pre-selected, marked as coming from the AI
+    status = page.locator("[data-suggestion-status]")
+    expect(status).to_have_attribute("data-suggestion-status", "shown")
+    expect(status).to_contain_text("Suggested by the AI")
+    expect(page.get_by_label("Category")).to_have_value("account")
+    expect(page.get_by_label("Priority")).to_have_value("high")
+    expect(page.locator('[data-suggestion-badge="category"]')).to_have_text("Suggested by AI")
+
+    # When they submit (the request is held so the sending state can be seen)
+    held: list[Route] = []
+    page.route("**/api/tickets/", lambda route: held.append(route))
+    submit = page.locator("[data-submit]")
+    submit.click()
+    # Then the button is disabled while sending
+    expect(submit).to_be_disabled()
+    expect(submit).to_have_text("Sending…")
+    deadline = time.monotonic() + 5
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/api/tickets/")
+
+    # And success shows the new id and clears the form
+    success = page.locator("[data-submit-success]")
+    expect(success).to_be_visible()
+    ticket_id = success.locator("[data-ticket-id]").inner_text()
+    assert len(ticket_id) == 24
+    expect(page.get_by_label("Title")).to_have_value("")
+    expect(page.get_by_label("Description")).to_have_value("")
+    expect(page.get_by_label("Category")).to_have_value("")
+    assert held[0].request.headers.get("idempotency-key")
+
+    # And the ticket keeps what the classifier proposed
+    ticket = desk.api_get(ticket_id)
+    assert (ticket["category"], ticket["priority"]) == ("account", "high")
+    assert (ticket["suggested_category"], ticket["suggested_priority"]) == ("account", "high")
+    assert ticket["classification_source"] == "llm"
+
+    # And it is in the agents' list
+    page.get_by_role("link", name="Tickets", exact=True).click()
+    page.locator("#filter-search").fill(token)
+    rows = page.locator("[data-ticket-row]")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("[data-ticket-link]")).to_have_text(f"Locked out {token}")
+
+    # And its page shows the suggestion beside the chosen values
+    rows.first.locator("[data-ticket-link]").click()
+    expect(page.locator("[data-ticket-title]")).to_have_text(f"Locked out {token}")
+    expect(page.locator('[data-suggestion-row="category"]')).to_contain_text("Account (by AI")
+
+    # And on the dashboard
+    page.get_by_role("link", name="Dashboard").click()
+    total = page.locator('[data-kpi="total"] [data-kpi-value]')
+    expect(total).to_have_text(str(total_before + 1))
+
+
+def test_a_manual_choice_survives_a_late_suggestion(desk: Desk, claude: RunningStack) -> None:
+    # Given a slow classifier that will suggest "billing / low"
+    claude.claude(answer={"category": "billing", "priority": "low"}, delay=2.5)
+    token = unique()
+    page = desk.open("#/new")
+    page.get_by_label("Title").fill(f"Refund {token}")
+    page.get_by_label("Description").fill("I was charged twice for my subscription this month.")
+
+    # When the person picks a priority by hand while the suggestion is pending
+    status = page.locator("[data-suggestion-status]")
+    expect(status).to_have_attribute("data-suggestion-status", "pending")
+    expect(status).to_contain_text("Suggesting")
+    page.get_by_label("Priority").select_option("critical")
+
+    # Then the late suggestion fills only the field they left alone
+    expect(status).to_have_attribute("data-suggestion-status", "shown", timeout=10_000)
+    expect(page.get_by_label("Category")).to_have_value("billing")
+    expect(page.get_by_label("Priority")).to_have_value("critical")
+    expect(page.locator('[data-suggestion-badge="priority"]')).to_contain_text(
+        "Your choice (AI suggested Low)"
+    )
+
+    # And the ticket keeps both the choice and the suggestion
+    page.locator("[data-submit]").click()
+    ticket_id = page.locator("[data-submit-success] [data-ticket-id]").inner_text()
+    ticket = desk.api_get(ticket_id)
+    assert (ticket["category"], ticket["priority"]) == ("billing", "critical")
+    assert (ticket["suggested_category"], ticket["suggested_priority"]) == ("billing", "low")
+
+
+def test_classification_is_asked_once_per_pause_and_never_for_unchanged_text(
+    desk: Desk, claude: RunningStack
+) -> None:
+    page = desk.open("#/new")
+    sent = _classify_requests(page)
+    page.get_by_label("Title").fill(f"Invoice {unique()}")
+    description = page.get_by_label("Description")
+    description.click()
+
+    # When a person types a sentence at a human pace, then pauses
+    with page.expect_response(lambda response: response.url.endswith(CLASSIFY_PATH)):
+        page.keyboard.type("My invoice for October shows", delay=70)
+    # And types more, then pauses again
+    with page.expect_response(lambda response: response.url.endswith(CLASSIFY_PATH)):
+        page.keyboard.type(" the wrong amount and VAT number.", delay=70)
+    assert len(sent) == 2
+    # And types a character and deletes it (the text is what was last classified)
+    page.keyboard.type("x", delay=70)
+    page.keyboard.press("Backspace")
+    page.wait_for_timeout(1500)
+    assert len(sent) == 2
+    # And pauses only briefly in the middle of the last words
+    page.keyboard.type(" Thanks", delay=70)
+    page.wait_for_timeout(300)
+    page.keyboard.type(" a lot!", delay=70)
+    page.wait_for_timeout(1500)
+
+    # Then there was exactly one request per real pause with new text
+    described = [request.post_data_json["description"] for request in sent]
+    assert len(described) == 3, described
+    assert described[0].endswith("October shows")
+    assert described[1].endswith("VAT number.")
+    assert described[2].endswith("Thanks a lot!")
+    expect(page.locator("[data-suggestion-status]")).to_have_attribute(
+        "data-suggestion-status", "shown"
+    )
+    # And the classifier behind the API was asked exactly as often
+    assert len(claude.claude_requests()) == 3
+
+
+def test_an_in_flight_suggestion_is_aborted_when_the_text_changes(
+    desk: Desk, claude: RunningStack
+) -> None:
+    # Given a slow classifier answering "general / low" to the first request
+    claude.claude(answer={"category": "general", "priority": "low"}, delay=2.0)
+    page = desk.open("#/new")
+    sent = _classify_requests(page)
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    description = page.get_by_label("Description")
+    description.click()
+    page.keyboard.type("The export button does nothing at all", delay=10)
+    status = page.locator("[data-suggestion-status]")
+    expect(status).to_have_attribute("data-suggestion-status", "pending")
+
+    # When the person goes on typing while it is in flight (the next answer differs)
+    claude.claude(answer={"category": "technical", "priority": "high"}, delay=0)
+    page.keyboard.type(" and the whole page crashes.", delay=10)
+
+    # Then the first request is aborted and only the newer answer is shown
+    expect(status).to_have_attribute("data-suggestion-status", "shown")
+    expect(page.get_by_label("Category")).to_have_value("technical")
+    page.wait_for_timeout(2500)  # past the moment the first answer would have arrived
+    expect(page.get_by_label("Category")).to_have_value("technical")
+    expect(page.get_by_label("Priority")).to_have_value("high")
+    assert len(sent) == 2
+    assert any(url.endswith(CLASSIFY_PATH) for url in failed), failed
+
+
+def test_validation_errors_appear_next_to_their_field(desk: Desk) -> None:
+    page = desk.open("#/new")
+    # When the form is sent with a blank title and description
+    page.get_by_label("Title").fill("   ")
+    page.locator("[data-submit]").click()
+    # Then the API's messages appear beside the fields, and focus goes to the first
+    title_error = page.locator('[data-field-error="title"]')
+    expect(title_error).to_be_visible()
+    expect(page.locator('[data-field-error="description"]')).to_contain_text("Description is")
+    expect(page.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Title")).to_be_focused()
+    expect(page.locator("[data-form-error]")).to_contain_text("correct the highlighted field")
+    # And typing in the field clears its error
+    page.get_by_label("Title").fill("Now it has a title")
+    expect(title_error).to_be_hidden()
+
+
+def test_a_script_in_the_title_is_shown_as_text(desk: Desk) -> None:
+    dialogs: list[str] = []
+    desk.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    token = unique()
+    title = f"<img src=x onerror=alert(1)> {token}"
+    description = f"<script>alert(2)</script> <b>bold?</b> {token}"
+    # When a ticket with markup in it is submitted through the form
+    page = desk.open("#/new")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Description").fill(description)
+    page.get_by_label("Category").select_option("general")
+    page.get_by_label("Priority").select_option("low")
+    page.locator("[data-submit]").click()
+    expect(page.locator("[data-submit-success]")).to_be_visible()
+
+    # Then the list shows it literally, with no element made from it
+    desk.open(f"#/tickets?search={token}")
+    row = page.locator("[data-ticket-row]")
+    expect(row).to_have_count(1)
+    expect(row.locator("[data-ticket-link]")).to_have_text(title)
+    expect(row.locator("[data-ticket-description]")).to_have_text(description)
+    assert row.locator("img, script, b").count() == 0
+    # And so does the ticket's own page
+    row.locator("[data-ticket-link]").click()
+    expect(page.locator("[data-ticket-title]")).to_have_text(title)
+    expect(page.locator("[data-ticket-description]")).to_have_text(description)
+    assert page.locator("main img, main b, main script").count() == 0
+    page.wait_for_timeout(300)
+    assert dialogs == []

@@ -1,0 +1,521 @@
+"""The deployable template and Lambda package of every stage, checked without AWS.
+
+``chalice package`` runs once per stage per test session (a module fixture caching the
+build under a temporary directory); every test reads those artifacts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.data.models import ALL_MODELS, FILTER_INDEX_SPECS, TicketModel
+from tools.deploy import (
+    DEV_ONLY,
+    MAX_PACKAGE_BYTES,
+    SITE_ORIGIN_HEADER_VALUE,
+    STAGES,
+    Build,
+    DeployError,
+    bind_preflight_origin,
+    build,
+    lint_template,
+    package_problems,
+    render_merge_template,
+    sam_translate,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SITE_ORIGIN = {"Fn::Sub": "https://${SiteDistribution.DomainName}"}
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
+    """Both stages built once: template.json and the slimmed deployment.zip."""
+    root = tmp_path_factory.mktemp("deploy-build")
+    return {stage: build(stage, root / stage) for stage in STAGES}
+
+
+@pytest.fixture(params=STAGES)
+def stage(request: pytest.FixtureRequest) -> str:
+    stage_name: str = request.param
+    return stage_name
+
+
+@pytest.fixture
+def built(builds: dict[str, Build], stage: str) -> Build:
+    return builds[stage]
+
+
+@pytest.fixture
+def template(built: Build) -> dict[str, Any]:
+    return built.template()
+
+
+@pytest.fixture
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    resources_by_id: dict[str, Any] = template["Resources"]
+    return resources_by_id
+
+
+def statements(resources: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for policy in resources["ApiHandlerRole"]["Properties"]["Policies"]:
+        yield from policy["PolicyDocument"]["Statement"]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def sub_text(value: Any) -> str:
+    """The text of a resource/ARN value: plain strings, ``Fn::Sub`` or ``Fn::GetAtt``."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Sub" in value:
+        return str(value["Fn::Sub"])
+    if "Fn::GetAtt" in value:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    raise AssertionError(f"unexpected resource value {value!r}")
+
+
+# --- validity -----------------------------------------------------------------------------
+
+
+def test_cfn_lint_reports_no_errors(built: Build) -> None:
+    # Given the built template of a stage
+    # When cfn-lint validates it
+    errors, warnings = lint_template(built.template_path)
+    # Then there is no error (warnings are printed by `make plan`)
+    assert errors == [], errors
+    assert isinstance(warnings, list)
+
+
+def test_cfn_lint_catches_a_broken_template(built: Build, tmp_path: Path) -> None:
+    # Given the template with an impossible billing mode (proves the check can fail)
+    broken = built.template()
+    broken["Resources"]["TicketsTable"]["Properties"]["BillingMode"] = "FREE"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken))
+    # When it is linted
+    errors, _ = lint_template(path)
+    # Then cfn-lint reports it
+    assert any("FREE" in line for line in errors)
+
+
+def test_sam_transform_gives_plain_cloudformation(template: dict[str, Any]) -> None:
+    # Given the SAM template
+    # When aws-sam-translator transforms it
+    output = sam_translate(template)
+    # Then no serverless resource is left and the API stage carries throttling and tracing
+    types = {resource["Type"] for resource in output["Resources"].values()}
+    assert not any(t.startswith("AWS::Serverless::") for t in types)
+    assert {"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::Lambda::Function"} <= types
+    (stage,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stage["Properties"]["StageName"] == "api"
+    assert stage["Properties"]["TracingEnabled"] is True
+    (throttle,) = stage["Properties"]["MethodSettings"]
+    assert throttle["ResourcePath"] == "/*" and throttle["HttpMethod"] == "*"
+    assert throttle["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRateLimit"}
+    assert throttle["ThrottlingBurstLimit"] == {"Ref": "ApiThrottleBurstLimit"}
+    # And the WAF association names the generated stage
+    association = output["Resources"]["ApiWebAclAssociation"]["Properties"]["ResourceArn"]
+    assert association["Fn::Sub"].endswith("/restapis/${RestAPI}/stages/${RestAPIapiStage}")
+
+
+def test_stage_parameters_have_sane_defaults(template: dict[str, Any], stage: str) -> None:
+    # Given the parameters of the built template
+    parameters = template["Parameters"]
+    # Then every parameter has a default (the built template deploys as is) for this stage
+    assert all("Default" in spec for spec in parameters.values()), parameters
+    assert parameters["Stage"]["Default"] == stage
+    assert int(parameters["ApiThrottleBurstLimit"]["Default"]) >= int(
+        parameters["ApiThrottleRateLimit"]["Default"]
+    )
+    assert int(parameters["WafRateLimitPerIp"]["Default"]) >= 10
+
+
+# --- the table ------------------------------------------------------------------------
+
+
+def _key_schema(items: list[dict[str, str]]) -> dict[str, str]:
+    return {item["KeyType"]: item["AttributeName"] for item in items}
+
+
+def test_table_matches_the_pynamodb_models(resources: dict[str, Any]) -> None:
+    # Given the table in the template and the schema PynamoDB derives from the models
+    table = resources["TicketsTable"]["Properties"]
+    schema = TicketModel._get_schema()
+    # Then the key schema and attribute types agree
+    assert _key_schema(table["KeySchema"]) == _key_schema(schema["key_schema"])
+    declared = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    expected = {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]}
+    assert declared == expected
+    # And every index exists with the same keys and projection, and no other
+    template_indexes = {
+        index["IndexName"]: (_key_schema(index["KeySchema"]), index["Projection"])
+        for index in table["GlobalSecondaryIndexes"]
+    }
+    model_indexes = {
+        index["index_name"]: (_key_schema(index["key_schema"]), index["projection"])
+        for index in schema["global_secondary_indexes"]
+    }
+    assert template_indexes == model_indexes
+    assert "local_secondary_indexes" not in schema or not schema["local_secondary_indexes"]
+
+
+def test_every_index_the_repository_queries_is_in_the_template(
+    resources: dict[str, Any],
+) -> None:
+    # Given the indexes the repository picks from for each filter combination
+    queried = {name: attribute for name, attribute in FILTER_INDEX_SPECS.values()}
+    # When compared with the template's indexes
+    indexes = {
+        index["IndexName"]: _key_schema(index["KeySchema"])
+        for index in resources["TicketsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    }
+    # Then each exists, partitioned by the attribute the repository writes
+    for name, attribute in queried.items():
+        assert indexes[name] == {"HASH": attribute, "RANGE": "created_sk"}, name
+    # And every model stored in the table shares its key schema
+    for model in ALL_MODELS:
+        assert _key_schema(model._get_schema()["key_schema"]) == {"HASH": "pk", "RANGE": "sk"}
+
+
+def test_table_settings(resources: dict[str, Any], stage: str, template: dict[str, Any]) -> None:
+    # Given the table resource
+    table = resources["TicketsTable"]
+    props = table["Properties"]
+    # Then it is on-demand, encrypted, backed up continuously and expires items by TTL
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["TableName"] == {"Fn::Sub": "support-tickets-${Stage}"}
+    protection = template["Parameters"]["TableDeletionProtection"]["Default"]
+    assert props["DeletionProtectionEnabled"] == {"Ref": "TableDeletionProtection"}
+    # And prod keeps its data when the stack goes; dev does not
+    if stage == "prod":
+        assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        assert protection == "true"
+    else:
+        assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Delete", "Delete")
+        assert protection == "false"
+
+
+# --- the Lambda -------------------------------------------------------------------------
+
+
+def test_lambda_environment_names_its_table_parameter_and_site(
+    resources: dict[str, Any], template: dict[str, Any], stage: str
+) -> None:
+    # Given the function's environment
+    function = resources["APIHandler"]["Properties"]
+    env = function["Environment"]["Variables"]
+    # Then it names the stack's table, the stage's SSM parameter and the site origin
+    assert env["TICKETS_TABLE_NAME"] == {"Ref": "TicketsTable"}
+    assert env["ANTHROPIC_API_KEY_PARAMETER"] == {"Ref": "AnthropicKeyParameterName"}
+    parameter = template["Parameters"]["AnthropicKeyParameterName"]["Default"]
+    assert parameter == f"/support-tickets/{stage}/anthropic-api-key"
+    assert env["CORS_ALLOWED_ORIGINS"] == SITE_ORIGIN
+    assert env["STAGE"] == {"Ref": "Stage"}
+    assert env["POWERTOOLS_TRACE_DISABLED"] == "false"
+    assert "ANTHROPIC_API_KEY" not in env
+    # And the Chalice config agrees, for anyone running `chalice local --stage <stage>`
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    stage_env = config["stages"][stage]["environment_variables"]
+    assert stage_env["ANTHROPIC_API_KEY_PARAMETER"] == parameter
+    assert stage_env["TICKETS_TABLE_NAME"] == f"support-tickets-{stage}"
+    # And it logs to a log group with a retention, traced by X-Ray
+    assert function["LoggingConfig"] == {"LogGroup": {"Ref": "ApiHandlerLogGroup"}}
+    assert function["Tracing"] == "Active"
+    log_group = resources["ApiHandlerLogGroup"]["Properties"]
+    assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert int(template["Parameters"]["LogRetentionDays"]["Default"]) in {14, 90}
+    assert function["Runtime"] == "python3.11"
+    assert function["CodeUri"] == "./deployment.zip"
+
+
+def test_iam_grants_no_wildcard_action_or_data_resource(resources: dict[str, Any]) -> None:
+    # Given every statement of the function's role
+    found = list(statements(resources))
+    assert found
+    for statement in found:
+        actions = as_list(statement["Action"])
+        sources = [sub_text(resource) for resource in as_list(statement["Resource"])]
+        # Then no action is a wildcard
+        assert statement["Effect"] == "Allow"
+        assert not any("*" in action for action in actions), statement
+        # And no ARN leaves region or account open
+        for text in sources:
+            assert "arn:aws:" not in text, "use ${AWS::Partition}"
+            assert ":*:" not in text and "::*" not in text, text
+        services = {action.split(":")[0] for action in actions}
+        if services == {"xray"}:
+            # X-Ray has no resource-level permissions at all.
+            assert sources == ["*"]
+            continue
+        assert "*" not in sources, statement
+        if services == {"dynamodb"}:
+            assert sources == ["${TicketsTable.Arn}", "${TicketsTable.Arn}/index/*"]
+        elif services == {"ssm"}:
+            assert actions == ["ssm:GetParameter"]
+            assert sources == [
+                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                "${AnthropicKeyParameterName}"
+            ]
+        elif services == {"kms"}:
+            # Any key of the account, but only through SSM and only for this parameter.
+            assert actions == ["kms:Decrypt"]
+            condition = statement["Condition"]["StringEquals"]
+            assert condition["kms:ViaService"] == {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"}
+            assert "${AnthropicKeyParameterName}" in condition["kms:EncryptionContext:PS_ARN"][
+                "Fn::Sub"
+            ]
+        elif services == {"logs"}:
+            assert sources == ["${ApiHandlerLogGroup.Arn}"]
+            assert "logs:CreateLogGroup" not in actions
+        else:
+            raise AssertionError(f"unexpected statement {statement}")
+
+
+def test_the_merge_template_replaces_chalices_policy(
+    resources: dict[str, Any], stage: str
+) -> None:
+    # Given the role Chalice generated from .chalice/policy-<stage>.json
+    # When the merge template is applied
+    policies = resources["ApiHandlerRole"]["Properties"]["Policies"]
+    # Then the built role carries exactly the template's policy, not the file's wildcards
+    expected = render_merge_template(stage)["Resources"]["ApiHandlerRole"]["Properties"]
+    assert policies == expected["Policies"]
+    assert "arn:aws:dynamodb:*:*" not in json.dumps(policies)
+
+
+# --- the API ---------------------------------------------------------------------------
+
+
+def test_every_cors_preflight_answers_the_site_origin(template: dict[str, Any]) -> None:
+    # Given the swagger Chalice generated (packaged with a placeholder origin)
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    # Then every path has an OPTIONS mock whose Allow-Origin is the CloudFront domain
+    assert paths
+    for path, methods in paths.items():
+        integration = methods["options"]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "mock", path
+        parameters = integration["responses"]["default"]["responseParameters"]
+        origin = parameters["method.response.header.Access-Control-Allow-Origin"]
+        assert origin == SITE_ORIGIN_HEADER_VALUE, path
+    # And it is the same origin the Lambda allows
+    assert SITE_ORIGIN_HEADER_VALUE["Fn::Sub"].strip("'") == SITE_ORIGIN["Fn::Sub"]
+
+
+def test_preflight_binding_refuses_an_unexpected_origin(template: dict[str, Any]) -> None:
+    # Given a template whose preflight names some other origin
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    first = next(iter(paths.values()))
+    response = first["options"]["x-amazon-apigateway-integration"]["responses"]["default"]
+    response["responseParameters"]["method.response.header.Access-Control-Allow-Origin"] = (
+        "'https://evil.example'"
+    )
+    # When the binding runs, Then it fails instead of deploying a wrong origin
+    with pytest.raises(DeployError, match="unexpected Allow-Origin"):
+        bind_preflight_origin(template)
+
+
+GATEWAY_RESPONSES = {
+    "DEFAULT_4XX": None,
+    "DEFAULT_5XX": None,
+    "MISSING_AUTHENTICATION_TOKEN": "404",
+    "RESOURCE_NOT_FOUND": "404",
+    "UNAUTHORIZED": "401",
+    "ACCESS_DENIED": "403",
+    "THROTTLED": "429",
+    "WAF_FILTERED": "429",
+    "REQUEST_TOO_LARGE": "413",
+    "INTEGRATION_TIMEOUT": "504",
+}
+
+
+def test_gateway_responses_use_the_api_error_shape_with_cors(template: dict[str, Any]) -> None:
+    # Given API Gateway's own responses in the swagger
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    for name, status in GATEWAY_RESPONSES.items():
+        response = responses[name]
+        # Then each has the expected status
+        assert response.get("statusCode") == status, name
+        # And a JSON body {"error": "..."} (messageString is already a quoted JSON string)
+        rendered = response["responseTemplates"]["application/json"].replace(
+            "$context.error.messageString", '"Missing Authentication Token"'
+        )
+        parsed = json.loads(rendered)
+        assert set(parsed) == {"error"} and parsed["error"], name
+        # And CORS for the site origin, so the browser can read it
+        headers = response["responseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == (
+            SITE_ORIGIN_HEADER_VALUE
+        ), name
+        assert headers["gatewayresponse.header.Vary"] == "'Origin'"
+    # And an unknown route is a 404 as on the local server
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]["responseTemplates"]["application/json"]
+    assert json.loads(missing) == {"error": "No such endpoint"}
+
+
+def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -> None:
+    # Given the API and its web ACL
+    api = resources["RestAPI"]["Properties"]
+    acl = resources["ApiWebAcl"]["Properties"]
+    # Then the endpoint is regional, so WAF sees client addresses
+    assert api["EndpointConfiguration"] == "REGIONAL"
+    assert api["StageName"] == "api"
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    (rule,) = acl["Rules"]
+    assert rule["Action"] == {"Block": {}}
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert rate["AggregateKeyType"] == "IP"
+    assert rate["Limit"] == {"Ref": "WafRateLimitPerIp"}
+    method, path = rate["ScopeDownStatement"]["AndStatement"]["Statements"]
+    # And it counts only POSTs to the create and classify routes
+    assert method["ByteMatchStatement"]["SearchString"] == "POST"
+    assert method["ByteMatchStatement"]["PositionalConstraint"] == "EXACTLY"
+    pattern = re.compile(path["RegexMatchStatement"]["RegexString"])
+    for counted in ("/api/tickets", "/api/tickets/", "/api/tickets/classify", "/api/tickets/classify/"):
+        assert pattern.search(counted), counted
+    for free in ("/api/tickets/abcdefghijklmnopqrstuvwx", "/api/tickets/stats", "/api/ticketsx"):
+        assert not pattern.search(free), free
+    association = resources["ApiWebAclAssociation"]["Properties"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
+
+
+# --- the site -------------------------------------------------------------------------
+
+
+def test_site_bucket_is_private_and_read_only_by_cloudfront(resources: dict[str, Any]) -> None:
+    # Given the bucket and its policy
+    bucket = resources["SiteBucket"]["Properties"]
+    policy = resources["SiteBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    # Then public access is blocked and objects are encrypted
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    # And plain HTTP is denied, and only this distribution may read objects
+    deny, allow = policy
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"
+    source = allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert source.endswith(":distribution/${SiteDistribution}")
+
+
+def _csp(policy: str) -> dict[str, str]:
+    directives = (part.strip().split(None, 1) for part in policy.split(";") if part.strip())
+    return {d[0]: (d[1] if len(d) > 1 else "") for d in directives}
+
+
+def test_distribution_serves_the_bucket_over_https_with_security_headers(
+    resources: dict[str, Any],
+) -> None:
+    # Given the distribution and its response headers policy
+    config = resources["SiteDistribution"]["Properties"]["DistributionConfig"]
+    headers = resources["SiteResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    security = headers["SecurityHeadersConfig"]
+    # Then the bucket is reached through origin access control, HTTPS only
+    (origin,) = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert config["DefaultRootObject"] == "index.html"
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "SiteResponseHeadersPolicy"}
+    # And the security headers are set
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert security["ContentTypeOptions"]["Override"] is True
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    header_csp = _csp(security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"])
+    assert header_csp["frame-ancestors"] == "'none'"
+    assert "${" not in json.dumps({k: v for k, v in header_csp.items() if k != "connect-src"})
+
+
+def test_header_csp_allows_what_the_sites_meta_csp_allows() -> None:
+    # Given the meta CSP in static-site/index.html and the CSP header of the template
+    # (browsers enforce both, so a stricter header would silently break the site)
+    html = (PROJECT_DIR / "static-site" / "index.html").read_text()
+    match = re.search(r'http-equiv="Content-Security-Policy"\s+content="([^"]+)"', html)
+    if match is None:
+        pytest.skip("static-site/index.html has no meta CSP yet")
+    meta = _csp(match.group(1))
+    merged = render_merge_template("dev")["Resources"]["SiteResponseHeadersPolicy"]
+    header_value = merged["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"][
+        "ContentSecurityPolicy"
+    ]["ContentSecurityPolicy"]["Fn::Sub"]
+    header = _csp(header_value)
+    # Then every directive but connect-src (origins differ locally) is the same in both
+    for directive, value in meta.items():
+        if directive != "connect-src":
+            assert header.get(directive) == value, directive
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    # Given the outputs
+    outputs = template["Outputs"]
+    # Then the deploy step finds the API URL (ending in /api), the site and its bucket
+    assert outputs["ApiUrl"]["Value"]["Fn::Sub"].endswith("/api")
+    assert outputs["SiteUrl"]["Value"] == SITE_ORIGIN
+    assert outputs["SiteBucket"]["Value"] == {"Ref": "SiteBucket"}
+    assert outputs["DistributionId"]["Value"] == {"Ref": "SiteDistribution"}
+    assert outputs["TicketsTableName"]["Value"] == {"Ref": "TicketsTable"}
+
+
+# --- the package ----------------------------------------------------------------------
+
+
+def test_package_holds_the_app_and_nothing_dev_only(built: Build) -> None:
+    # Given the slimmed deployment package
+    with zipfile.ZipFile(built.package_path) as archive:
+        names = archive.namelist()
+    tops = {name.split("/", 1)[0] for name in names}
+    # Then the app and its runtime dependencies are there
+    for needed in ("app.py", "chalicelib", "chalice", "pynamodb", "anthropic", "pydantic_core"):
+        assert needed in tops, needed
+    assert {"aws_lambda_powertools", "jwt", "cryptography", "aws_xray_sdk"} <= tops
+    # And nothing from the dev requirements, nor what the runtime provides
+    assert not tops & set(DEV_ONLY)
+    assert not {"boto3", "botocore", "s3transfer", "urllib3"} & tops
+    assert not any("__pycache__" in name for name in names)
+    assert package_problems(built.package_path) == []
+    # And it is well under the 25 MB budget (and 250 MB unzipped Lambda limit)
+    size = built.size
+    assert size.deployed_bytes == built.package_path.stat().st_size < MAX_PACKAGE_BYTES
+    with zipfile.ZipFile(built.package_path) as archive:
+        unzipped = sum(info.file_size for info in archive.infolist())
+    assert unzipped < 250 * 1024 * 1024
+    print(
+        f"\n{built.stage}: Lambda package {size.chalice_bytes / 1e6:.1f} MB -> "
+        f"{size.deployed_bytes / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped"
+    )
+
+
+def test_package_check_catches_dev_only_content(tmp_path: Path) -> None:
+    # Given a package with moto in it and no app (proves the check can fail)
+    path = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("moto/__init__.py", "")
+        archive.writestr("botocore/__init__.py", "")
+        archive.writestr("chalice/cli/__init__.py", "")
+    # When it is checked
+    problems = package_problems(path)
+    # Then each defect is named
+    assert "dev-only package in the Lambda package: moto" in problems
+    assert "runtime-provided package still bundled: botocore" in problems
+    assert "chalice's CLI is in the Lambda package" in problems
+    assert "missing from the Lambda package: app.py" in problems
