@@ -97,9 +97,9 @@ def test_cfn_lint_reports_no_errors(built: Build) -> None:
     assert isinstance(warnings, list)
 
 
-def test_cfn_lint_catches_a_broken_template(built: Build, tmp_path: Path) -> None:
+def test_cfn_lint_catches_a_broken_template(builds: dict[str, Build], tmp_path: Path) -> None:
     # Given the template with an impossible billing mode (proves the check can fail)
-    broken = built.template()
+    broken = builds["dev"].template()
     broken["Resources"]["TicketsTable"]["Properties"]["BillingMode"] = "FREE"
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(broken))
@@ -144,7 +144,7 @@ def test_stage_parameters_have_sane_defaults(template: dict[str, Any], stage: st
 # --- the table ------------------------------------------------------------------------
 
 
-def _key_schema(items: list[dict[str, str]]) -> dict[str, str]:
+def _key_schema(items: list[Any]) -> dict[str, str]:
     return {item["KeyType"]: item["AttributeName"] for item in items}
 
 
@@ -274,10 +274,13 @@ def test_iam_grants_no_wildcard_action_or_data_resource(resources: dict[str, Any
             # Any key of the account, but only through SSM and only for this parameter.
             assert actions == ["kms:Decrypt"]
             condition = statement["Condition"]["StringEquals"]
-            assert condition["kms:ViaService"] == {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"}
-            assert "${AnthropicKeyParameterName}" in condition["kms:EncryptionContext:PS_ARN"][
-                "Fn::Sub"
-            ]
+            assert condition["kms:ViaService"] == {
+                "Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"
+            }
+            assert (
+                "${AnthropicKeyParameterName}"
+                in condition["kms:EncryptionContext:PS_ARN"]["Fn::Sub"]
+            )
         elif services == {"logs"}:
             assert sources == ["${ApiHandlerLogGroup.Arn}"]
             assert "logs:CreateLogGroup" not in actions
@@ -285,9 +288,7 @@ def test_iam_grants_no_wildcard_action_or_data_resource(resources: dict[str, Any
             raise AssertionError(f"unexpected statement {statement}")
 
 
-def test_the_merge_template_replaces_chalices_policy(
-    resources: dict[str, Any], stage: str
-) -> None:
+def test_the_merge_template_replaces_chalices_policy(resources: dict[str, Any], stage: str) -> None:
     # Given the role Chalice generated from .chalice/policy-<stage>.json
     # When the merge template is applied
     policies = resources["ApiHandlerRole"]["Properties"]["Policies"]
@@ -385,7 +386,12 @@ def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -
     assert method["ByteMatchStatement"]["SearchString"] == "POST"
     assert method["ByteMatchStatement"]["PositionalConstraint"] == "EXACTLY"
     pattern = re.compile(path["RegexMatchStatement"]["RegexString"])
-    for counted in ("/api/tickets", "/api/tickets/", "/api/tickets/classify", "/api/tickets/classify/"):
+    for counted in (
+        "/api/tickets",
+        "/api/tickets/",
+        "/api/tickets/classify",
+        "/api/tickets/classify/",
+    ):
         assert pattern.search(counted), counted
     for free in ("/api/tickets/abcdefghijklmnopqrstuvwx", "/api/tickets/stats", "/api/ticketsx"):
         assert not pattern.search(free), free
