@@ -50,7 +50,7 @@ def test_success_returns_claudes_answer_and_sends_a_forced_strict_tool(
     # When a ticket is classified
     result = classifier(fake).classify("Locked out", "Nobody can sign in <b>today</b>")
     # Then the answer is Claude's
-    assert result == TicketClassifier_result(Category.ACCOUNT, Priority.HIGH)
+    assert result == llm_result(Category.ACCOUNT, Priority.HIGH)
     # And the request forced our tool, with enums, the configured model and fenced text
     [request] = fake.state.requests
     body = request["body"]
@@ -66,7 +66,7 @@ def test_success_returns_claudes_answer_and_sends_a_forced_strict_tool(
     assert request["headers"]["x-stainless-retry-count"] == "0"
 
 
-def TicketClassifier_result(category: Category, priority: Priority) -> Classification:  # noqa: N802
+def llm_result(category: Category, priority: Priority) -> Classification:
     return Classification(category, priority, ClassificationSource.LLM)
 
 
