@@ -202,6 +202,13 @@ class PackageSize:
     deployed_bytes: int
     files_removed: int
 
+    def __str__(self) -> str:
+        return (
+            f"{self.deployed_bytes / 1e6:.1f} MB zipped as deployed "
+            f"({self.chalice_bytes / 1e6:.1f} MB as `chalice package` builds it; "
+            f"{self.files_removed} files the Lambda runtime provides or never reads dropped)"
+        )
+
 
 def _top_level(name: str) -> str:
     top = name.split("/", 1)[0]
@@ -367,7 +374,10 @@ def build(stage: str, out_dir: Path | None = None) -> Build:
 
 
 def package_size_report(stage: str = "dev") -> PackageSize:
-    """Build ``stage`` and report the Lambda package's zipped size (for ``make bench``)."""
+    """Build ``stage`` and report the Lambda package's zipped size (for ``make bench``).
+
+    ``str()`` of the result is one readable line; the fields hold the byte counts.
+    """
     return build(stage).size
 
 
@@ -383,12 +393,7 @@ def plan(stage: str, out_dir: Path | None = None) -> Build:
     for resource_type, count in sorted(counts.items()):
         print(f"  {count:2d} x {resource_type}")
     print("Outputs: " + ", ".join(sorted(template["Outputs"])))
-    size = result.size
-    print(
-        f"Lambda package: {size.deployed_bytes / 1e6:.1f} MB zipped "
-        f"(Chalice built {size.chalice_bytes / 1e6:.1f} MB; {size.files_removed} files "
-        "provided by the runtime or not needed were dropped)"
-    )
+    print(f"Lambda package: {result.size}")
     print(f"CORS preflights bound to the site origin: {result.preflights_bound}")
     print(f"cfn-lint: {len(errors)} errors, {len(warnings)} warnings; SAM transform: ok")
     for line in warnings:

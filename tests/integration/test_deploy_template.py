@@ -7,7 +7,10 @@ build under a temporary directory); every test reads those artifacts.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -525,3 +528,44 @@ def test_package_check_catches_dev_only_content(tmp_path: Path) -> None:
     assert "runtime-provided package still bundled: botocore" in problems
     assert "chalice's CLI is in the Lambda package" in problems
     assert "missing from the Lambda package: app.py" in problems
+
+
+RUNTIME_IMPORT_CHECK = """
+import sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import app, anthropic, jwt, pydantic, cryptography.hazmat.primitives.asymmetric.rsa
+import aws_lambda_powertools.utilities.parameters, aws_xray_sdk.core, pynamodb.models
+import botocore
+assert botocore.__file__.startswith(sys.argv[2]), botocore.__file__
+assert app.app.app_name == "support-tickets"
+print("imported")
+"""
+
+
+def test_package_imports_with_only_what_the_runtime_adds(
+    builds: dict[str, Build], tmp_path: Path
+) -> None:
+    # Given the slimmed package unzipped, and a directory holding only the libraries the
+    # python3.11 Lambda runtime provides (boto3, botocore and their dependencies)
+    code = tmp_path / "task"
+    with zipfile.ZipFile(builds["dev"].package_path) as archive:
+        archive.extractall(code)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    import boto3  # type: ignore[import-untyped]
+
+    site_packages = Path(boto3.__file__).parent.parent
+    for name in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py"):
+        (runtime / name).symlink_to(site_packages / name)
+    # When Python starts without site-packages and imports the app and its dependencies
+    completed = subprocess.run(
+        [sys.executable, "-S", "-c", RUNTIME_IMPORT_CHECK, str(code), str(runtime)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    # Then everything imports: nothing the app needs was dropped from the package
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "imported"
