@@ -14,12 +14,15 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.e2e.conftest import PROJECT_DIR, RunningStack
 
 RESULTS_DIR = PROJECT_DIR / "test-results"
 DEFAULT_TIMEOUT_MS = 10_000
+# The first classification of a session pays the API's cold imports (anthropic SDK);
+# on this 2-core machine under a full test run that can take several seconds.
+expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
 
 
 @dataclass
@@ -66,8 +69,8 @@ def unique() -> str:
     return "zq" + uuid.uuid4().hex[:10]
 
 
-@pytest.fixture
-def desk(page: Page, stack: RunningStack, request: pytest.FixtureRequest) -> Iterator[Desk]:
+@pytest.fixture(name="desk")
+def desk_fixture(page: Page, stack: RunningStack, request: pytest.FixtureRequest) -> Iterator[Desk]:
     """The site in a fresh page; on failure a screenshot goes to test-results/.
 
     The test also fails if the page threw an uncaught error or the browser
