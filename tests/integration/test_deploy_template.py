@@ -569,3 +569,32 @@ def test_package_imports_with_only_what_the_runtime_adds(
     # Then everything imports: nothing the app needs was dropped from the package
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "imported"
+
+
+def test_agents_user_pool_is_wired_to_the_lambda(
+    resources: dict[str, Any], template: dict[str, Any], stage: str
+) -> None:
+    # Given the Cognito pool for agents and the site's app client
+    pool = resources["AgentUserPool"]
+    client = resources["AgentUserPoolClient"]["Properties"]
+    env = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    # Then only administrators create accounts, and the site signs in without a secret
+    assert pool["Properties"]["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    assert client["GenerateSecret"] is False
+    assert set(client["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    # And the Lambda learns the pool, the client and the issuer its authorizer checks
+    assert env["COGNITO_USER_POOL_ID"] == {"Ref": "AgentUserPool"}
+    assert env["COGNITO_APP_CLIENT_ID"] == {"Ref": "AgentUserPoolClient"}
+    issuer = "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${AgentUserPool}"
+    assert env["COGNITO_ISSUER"] == {"Fn::Sub": issuer}
+    outputs = template["Outputs"]
+    assert outputs["AgentTokenIssuer"]["Value"] == {"Fn::Sub": issuer}
+    assert outputs["AgentJwksUrl"]["Value"] == {"Fn::Sub": issuer + "/.well-known/jwks.json"}
+    assert outputs["AgentUserPoolClientId"]["Value"] == {"Ref": "AgentUserPoolClient"}
+    # And prod keeps its agents' accounts when the stack goes
+    expected = "Retain" if stage == "prod" else "Delete"
+    assert pool["DeletionPolicy"] == pool["UpdateReplacePolicy"] == expected
