@@ -282,7 +282,7 @@ def test_iam_grants_no_wildcard_action_or_data_resource(resources: dict[str, Any
             }
             assert (
                 "${AnthropicKeyParameterName}"
-                in condition["kms:EncryptionContext:PS_ARN"]["Fn::Sub"]
+                in condition["kms:EncryptionContext:PARAMETER_ARN"]["Fn::Sub"]
             )
         elif services == {"logs"}:
             assert sources == ["${ApiHandlerLogGroup.Arn}"]
