@@ -358,7 +358,8 @@ def build(stage: str, out_dir: Path | None = None) -> Build:
         str(merge_path),
         str(package_dir),
     ]
-    completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
+    # A fixed argument list, no shell.
+    completed = subprocess.run(
         command, env=env, capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
