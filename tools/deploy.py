@@ -359,9 +359,7 @@ def build(stage: str, out_dir: Path | None = None) -> Build:
         str(package_dir),
     ]
     # A fixed argument list, no shell.
-    completed = subprocess.run(
-        command, env=env, capture_output=True, text=True, check=False
-    )
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise DeployError(f"chalice package failed:\n{completed.stdout}{completed.stderr}")
     template = json.loads((package_dir / "sam.json").read_text())
