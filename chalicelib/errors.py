@@ -105,3 +105,7 @@ class ServiceUnavailable(AppError):
 
 class ClassificationUnavailable(Exception):
     """Claude could not give a usable answer; the caller falls back to the offline classifier."""
+
+    def __init__(self, reason: str, *, no_key: bool = False) -> None:
+        super().__init__(reason)
+        self.no_key = no_key

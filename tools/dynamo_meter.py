@@ -10,8 +10,6 @@ from typing import Any
 
 from chalicelib.data.models import ALL_MODELS
 
-_READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
-
 
 class DynamoMeter:
     """Attach to every model's botocore client; ``reset()`` between measurements."""
@@ -28,6 +26,7 @@ class DynamoMeter:
             client = model._get_connection().connection.client
             if client not in self._clients:
                 client.meta.events.register("after-call.dynamodb", self._after_call)
+                client.meta.events.register("provide-client-params.dynamodb", self._params)
                 self._clients.append(client)
         return self
 
@@ -35,6 +34,7 @@ class DynamoMeter:
         """Stop counting."""
         for client in self._clients:
             client.meta.events.unregister("after-call.dynamodb", self._after_call)
+            client.meta.events.unregister("provide-client-params.dynamodb", self._params)
         self._clients.clear()
 
     def reset(self) -> None:
@@ -59,5 +59,12 @@ class DynamoMeter:
             self.items_examined += sum(len(v) for v in parsed.get("Responses", {}).values())
         elif operation == "TransactGetItems":
             self.items_examined += len(parsed.get("Responses", []))
-        elif operation not in _READS:
+
+    def _params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        operation = model.name
+        if operation == "TransactWriteItems":
+            self.items_written += len(params.get("TransactItems", []))
+        elif operation == "BatchWriteItem":
+            self.items_written += sum(len(v) for v in params.get("RequestItems", {}).values())
+        elif operation in {"PutItem", "UpdateItem", "DeleteItem"}:
             self.items_written += 1

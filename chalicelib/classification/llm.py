@@ -57,7 +57,7 @@ class ClaudeClassifier:
     def _get_client(self) -> anthropic.Anthropic:
         key = self._api_key()
         if not key:
-            raise ClassificationUnavailable("no Anthropic API key is configured")
+            raise ClassificationUnavailable("no Anthropic API key is configured", no_key=True)
         if self._client is None or self._client_key != key:
             import anthropic
 

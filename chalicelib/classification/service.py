@@ -39,7 +39,9 @@ class TicketClassifier:
                 warning=f"AI suggestion unavailable ({exc}); "
                 "this suggestion comes from the offline keyword classifier.",
             )
-            logger.info("classification fell back", extra={"reason": str(exc)})
+            # Running without a key is a choice, not an incident: keep it out of INFO logs.
+            log = logger.debug if exc.no_key else logger.warning
+            log("classification fell back to offline", extra={"reason": str(exc)})
         elapsed_ms = (time.perf_counter() - started) * 1000
         metrics.add_metric(
             name=f"Classification_{result.source.value}", unit=MetricUnit.Count, value=1
