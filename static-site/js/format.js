@@ -36,7 +36,7 @@ export function choices(values) {
 }
 
 export function sourceLabel(source) {
-  if (source === "llm") return "AI (Claude)";
+  if (source === "llm") return "AI";
   if (source === "fallback") return "offline classifier";
   return "no classifier";
 }

@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { h, options, replaceChildren } from "../dom.js";
-import { CATEGORIES, PRIORITIES, choices, label, sourceLabel } from "../format.js";
+import { CATEGORIES, PRIORITIES, choices, label } from "../format.js";
 import { SuggestionController } from "../suggestions.js";
 
 const SUGGESTED_FIELDS = ["category", "priority"];

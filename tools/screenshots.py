@@ -1,0 +1,139 @@
+"""``make screenshots``: a PNG of every view of the site, at desktop and phone width.
+
+Starts the local stack in this process (moto, the fake Claude, demo tickets) on free
+ports, drives the system Chromium with Playwright and writes ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+from local_stack.stack import LocalStack, StackOptions
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+OUT_DIR = PROJECT_DIR / "docs" / "screenshots"
+VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def chromium_path() -> str:
+    """The system Chromium (Playwright cannot download its own browsers here)."""
+    for candidate in (
+        os.environ.get("CHROMIUM_PATH"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    sys.exit("Chromium not found: run `make browser` or set CHROMIUM_PATH")
+
+
+def _submit_form(page: Page, site: str) -> None:
+    page.goto(site + "#/new")
+    page.get_by_label("Title").fill("Cannot log in after the password reset")
+    page.get_by_label("Description").fill(
+        "I reset my password this morning and the login page still says my "
+        "credentials are wrong. I am locked out of my account."
+    )
+    page.locator('[data-suggestion-status="shown"]').wait_for()
+
+
+def _tickets(page: Page, site: str) -> None:
+    page.goto(site + "#/tickets")
+    page.locator("[data-ticket-row]").first.wait_for()
+
+
+def _ticket(page: Page, site: str) -> None:
+    _tickets(page, site)
+    # A ticket whose history has more than its creation.
+    page.locator("[data-ticket-row][data-status='in_progress'] [data-ticket-link]").first.click()
+    page.locator("[data-history-version='2']").wait_for()
+
+
+def _dashboard(page: Page, site: str) -> None:
+    page.goto(site + "#/dashboard")
+    page.locator("[data-chart='status']").wait_for()
+
+
+VIEWS: dict[str, Callable[[Page, str], None]] = {
+    "submit": _submit_form,
+    "tickets": _tickets,
+    "ticket": _ticket,
+    "dashboard": _dashboard,
+}
+
+
+def take_screenshots(site_url: str, out_dir: Path) -> list[Path]:
+    """Write ``<view>-<viewport>.png`` for every view and viewport; return the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            for viewport_name, (width, height) in VIEWPORTS.items():
+                context = browser.new_context(
+                    viewport={"width": width, "height": height},
+                    locale="en-GB",
+                    timezone_id="UTC",
+                    reduced_motion="reduce",
+                )
+                page = context.new_page()
+                page.set_default_timeout(15_000)
+                for view_name, prepare in VIEWS.items():
+                    prepare(page, site_url)
+                    # Screenshots show the page, not where the keyboard focus landed.
+                    page.evaluate("document.activeElement && document.activeElement.blur()")
+                    path = out_dir / f"{view_name}-{viewport_name}.png"
+                    page.screenshot(path=str(path), animations="disabled", caret="hide")
+                    written.append(path)
+                context.close()
+        finally:
+            browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Start the stack with demo data, take the screenshots, stop the stack."""
+    parser = argparse.ArgumentParser(description="PNGs of every view into docs/screenshots/")
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    args = parser.parse_args(argv)
+    options = StackOptions(
+        api_port=_free_port(), site_port=_free_port(), fake_claude=True, seed=True
+    )
+    stack = LocalStack(options).start()
+    from chalicelib.observability import logger  # imported by the stack; quiet its request log
+
+    logger.setLevel("WARNING")
+    try:
+        assert stack.site is not None
+        for path in take_screenshots(stack.site.url, args.out):
+            shown = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
+            print(f"wrote {shown}")
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()
