@@ -15,9 +15,14 @@ export function parseRoute(hash) {
   return { name: "not-found", params: {}, query };
 }
 
+/** `#/tickets?status=open` for a path and the set values of `query`. */
+export function hashFor(path, query) {
+  const search = new URLSearchParams(Object.entries(query).filter(([, value]) => value)).toString();
+  return `#${path}${search ? `?${search}` : ""}`;
+}
+
 /** Put `query` in the address bar for the current route without adding history. */
 export function replaceQuery(path, query) {
-  const search = new URLSearchParams(Object.entries(query).filter(([, value]) => value)).toString();
-  const hash = `#${path}${search ? `?${search}` : ""}`;
+  const hash = hashFor(path, query);
   if (window.location.hash !== hash) window.history.replaceState(null, "", hash);
 }

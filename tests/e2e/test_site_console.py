@@ -96,6 +96,10 @@ def test_a_status_change_shows_at_once_and_persists_after_reload(desk: Desk) -> 
     history = page.locator("[data-history]")
     expect(history).to_contain_text("Status: Open → Resolved")
     expect(page.locator("#detail-status")).to_have_value("resolved")
+    # And its back link returns to the list as it was filtered
+    page.locator("[data-back-link]").click()
+    expect(page.get_by_label("Search")).to_have_value(token)
+    expect(page.locator("[data-ticket-row]")).to_have_count(1)
 
 
 def test_a_concurrent_change_is_rolled_back_with_a_clear_message(desk: Desk) -> None:

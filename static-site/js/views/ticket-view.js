@@ -6,6 +6,7 @@ import { age, dateTime, label, sourceLabel } from "../format.js";
 import { errorNotice } from "../components/notice.js";
 import { TicketControls } from "../components/ticket-controls.js";
 import { renderNote } from "../components/ticket-row.js";
+import { hashFor } from "../router.js";
 
 export class TicketView {
   #store;
@@ -16,10 +17,11 @@ export class TicketView {
   constructor(store) {
     this.#store = store;
     this.body = h("div", { dataset: { ticketDetail: "" } });
+    this.backLink = h("a", { href: "#/tickets", text: "← All tickets", dataset: { backLink: "" } });
     this.element = h(
       "section",
       { class: "view view--ticket", dataset: { view: "ticket" } },
-      h("p", { class: "back-link" }, h("a", { href: "#/tickets", text: "← All tickets" })),
+      h("p", { class: "back-link" }, this.backLink),
       this.body,
     );
     store.addEventListener("detail", () => this.#active && this.#render());
@@ -28,6 +30,8 @@ export class TicketView {
   show(route) {
     this.#active = true;
     this.#renderedId = null;
+    // Back to the list as the agent left it (filters and search kept).
+    this.backLink.href = hashFor("/tickets", this.#store.list.query);
     this.#store.loadDetail(route.params.id);
   }
 
