@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from chalicelib.auth import TokenVerifier, build_verifier
 from chalicelib.classification.llm import ClaudeClassifier
 from chalicelib.classification.service import TicketClassifier
 from chalicelib.cursor import CursorCodec
+from chalicelib.data.classification_cache import DynamoClassificationCache
 from chalicelib.data.models import bind_models
 from chalicelib.data.repository import DynamoTicketRepository
 from chalicelib.observability import logger
@@ -42,15 +44,19 @@ def resolve_api_key(settings: Settings) -> str | None:
 
 @lru_cache(maxsize=1)
 def get_classifier() -> TicketClassifier:
-    """The classifier: Claude with the offline fallback."""
+    """The classifier: Claude (cached in DynamoDB) with the offline fallback."""
     settings = get_settings()
+    bind_models(settings.table_name, settings.region)
     llm = ClaudeClassifier(
         api_key=lambda: resolve_api_key(settings),
         model=settings.anthropic_model,
         timeout_seconds=settings.classify_timeout_seconds,
         base_url=settings.anthropic_base_url,
     )
-    return TicketClassifier(llm)
+    cache = DynamoClassificationCache(
+        settings.anthropic_model, settings.classification_cache_ttl_seconds
+    )
+    return TicketClassifier(llm, cache)
 
 
 @lru_cache(maxsize=1)
@@ -70,4 +76,14 @@ def reset_dependencies() -> None:
     """Forget every cached collaborator and the settings (for tests and the local stack)."""
     get_ticket_service.cache_clear()
     get_classifier.cache_clear()
+    get_token_verifier.cache_clear()
     get_settings.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def get_token_verifier() -> TokenVerifier | None:
+    """The agent token verifier (None when Cognito is not configured: fail closed)."""
+    settings = get_settings()
+    return build_verifier(
+        settings.cognito_issuer, settings.cognito_app_client_id, settings.cognito_jwks_url
+    )

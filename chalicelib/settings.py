@@ -63,10 +63,21 @@ class Settings:
     max_body_bytes: int
     tracing_enabled: bool
     cursor_key: bytes
+    cognito_user_pool_id: str | None
+    cognito_app_client_id: str | None
+    cognito_issuer: str | None
+    cognito_jwks_url: str | None
+    idempotency_ttl_seconds: int
+    classification_cache_ttl_seconds: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from a mapping shaped like ``os.environ``."""
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        pool_id = _optional(env, "COGNITO_USER_POOL_ID")
+        issuer = _optional(env, "COGNITO_ISSUER") or (
+            f"https://cognito-idp.{region}.amazonaws.com/{pool_id}" if pool_id else None
+        )
         origins = tuple(
             origin.strip().rstrip("/")
             for origin in env.get("CORS_ALLOWED_ORIGINS", "").split(",")
@@ -74,7 +85,7 @@ class Settings:
         )
         return cls(
             table_name=env.get("TICKETS_TABLE_NAME", "support-tickets-local"),
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            region=region,
             stage=env.get("STAGE", "local"),
             allowed_origins=origins,
             anthropic_model=env.get("ANTHROPIC_MODEL") or DEFAULT_MODEL,
@@ -90,6 +101,16 @@ class Settings:
             # query may return anyway. The HMAC detects tampering and cursors reused
             # with another query; CURSOR_KEY lets an operator rotate it all the same.
             cursor_key=env.get("CURSOR_KEY", "support-tickets-cursor-v1").encode(),
+            cognito_user_pool_id=pool_id,
+            cognito_app_client_id=_optional(env, "COGNITO_APP_CLIENT_ID"),
+            cognito_issuer=issuer,
+            # Locally the tokens name the real Cognito issuer but the keys are on moto.
+            cognito_jwks_url=_optional(env, "COGNITO_JWKS_URL")
+            or (f"{issuer}/.well-known/jwks.json" if issuer else None),
+            idempotency_ttl_seconds=_int(env, "IDEMPOTENCY_TTL_SECONDS", 86400, 60, 7 * 86400),
+            classification_cache_ttl_seconds=_int(
+                env, "CLASSIFICATION_CACHE_TTL_SECONDS", 7 * 86400, 60, 30 * 86400
+            ),
         )
 
 

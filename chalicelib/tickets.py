@@ -75,8 +75,12 @@ class TicketService:
         """A suggestion for the text (Claude, or offline with a warning)."""
         return self._classifier.classify(request.title, request.description)
 
-    def create(self, new: NewTicket, actor: str) -> Ticket:
-        """Store a new ticket, classifying it first when category or priority is missing."""
+    def create(self, new: NewTicket, actor: str, ticket_id: str | None = None) -> Ticket:
+        """Store a new ticket, classifying it first when category or priority is missing.
+
+        ``ticket_id`` (derived from an Idempotency-Key) makes a retried create land on
+        the same item: if that ticket already exists, it is returned unchanged.
+        """
         suggested_category = new.suggested_category
         suggested_priority = new.suggested_priority
         source = new.classification_source
@@ -89,7 +93,7 @@ class TicketService:
             priority = priority or suggestion.priority
         now = self._clock()
         ticket = Ticket(
-            id=self._new_id(),
+            id=ticket_id or self._new_id(),
             title=new.title,
             description=new.description,
             category=category,
@@ -102,7 +106,12 @@ class TicketService:
             suggested_priority=suggested_priority,
             classification_source=source,
         )
-        self._with_retries(lambda: self._repository.create(ticket, actor))
+        try:
+            self._with_retries(lambda: self._repository.create(ticket, actor))
+        except StaleTicket:
+            if ticket_id is None:
+                raise
+            return self._repository.get(ticket_id)  # an earlier attempt already created it
         metrics.add_metric(name="TicketsCreated", unit=MetricUnit.Count, value=1)
         return ticket
 

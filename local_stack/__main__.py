@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
+from local_stack.cognito import DEFAULT_AGENT_PASSWORD, DEFAULT_AGENT_USERNAME
 from local_stack.stack import LocalStack, StackOptions
+
+STATE_FILE = Path(os.environ.get("LOCAL_STACK_STATE", ".local-stack.json"))
 
 
 def _flag(name: str) -> bool:
@@ -29,6 +34,8 @@ def main() -> None:
         site_port=_port("SITE_PORT", 3000),
         fake_claude=_flag("FAKE_CLAUDE"),
         seed=_flag("SEED"),
+        agent_username=os.environ.get("AGENT_USERNAME") or DEFAULT_AGENT_USERNAME,
+        agent_password=os.environ.get("AGENT_PASSWORD") or DEFAULT_AGENT_PASSWORD,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -53,13 +60,19 @@ def main() -> None:
             )
         ),
     ]
+    lines.append(
+        f"Agent:   {options.agent_username} / {options.agent_password}"
+        "  (sign in on the site; `make token` prints a Bearer token)"
+    )
     if stack.seeded:
         lines.append(f"Seeded:  {stack.seeded} demo tickets")
+    STATE_FILE.write_text(json.dumps(stack.state(), indent=2))
     print("\n".join(lines), flush=True)
     print("Local stack ready. Press Ctrl-C to stop.", flush=True)
     stop.wait()
     print("Stopping...", flush=True)
     stack.stop()
+    STATE_FILE.unlink(missing_ok=True)
     print("Stopped.", flush=True)
 
 

@@ -22,10 +22,19 @@ from chalicelib.api.http import ALLOWED_REQUEST_HEADERS, API_PREFIX, EXPOSED_HEA
 from chalicelib.settings import get_settings
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
-_GATEWAY_MESSAGES = {
-    401: "Sign in required: send a valid agent token as 'Authorization: Bearer <token>'",
-    403: "You are not allowed to do this",
-}
+
+
+def gateway_error(code: int, body: bytes | None, method: str, path: str) -> tuple[int, str]:
+    """Status and message of API Gateway's own answers, as the deploy template's Gateway
+    Responses configure them: unknown route 404; no token 401; an authorizer's deny
+    (invalid, expired or foreign token) 401 as well, so the site shows its sign-in."""
+    if code == 403 and b"Missing Authentication Token" in (body or b""):
+        return 404, f"No such endpoint: {method} {API_PREFIX}{path}"
+    if code == 401:
+        return 401, "Sign in required: send an agent token as 'Authorization: Bearer <token>'"
+    if code == 403:
+        return 401, "Your session is invalid or has expired: sign in again"
+    return code, "Request refused"
 
 
 def load_chalice_config(project_dir: Path, stage: str) -> Config:
@@ -67,10 +76,8 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         self.wfile.write(body)
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
-        if error.CODE == 403 and b"Missing Authentication Token" in (error.body or b""):
-            self._send_json_error(404, f"No such endpoint: {self.command} {API_PREFIX}{self.path}")
-            return
-        self._send_json_error(error.CODE, _GATEWAY_MESSAGES.get(error.CODE, "Request refused"))
+        status, message = gateway_error(error.CODE, error.body, self.command, self.path)
+        self._send_json_error(status, message)
 
     def _preflight(self) -> None:
         cors = self._cors_headers()

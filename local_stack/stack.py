@@ -9,6 +9,13 @@ from pathlib import Path
 from chalicelib.dependencies import reset_dependencies
 from chalicelib.settings import get_settings
 from local_stack.api_server import ApiServer, load_chalice_config
+from local_stack.cognito import (
+    DEFAULT_AGENT_PASSWORD,
+    DEFAULT_AGENT_USERNAME,
+    AgentPool,
+    add_agent,
+    create_agent_pool,
+)
 from local_stack.fake_claude import FakeClaudeServer
 from local_stack.moto_server import MotoServer
 from local_stack.schema import ensure_table
@@ -16,6 +23,18 @@ from local_stack.site_server import SiteServer
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FAKE_CLAUDE_KEY = "local-fake-claude-key"
+
+
+def site_config(api_url: str, agents: AgentPool) -> dict[str, object]:
+    """The site's config.js values: where the API is and how agents sign in."""
+    return {
+        "apiBaseUrl": api_url,
+        "cognito": {
+            "endpoint": agents.endpoint,
+            "region": agents.region,
+            "clientId": agents.client_id,
+        },
+    }
 
 
 @dataclass
@@ -28,6 +47,8 @@ class StackOptions:
     fake_claude: bool = False
     seed: bool = False
     serve_site: bool = True
+    agent_username: str = DEFAULT_AGENT_USERNAME
+    agent_password: str = DEFAULT_AGENT_PASSWORD
 
 
 @dataclass
@@ -39,6 +60,7 @@ class LocalStack:
     fake_claude: FakeClaudeServer | None = None
     api: ApiServer | None = None
     site: SiteServer | None = None
+    agents: AgentPool | None = None
     seeded: int = 0
     _stopped: bool = field(default=False, repr=False)
 
@@ -80,6 +102,15 @@ class LocalStack:
             environment["ANTHROPIC_BASE_URL"] = self.fake_claude.url
             environment["ANTHROPIC_API_KEY"] = os.environ.get("FAKE_CLAUDE_KEY", FAKE_CLAUDE_KEY)
         os.environ.update(environment)
+        self.agents = create_agent_pool(self.moto.url, "us-east-1")
+        add_agent(self.agents, options.agent_username, options.agent_password)
+        os.environ.update(
+            {
+                "COGNITO_USER_POOL_ID": self.agents.pool_id,
+                "COGNITO_APP_CLIENT_ID": self.agents.client_id,
+                "COGNITO_JWKS_URL": self.agents.jwks_url,
+            }
+        )
         reset_dependencies()
         settings = get_settings()
         ensure_table(settings.table_name, settings.region)
@@ -95,8 +126,22 @@ class LocalStack:
                 PROJECT_DIR / "static-site",
                 options.host,
                 options.site_port,
-                {"apiBaseUrl": self.api.url},
+                site_config(self.api.url, self.agents),
             ).start()
+
+    def state(self) -> dict[str, str]:
+        """What ``make token`` and other tools need to reach this stack."""
+        assert self.api and self.moto and self.agents
+        return {
+            "api_url": self.api.url,
+            "site_url": self.site.url if self.site else "",
+            "moto_url": self.moto.url,
+            "cognito_endpoint": self.agents.endpoint,
+            "cognito_client_id": self.agents.client_id,
+            "cognito_user_pool_id": self.agents.pool_id,
+            "agent_username": self.options.agent_username,
+            "agent_password": self.options.agent_password,
+        }
 
     def stop(self) -> None:
         """Stop everything that runs, newest first."""

@@ -16,12 +16,16 @@ from typing import Any
 import pytest
 
 from chalicelib.dependencies import reset_dependencies
+from local_stack.api_server import gateway_error
+from local_stack.cognito import AgentPool, add_agent, create_agent_pool, sign_in
 from local_stack.fake_claude import FakeClaudeServer
 from local_stack.moto_server import MotoServer
 from local_stack.schema import ensure_table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
+AGENT_USERNAME = "agent.smith@example.com"
+AGENT_PASSWORD = "Test-agent-password-1"  # noqa: S105 - moto only
 
 # No test may ever reach a real AWS account or the real Anthropic API.
 for _name in (
@@ -61,11 +65,32 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> str:
     return moto_server.url
 
 
+@pytest.fixture(scope="session")
+def agent_pool(moto_server: MotoServer) -> AgentPool:
+    """moto's Cognito with one agent, as `make run` sets it up."""
+    pool = create_agent_pool(moto_server.url, REGION)
+    add_agent(pool, AGENT_USERNAME, AGENT_PASSWORD)
+    return pool
+
+
+@pytest.fixture(scope="session")
+def agent_token(agent_pool: AgentPool) -> str:
+    """A real ID token for the test agent (valid for an hour: the session is shorter)."""
+    return str(
+        sign_in(agent_pool.endpoint, agent_pool.client_id, AGENT_USERNAME, AGENT_PASSWORD)[
+            "IdToken"
+        ]
+    )
+
+
 @pytest.fixture
-def table(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def table(aws: str, agent_pool: AgentPool, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh, empty ticket table for this test; the app is configured to use it."""
     name = f"tickets-test-{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("TICKETS_TABLE_NAME", name)
+    monkeypatch.setenv("COGNITO_USER_POOL_ID", agent_pool.pool_id)
+    monkeypatch.setenv("COGNITO_APP_CLIENT_ID", agent_pool.client_id)
+    monkeypatch.setenv("COGNITO_JWKS_URL", agent_pool.jwks_url)
     monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "http://127.0.0.1:3000,http://localhost:3000")
     reset_dependencies()
     ensure_table(name, REGION)
@@ -102,10 +127,13 @@ def fake_claude(
 
 
 class ApiClient:
-    """The Chalice test client with the deployed paths (``/api/...``) and JSON helpers."""
+    """The Chalice test client with the deployed paths (``/api/...``), JSON helpers, the
+    agent's token by default (``token=None`` for a customer) and API Gateway's own
+    error answers shaped as the deploy template configures them."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, token: str) -> None:
         self._http = client.http
+        self._token = token
 
     def request(
         self,
@@ -114,9 +142,13 @@ class ApiClient:
         json_body: Any = None,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
+        token: str | None | bool = True,
     ) -> Any:
         assert path.startswith("/api/"), path
         all_headers = dict(headers or {})
+        bearer = self._token if token is True else token
+        if bearer:
+            all_headers.setdefault("Authorization", f"Bearer {bearer}")
         if json_body is not None:
             body = json.dumps(json_body).encode()
             all_headers.setdefault("Content-Type", "application/json")
@@ -125,6 +157,12 @@ class ApiClient:
         )
         # HTTP header names are case-insensitive; tests read them in lower case.
         response.headers = {name.lower(): value for name, value in response.headers.items()}
+        if "x-amzn-errortype" in response.headers:  # raised by the local gateway itself
+            status, message = gateway_error(
+                response.status_code, response.body, method, path[len("/api") :]
+            )
+            response.status_code = status
+            response.body = json.dumps({"error": message}).encode()
         return response
 
     def get(self, path: str, **kwargs: Any) -> Any:
@@ -141,7 +179,7 @@ class ApiClient:
 
 
 @pytest.fixture
-def api(table: str) -> Iterator[ApiClient]:
+def api(table: str, agent_token: str) -> Iterator[ApiClient]:
     """The app through Chalice's test client (runs middleware and authorizers)."""
     from chalice.test import Client
 
@@ -149,4 +187,4 @@ def api(table: str) -> Iterator[ApiClient]:
 
     # A stage absent from config.json: the test's own environment stays in force.
     with Client(app, stage_name="test", project_dir=str(PROJECT_DIR)) as client:
-        yield ApiClient(client)
+        yield ApiClient(client, agent_token)

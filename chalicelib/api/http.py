@@ -26,7 +26,14 @@ API_PREFIX = "/api"
 ANY_CONTENT_TYPE = ["*/*"]
 JSON_CONTENT_TYPES = ["application/json"]
 PATCH_CONTENT_TYPES = ["application/json", "application/merge-patch+json"]
-EXPOSED_HEADERS = ["ETag", "Link", "Location", "Retry-After", "X-Search-Examined"]
+EXPOSED_HEADERS = [
+    "ETag",
+    "Link",
+    "Location",
+    "Retry-After",
+    "X-Search-Examined",
+    "Idempotent-Replayed",
+]
 ALLOWED_REQUEST_HEADERS = ["Content-Type", "Authorization", "If-Match", "Idempotency-Key"]
 _ETAG = re.compile(r'^(?:W/)?"v(\d{1,12})"$')
 
@@ -66,9 +73,9 @@ def isoformat(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def etag(ticket: Ticket) -> str:
+def etag_of(version: int) -> str:
     """The entity tag of a ticket version."""
-    return f'"v{ticket.version}"'
+    return f'"v{version}"'
 
 
 def ticket_json(ticket: Ticket) -> dict[str, Any]:
@@ -125,7 +132,9 @@ def error_response(error: AppError) -> Response:
 
 def ticket_response(ticket: Ticket, status_code: int = 200, **headers: str) -> Response:
     """A ticket with its ETag."""
-    return json_response(ticket_json(ticket), status_code, {"ETag": etag(ticket), **headers})
+    return json_response(
+        ticket_json(ticket), status_code, {"ETag": etag_of(ticket.version), **headers}
+    )
 
 
 def api_view(view: Callable[P, Response]) -> Callable[P, Response]:

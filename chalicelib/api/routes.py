@@ -1,12 +1,18 @@
-"""The ticket API routes. Each parses input, calls one service function, maps the result."""
+"""The ticket API routes. Each parses input, calls one service function, maps the result.
+
+Customers (anonymous) may create tickets and ask for a classification; every other
+route needs a signed-in agent (``authorizer=AGENT``).
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api.authorizer import agent_authorizer
 from chalicelib.api.http import (
     ANY_CONTENT_TYPE,
     API_PREFIX,
@@ -15,6 +21,7 @@ from chalicelib.api.http import (
     PATCH_CONTENT_TYPES,
     actor,
     api_view,
+    etag_of,
     history_json,
     json_response,
     parse_if_match,
@@ -23,8 +30,15 @@ from chalicelib.api.http import (
     ticket_json,
     ticket_response,
 )
+from chalicelib.api.idempotency import (
+    get_idempotent_create,
+    parse_idempotency_key,
+    ticket_id_for_key,
+)
+from chalicelib.api.openapi import openapi_document
 from chalicelib.dependencies import get_ticket_service
 from chalicelib.errors import MethodNotAllowed, TicketNotFound
+from chalicelib.settings import get_settings
 from chalicelib.validation import (
     parse_classify_request,
     parse_list_query,
@@ -33,6 +47,7 @@ from chalicelib.validation import (
 )
 
 tickets = Blueprint(__name__)
+AGENT = agent_authorizer
 
 _TICKET_ID = re.compile(r"^[a-z2-7]{24}$")
 _ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -49,7 +64,9 @@ def _ticket_url(ticket_id: str) -> str:
     return f"{API_PREFIX}/tickets/{ticket_id}/"
 
 
-@tickets.route("/tickets", methods=["GET"], cors=CORS, content_types=ANY_CONTENT_TYPE)
+@tickets.route(
+    "/tickets", methods=["GET"], cors=CORS, content_types=ANY_CONTENT_TYPE, authorizer=AGENT
+)
 @api_view
 def list_tickets() -> Response:
     """Newest-first tickets; filters, search and a cursor in the query string."""
@@ -68,14 +85,35 @@ def list_tickets() -> Response:
 @tickets.route("/tickets", methods=["POST"], cors=CORS, content_types=JSON_CONTENT_TYPES)
 @api_view
 def create_ticket() -> Response:
-    """Create a ticket, classifying it when category or priority is missing."""
+    """Create a ticket (public: the customers' form), honouring ``Idempotency-Key``."""
     request = tickets.current_request
-    new = parse_new_ticket(read_json_body(request))
-    ticket = get_ticket_service().create(new, actor(request))
-    return ticket_response(ticket, 201, Location=_ticket_url(ticket.id))
+    body = read_json_body(request)
+    new = parse_new_ticket(body)  # validate first: a bad request never uses up a key
+    key = parse_idempotency_key(request.headers.get("idempotency-key"))
+    service = get_ticket_service()
+    who = actor(request)
+    if key is None:
+        ticket = service.create(new, who)
+        return ticket_response(ticket, 201, Location=_ticket_url(ticket.id))
+
+    def create(_body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        return ticket_json(service.create(new, who, ticket_id=ticket_id_for_key(idempotency_key)))
+
+    settings = get_settings()
+    stored, replayed = get_idempotent_create(
+        settings.table_name, settings.idempotency_ttl_seconds
+    ).run(key, body, tickets.lambda_context, create)
+    headers = {
+        "Location": _ticket_url(stored["id"]),
+        "ETag": etag_of(stored["version"]),
+        "Idempotent-Replayed": "true" if replayed else "false",
+    }
+    return json_response(stored, 201, headers)
 
 
-@tickets.route("/tickets/stats", methods=["GET"], cors=CORS, content_types=ANY_CONTENT_TYPE)
+@tickets.route(
+    "/tickets/stats", methods=["GET"], cors=CORS, content_types=ANY_CONTENT_TYPE, authorizer=AGENT
+)
 @api_view
 def ticket_stats() -> Response:
     """Dashboard figures from the counters."""
@@ -85,7 +123,7 @@ def ticket_stats() -> Response:
 @tickets.route("/tickets/classify", methods=["POST"], cors=CORS, content_types=JSON_CONTENT_TYPES)
 @api_view
 def classify_ticket() -> Response:
-    """Suggest a category and priority for a description."""
+    """Suggest a category and priority for a description (public: the customers' form)."""
     request = tickets.current_request
     suggestion = get_ticket_service().classify(parse_classify_request(read_json_body(request)))
     body: dict[str, str] = {
@@ -98,7 +136,13 @@ def classify_ticket() -> Response:
     return json_response(body)
 
 
-@tickets.route("/tickets/{ticket_id}", methods=["GET"], cors=CORS, content_types=ANY_CONTENT_TYPE)
+@tickets.route(
+    "/tickets/{ticket_id}",
+    methods=["GET"],
+    cors=CORS,
+    content_types=ANY_CONTENT_TYPE,
+    authorizer=AGENT,
+)
 @api_view
 def get_ticket(ticket_id: str) -> Response:
     """One ticket."""
@@ -106,7 +150,11 @@ def get_ticket(ticket_id: str) -> Response:
 
 
 @tickets.route(
-    "/tickets/{ticket_id}", methods=["PATCH"], cors=CORS, content_types=PATCH_CONTENT_TYPES
+    "/tickets/{ticket_id}",
+    methods=["PATCH"],
+    cors=CORS,
+    content_types=PATCH_CONTENT_TYPES,
+    authorizer=AGENT,
 )
 @api_view
 def update_ticket(ticket_id: str) -> Response:
@@ -121,7 +169,11 @@ def update_ticket(ticket_id: str) -> Response:
 
 
 @tickets.route(
-    "/tickets/{ticket_id}", methods=["DELETE"], cors=CORS, content_types=ANY_CONTENT_TYPE
+    "/tickets/{ticket_id}",
+    methods=["DELETE"],
+    cors=CORS,
+    content_types=ANY_CONTENT_TYPE,
+    authorizer=AGENT,
 )
 @api_view
 def delete_ticket(ticket_id: str) -> Response:
@@ -132,13 +184,24 @@ def delete_ticket(ticket_id: str) -> Response:
 
 
 @tickets.route(
-    "/tickets/{ticket_id}/history", methods=["GET"], cors=CORS, content_types=ANY_CONTENT_TYPE
+    "/tickets/{ticket_id}/history",
+    methods=["GET"],
+    cors=CORS,
+    content_types=ANY_CONTENT_TYPE,
+    authorizer=AGENT,
 )
 @api_view
 def ticket_history(ticket_id: str) -> Response:
     """Every recorded change to a ticket, oldest first."""
     entries = get_ticket_service().history(_checked_id(ticket_id))
     return json_response([history_json(entry) for entry in entries])
+
+
+@tickets.route("/openapi.json", methods=["GET"], cors=CORS, content_types=ANY_CONTENT_TYPE)
+@api_view
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return json_response(openapi_document(), headers={"Cache-Control": "public, max-age=300"})
 
 
 def _register_method_not_allowed(path: str, allowed: tuple[str, ...]) -> None:
@@ -148,9 +211,9 @@ def _register_method_not_allowed(path: str, allowed: tuple[str, ...]) -> None:
 
     @api_view
     def not_allowed(**_: str) -> Response:
-        raise_method = tickets.current_request.method
+        method = tickets.current_request.method
         error = MethodNotAllowed(
-            f"{raise_method} is not supported on {API_PREFIX}{path}; use {', '.join(allowed)}",
+            f"{method} is not supported on {API_PREFIX}{path}; use {', '.join(allowed)}",
             allowed=list(allowed),
         )
         error.headers["Allow"] = ", ".join(allowed)
@@ -166,5 +229,6 @@ for _path, _allowed in (
     ("/tickets/classify", ("POST",)),
     ("/tickets/{ticket_id}", ("GET", "PATCH", "DELETE")),
     ("/tickets/{ticket_id}/history", ("GET",)),
+    ("/openapi.json", ("GET",)),
 ):
     _register_method_not_allowed(_path, _allowed)

@@ -8,7 +8,7 @@ from typing import Protocol
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.classification.offline import classify_offline
-from chalicelib.domain import Classification, ClassificationSource
+from chalicelib.domain import Category, Classification, ClassificationSource, Priority
 from chalicelib.errors import ClassificationUnavailable
 from chalicelib.observability import logger, metrics
 
@@ -19,17 +19,36 @@ class LlmClassifier(Protocol):
     def classify(self, title: str, description: str) -> Classification: ...
 
 
-class TicketClassifier:
-    """Always returns a suggestion; says in ``warning`` when it is the offline one."""
+class ClassificationCache(Protocol):
+    """Remembers Claude's answers by text."""
 
-    def __init__(self, llm: LlmClassifier) -> None:
+    def get(self, title: str, description: str) -> tuple[Category, Priority] | None: ...
+
+    def put(self, title: str, description: str, category: Category, priority: Priority) -> None: ...
+
+
+class TicketClassifier:
+    """Always returns a suggestion; says in ``warning`` when it is the offline one.
+
+    Claude's answers are cached by text: classification is public and costs money,
+    and the form asks again for text it has already seen.
+    """
+
+    def __init__(self, llm: LlmClassifier, cache: ClassificationCache | None = None) -> None:
         self._llm = llm
+        self._cache = cache
 
     def classify(self, title: str, description: str) -> Classification:
-        """Category and priority for the text, from Claude or, failing that, offline."""
+        """Category and priority for the text, from Claude (or its cache) or else offline."""
         started = time.perf_counter()
+        cached = self._cache.get(title, description) if self._cache else None
+        if cached is not None:
+            metrics.add_metric(name="ClassificationCacheHit", unit=MetricUnit.Count, value=1)
+            return Classification(cached[0], cached[1], ClassificationSource.LLM)
         try:
             result = self._llm.classify(title, description)
+            if self._cache:
+                self._cache.put(title, description, result.category, result.priority)
         except ClassificationUnavailable as exc:
             category, priority = classify_offline(title, description)
             result = Classification(

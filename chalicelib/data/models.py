@@ -8,8 +8,8 @@ pk                        sk                  item
 ``TICKET#<id>``           ``TICKET``          the ticket
 ``TICKET#<id>``           ``HISTORY#<ts>#n``  one changed field (who, when, old, new)
 ``STATS``                 ``SHARD#<nn>``      one shard of the statistics counters
-``IDEMPOTENCY#<key>``     ``IDEMPOTENCY``     a remembered create response (TTL)
-``CLASSIFY#<sha256>``     ``CLASSIFY``        a cached classification (TTL)
+``IDEMPOTENCY#create``    ``<key hash>``      a remembered create response (TTL; Powertools)
+``CLASSIFY#<sha256>``     ``CLASSIFY``        a cached Claude classification (TTL)
 ========================  ==================  ===========================================
 
 Listing newest first under any combination of the three enum filters is served by
@@ -167,7 +167,29 @@ class HistoryModel(Model):
     changes = ListAttribute(of=FieldChangeMap)
 
 
-ALL_MODELS: tuple[type[Model], ...] = (TicketModel, StatsShardModel, HistoryModel)
+class ClassificationCacheModel(Model):
+    """A cached Claude answer for one text (``pk = CLASSIFY#<sha256>``), expiring by TTL."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    category = EnumAttribute(Category)
+    priority = EnumAttribute(Priority)
+    expires_at = NumberAttribute()
+
+
+# DynamoDB deletes items whose ``expires_at`` (epoch seconds) has passed: idempotency
+# records (written by Powertools) and cached classifications.
+TTL_ATTRIBUTE = "expires_at"
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    TicketModel,
+    StatsShardModel,
+    HistoryModel,
+    ClassificationCacheModel,
+)
 
 
 def bind_models(table_name: str, region: str) -> None:

@@ -1,0 +1,102 @@
+"""Agent authentication: Cognito-issued JWTs checked against the pool's JWKS.
+
+The same check runs locally (moto's Cognito) and on AWS: a Chalice built-in
+authorizer calls :meth:`TokenVerifier.verify`. PyJWT does the cryptography and
+the standard claim checks; the JWKS is fetched once and cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.errors import Unauthorized
+
+_ACCEPTED_USES = frozenset({"id", "access"})
+# Seconds of clock skew tolerated between Cognito and the Lambda.
+_LEEWAY_SECONDS = 5
+_JWKS_CACHE_SECONDS = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIdentity:
+    """Who a valid token belongs to."""
+
+    username: str
+    subject: str
+
+
+class TokenVerifier:
+    """Checks signature (RS256, key from the JWKS), issuer, audience/client id, use, expiry."""
+
+    def __init__(self, issuer: str, client_id: str, jwks_url: str) -> None:
+        import jwt  # lazy: only the authorizer pays for PyJWT + cryptography
+
+        self._jwt = jwt
+        self._issuer = issuer
+        self._client_id = client_id
+        self._jwks = jwt.PyJWKClient(
+            jwks_url, cache_keys=True, lifespan=_JWKS_CACHE_SECONDS, timeout=5
+        )
+
+    def verify(self, authorization: str | None) -> AgentIdentity:
+        """The agent behind ``Authorization: Bearer <token>``, or Unauthorized."""
+        token = _bearer_token(authorization)
+        jwt = self._jwt
+        try:
+            if jwt.get_unverified_header(token).get("alg") != "RS256":
+                raise Unauthorized("The token is not signed the way Cognito signs tokens")
+            key = self._jwks.get_signing_key_from_jwt(token)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                issuer=self._issuer,
+                leeway=_LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("Your session has expired; sign in again") from exc
+        except jwt.PyJWKClientConnectionError as exc:
+            raise Unauthorized("Sign-in keys are unavailable right now; try again") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"The token is not valid ({exc})") from exc
+        self._check_use_and_audience(claims)
+        # With email sign-in the Cognito username is a UUID: the email says who it is.
+        username = (
+            claims.get("email")
+            or claims.get("cognito:username")
+            or claims.get("username")
+            or claims["sub"]
+        )
+        return AgentIdentity(username=str(username), subject=str(claims["sub"]))
+
+    def _check_use_and_audience(self, claims: dict[str, Any]) -> None:
+        use = claims.get("token_use")
+        if use not in _ACCEPTED_USES:
+            raise Unauthorized("The token is not an ID or access token")
+        # ID tokens name the app client in "aud", access tokens in "client_id".
+        audience = claims.get("aud") if use == "id" else claims.get("client_id")
+        if audience != self._client_id:
+            raise Unauthorized("The token was issued to another application")
+
+
+def _bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthorized("Sign in required")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Send the token as 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def build_verifier(
+    issuer: str | None, client_id: str | None, jwks_url: str | None
+) -> TokenVerifier | None:
+    """A verifier, or None when Cognito is not configured (every agent request is refused)."""
+    if not (issuer and client_id and jwks_url):
+        return None
+    return TokenVerifier(issuer, client_id, jwks_url)
+
+
+__all__ = ["AgentIdentity", "TokenVerifier", "build_verifier"]

@@ -1,0 +1,60 @@
+"""Cache of Claude's classifications in DynamoDB, so identical text costs one call."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
+
+from chalicelib.data.models import ClassificationCacheModel
+from chalicelib.domain import Category, Priority
+from chalicelib.observability import logger
+
+_SK = "CLASSIFY"
+
+
+def cache_key(model: str, title: str, description: str) -> str:
+    """Same model and same text (title case and outer spaces ignored) -> same key."""
+    text = f"{model}\n{title.strip().casefold()}\n{description.strip()}"
+    return "CLASSIFY#" + hashlib.sha256(text.encode()).hexdigest()
+
+
+class DynamoClassificationCache:
+    """A best-effort cache: a failing cache never fails a classification."""
+
+    def __init__(
+        self, model: str, ttl_seconds: int, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._model = model
+        self._ttl = ttl_seconds
+        self._clock = clock
+
+    def get(self, title: str, description: str) -> tuple[Category, Priority] | None:
+        """The cached answer, if one exists and has not expired."""
+        try:
+            item = ClassificationCacheModel.get(cache_key(self._model, title, description), _SK)
+        except DoesNotExist:
+            return None
+        except PynamoDBException as exc:
+            logger.warning("classification cache unreadable", extra={"error": str(exc)})
+            return None
+        # DynamoDB removes expired items lazily (within days): check the time too.
+        if item.expires_at <= self._clock():
+            return None
+        return item.category, item.priority
+
+    def put(self, title: str, description: str, category: Category, priority: Priority) -> None:
+        """Remember Claude's answer for the TTL."""
+        item = ClassificationCacheModel(
+            cache_key(self._model, title, description),
+            _SK,
+            category=category,
+            priority=priority,
+            expires_at=int(self._clock()) + self._ttl,
+        )
+        try:
+            item.save()
+        except PynamoDBException as exc:
+            logger.warning("classification cache unwritable", extra={"error": str(exc)})
