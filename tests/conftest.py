@@ -25,7 +25,7 @@ from local_stack.schema import ensure_table
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 AGENT_USERNAME = "agent.smith@example.com"
-AGENT_PASSWORD = "Test-agent-password-1"  # noqa: S105 - moto only
+AGENT_PASSWORD = "Test-agent-password-1"  # a moto-only credential
 
 # No test may ever reach a real AWS account or the real Anthropic API.
 for _name in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -37,7 +39,24 @@ class RunningStack:
     site_url: str  # ends with /
     fake_claude_url: str
     process: subprocess.Popen[str]
+    state: dict[str, str] = field(default_factory=dict)
     output: list[str] = field(default_factory=list)
+
+    def agent_token(self) -> str:
+        """A fresh ID token for the stack's demo agent, from moto's Cognito."""
+        from local_stack.cognito import sign_in
+
+        tokens = sign_in(
+            self.state["cognito_endpoint"],
+            self.state["cognito_client_id"],
+            self.state["agent_username"],
+            self.state["agent_password"],
+        )
+        return str(tokens["IdToken"])
+
+    def agent_headers(self) -> dict[str, str]:
+        """``Authorization`` for the demo agent."""
+        return {"Authorization": f"Bearer {self.agent_token()}"}
 
     def claude(self, **control: Any) -> None:
         """Script the fake Claude (see local_stack.fake_claude)."""
@@ -60,12 +79,14 @@ class RunningStack:
 def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
     """Start ``python -m local_stack`` on free ports with the fake Claude; wait until ready."""
     api_port, site_port = _free_port(), _free_port()
+    state_file = Path(tempfile.mkdtemp(prefix="local-stack-")) / "state.json"
     env = {
         **os.environ,
         "API_PORT": str(api_port),
         "SITE_PORT": str(site_port),
         "FAKE_CLAUDE": "1",
         "PYTHONUNBUFFERED": "1",
+        "LOCAL_STACK_STATE": str(state_file),
         **(extra_env or {}),
     }
     env.pop("AWS_ENDPOINT_URL", None)
@@ -100,6 +121,7 @@ def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
         site_url=f"http://127.0.0.1:{site_port}/",
         fake_claude_url=fake.group(1),
         process=process,
+        state=json.loads(state_file.read_text()),
         output=lines,
     )
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import requests
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import PROJECT_DIR, RunningStack
 from tests.factories import ticket_payload
 
 SITE_ORIGIN_HEADER = "Origin"
@@ -17,7 +23,9 @@ def test_create_then_read_through_the_api_prefix(stack: RunningStack) -> None:
     assert created.status_code == 201
     location = created.headers["Location"]
     assert location == f"/api/tickets/{created.json()['id']}/"
-    fetched = requests.get(stack.api_url.removesuffix("/api") + location, timeout=10)
+    fetched = requests.get(
+        stack.api_url.removesuffix("/api") + location, headers=stack.agent_headers(), timeout=10
+    )
     assert fetched.status_code == 200
     assert fetched.json() == created.json()
     assert fetched.headers["ETag"] == '"v1"'
@@ -25,8 +33,9 @@ def test_create_then_read_through_the_api_prefix(stack: RunningStack) -> None:
 
 def test_trailing_slash_is_optional(stack: RunningStack) -> None:
     # Given the stats endpoint with and without the trailing slash
-    with_slash = requests.get(f"{stack.api_url}/tickets/stats/", timeout=10)
-    without = requests.get(f"{stack.api_url}/tickets/stats", timeout=10)
+    headers = stack.agent_headers()
+    with_slash = requests.get(f"{stack.api_url}/tickets/stats/", headers=headers, timeout=10)
+    without = requests.get(f"{stack.api_url}/tickets/stats", headers=headers, timeout=10)
     # Then both answer the same
     assert with_slash.status_code == without.status_code == 200
     assert with_slash.json().keys() == without.json().keys()
@@ -62,7 +71,9 @@ def test_responses_expose_etag_and_link_to_the_site(stack: RunningStack) -> None
         requests.post(f"{stack.api_url}/tickets/", json=ticket_payload(), timeout=10)
     # When the site lists one ticket at a time
     response = requests.get(
-        f"{stack.api_url}/tickets/?limit=1", headers={"Origin": site_origin}, timeout=10
+        f"{stack.api_url}/tickets/?limit=1",
+        headers={"Origin": site_origin, **stack.agent_headers()},
+        timeout=10,
     )
     # Then the browser may read ETag and Link
     assert response.headers["Access-Control-Allow-Origin"] == site_origin
@@ -111,3 +122,37 @@ def test_classification_goes_through_the_fake_claude(claude: RunningStack) -> No
     }
     [sent] = claude.claude_requests()
     assert "<ticket_description>Nobody on my team" in str(sent["body"]["messages"])
+
+
+def test_agent_routes_need_a_token_and_say_so_with_cors(stack: RunningStack) -> None:
+    site_origin = stack.site_url.rstrip("/")
+    # Without a token, and with a broken one
+    for headers in ({}, {"Authorization": "Bearer not.a.token"}):
+        response = requests.get(
+            f"{stack.api_url}/tickets/", headers={"Origin": site_origin, **headers}, timeout=10
+        )
+        # Then a JSON 401 the site can read (CORS), so it can show its sign-in form
+        assert response.status_code == 401
+        assert "sign in" in response.json()["error"].lower()
+        assert response.headers["Access-Control-Allow-Origin"] == site_origin
+    # With the demo agent's token (what `make token` prints), the list opens
+    ok = requests.get(f"{stack.api_url}/tickets/", headers=stack.agent_headers(), timeout=10)
+    assert ok.status_code == 200
+
+
+def test_make_token_prints_a_working_bearer_token(stack: RunningStack, tmp_path: Path) -> None:
+    state_path = tmp_path / "state.json"
+    state_path.write_text(json.dumps(stack.state))
+    output = subprocess.run(
+        [sys.executable, "-m", "tools.token"],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "LOCAL_STACK_STATE": str(state_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert output.startswith("Bearer ")
+    response = requests.get(
+        f"{stack.api_url}/tickets/stats/", headers={"Authorization": output}, timeout=10
+    )
+    assert response.status_code == 200
