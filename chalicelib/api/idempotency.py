@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from functools import lru_cache
 from typing import Any
@@ -50,9 +51,16 @@ def parse_idempotency_key(header: str | None) -> str | None:
     return key
 
 
-def ticket_id_for_key(key: str) -> str:
-    """The ticket id a key always produces: same alphabet and length as random ids."""
-    digest = hashlib.sha256(b"support-tickets/idempotency/" + key.encode()).digest()
+def ticket_id_for_request(key: str, body: dict[str, Any]) -> str:
+    """The ticket id a key and body always produce (same alphabet and length as random ids).
+
+    Including the body keeps an expired key reusable for a new ticket, while a retry
+    of the same request can only ever land on the same item.
+    """
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    digest = hashlib.sha256(
+        b"support-tickets/idempotency/" + key.encode() + b"\n" + canonical.encode()
+    ).digest()
     return base64.b32encode(digest[:15]).decode("ascii").lower()
 
 

@@ -33,7 +33,7 @@ from chalicelib.api.http import (
 from chalicelib.api.idempotency import (
     get_idempotent_create,
     parse_idempotency_key,
-    ticket_id_for_key,
+    ticket_id_for_request,
 )
 from chalicelib.api.openapi import openapi_document
 from chalicelib.dependencies import get_ticket_service
@@ -96,8 +96,9 @@ def create_ticket() -> Response:
         ticket = service.create(new, who)
         return ticket_response(ticket, 201, Location=_ticket_url(ticket.id))
 
-    def create(_body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
-        return ticket_json(service.create(new, who, ticket_id=ticket_id_for_key(idempotency_key)))
+    def create(stored_body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        ticket_id = ticket_id_for_request(idempotency_key, stored_body)
+        return ticket_json(service.create(new, who, ticket_id=ticket_id))
 
     settings = get_settings()
     stored, replayed = get_idempotent_create(

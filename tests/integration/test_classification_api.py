@@ -1,0 +1,72 @@
+"""Classification through the API with the fake Claude: suggestions, fallback, cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local_stack.fake_claude import FakeClaudeServer
+from tests.conftest import ApiClient
+from tests.factories import ticket_payload
+
+
+def classify(api: ApiClient, description: str, title: str | None = None) -> Any:
+    body = {"description": description} | ({"title": title} if title else {})
+    return api.post("/api/tickets/classify/", json_body=body, token=None)
+
+
+def test_claude_suggestion_is_returned_as_llm(
+    api: ApiClient, fake_claude: FakeClaudeServer
+) -> None:
+    fake_claude.state.answer = {"category": "account", "priority": "critical"}
+    response = classify(api, "Our admin account was hacked and data deleted")
+    assert response.json_body == {
+        "suggested_category": "account",
+        "suggested_priority": "critical",
+        "source": "llm",
+    }
+
+
+def test_identical_text_is_answered_from_the_cache(
+    api: ApiClient, fake_claude: FakeClaudeServer
+) -> None:
+    # Given a first classification
+    first = classify(api, "The export button does nothing", title="Export broken")
+    # When the same text is asked again (title case and spaces aside)
+    second = classify(api, "The export button does nothing", title="  export BROKEN ")
+    # Then Claude was called once and both answers agree
+    assert second.json_body == first.json_body
+    assert len(fake_claude.state.requests) == 1
+    # And other text is a new call
+    classify(api, "The import button does nothing")
+    assert len(fake_claude.state.requests) == 2
+
+
+def test_fallback_answers_are_not_cached(api: ApiClient, fake_claude: FakeClaudeServer) -> None:
+    fake_claude.state.mode = "error500"
+    down = classify(api, "Invoice total is wrong")
+    assert down.json_body["source"] == "fallback"
+    assert "error (500)" in down.json_body["warning"]
+    fake_claude.state.mode = "ok"
+    up = classify(api, "Invoice total is wrong")
+    assert up.json_body["source"] == "llm"
+
+
+def test_create_without_enums_stores_claudes_suggestion(
+    api: ApiClient, fake_claude: FakeClaudeServer
+) -> None:
+    fake_claude.state.answer = {"category": "technical", "priority": "high"}
+    ticket = api.post(
+        "/api/tickets/", json_body=ticket_payload(category=None, priority=None), token=None
+    ).json_body
+    assert (ticket["category"], ticket["priority"]) == ("technical", "high")
+    assert ticket["classification_source"] == "llm"
+
+
+def test_out_of_enum_answer_falls_back_and_says_why(
+    api: ApiClient, fake_claude: FakeClaudeServer
+) -> None:
+    fake_claude.state.mode = "out_of_enum"
+    body = classify(api, "I was double charged on my card").json_body
+    assert body["source"] == "fallback"
+    assert body["suggested_category"] == "billing"
+    assert "outside the allowed" in body["warning"]

@@ -1,0 +1,142 @@
+"""``Idempotency-Key`` on ticket creation: retries and double clicks create one ticket."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import ApiClient
+from tests.factories import ticket_payload
+
+
+def create(api: ApiClient, key: str | None, payload: dict[str, Any]) -> Any:
+    headers = {"Idempotency-Key": key} if key is not None else {}
+    return api.post("/api/tickets/", json_body=payload, headers=headers, token=None)
+
+
+def total(api: ApiClient) -> int:
+    return int(api.get("/api/tickets/stats/").json_body["total_tickets"])
+
+
+def test_a_retry_with_the_same_key_and_body_returns_the_original(api: ApiClient) -> None:
+    # Given a ticket created with a key
+    key = str(uuid.uuid4())
+    payload = ticket_payload()
+    first = create(api, key, payload)
+    assert first.status_code == 201
+    assert first.headers["idempotent-replayed"] == "false"
+    # When the same request is sent again (a retry after a lost response)
+    again = create(api, key, payload)
+    # Then the original answer comes back and nothing new was created
+    assert again.status_code == 201
+    assert again.json_body == first.json_body
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert total(api) == 1
+
+
+def test_the_same_key_with_another_body_is_422(api: ApiClient) -> None:
+    key = str(uuid.uuid4())
+    assert create(api, key, ticket_payload(title="First")).status_code == 201
+    response = create(api, key, ticket_payload(title="Second"))
+    assert response.status_code == 422
+    assert "different request body" in response.json_body["error"]
+    assert total(api) == 1
+
+
+def test_different_keys_create_different_tickets(api: ApiClient) -> None:
+    payload = ticket_payload()
+    a = create(api, str(uuid.uuid4()), payload).json_body
+    b = create(api, str(uuid.uuid4()), payload).json_body
+    assert a["id"] != b["id"]
+    assert total(api) == 2
+
+
+def test_an_invalid_request_does_not_use_up_the_key(api: ApiClient) -> None:
+    key = str(uuid.uuid4())
+    assert create(api, key, {"title": "", "description": "x"}).status_code == 400
+    assert create(api, key, ticket_payload()).status_code == 201
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 256, "has space inside", "tab\tkey!"])
+def test_malformed_keys_are_400(api: ApiClient, key: str) -> None:
+    response = create(api, key, ticket_payload())
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json_body["error"]
+    assert total(api) == 0
+
+
+def test_a_concurrent_duplicate_is_409_and_one_ticket_exists(
+    api: ApiClient, fake_claude: Any
+) -> None:
+    # Given a slow classification, so the first request is still running
+    fake_claude.state.delay = 1.5
+    key = str(uuid.uuid4())
+    payload = ticket_payload(category=None, priority=None)
+    results: list[Any] = []
+    first = threading.Thread(target=lambda: results.append(create(api, key, payload)))
+    # When a second, identical request arrives meanwhile (a double click)
+    first.start()
+    time.sleep(0.5)
+    second = create(api, key, payload)
+    first.join()
+    # Then it is told to retry, and exactly one ticket exists
+    assert second.status_code == 409
+    assert second.headers["retry-after"] == "1"
+    assert results[0].status_code == 201
+    assert total(api) == 1
+    # And once the first has finished, a retry gets the original
+    assert create(api, key, payload).json_body == results[0].json_body
+
+
+def test_keys_expire(api: ApiClient, table: str, aws: str) -> None:
+    # Given a key whose record has passed its expiry (DynamoDB's TTL deletes it lazily)
+    key = str(uuid.uuid4())
+    payload = ticket_payload()
+    first = create(api, key, payload).json_body
+    dynamodb = boto3.client("dynamodb", endpoint_url=aws, region_name="us-east-1")
+    records = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#create-ticket"}},
+    )["Items"]
+    assert len(records) == 1
+    assert int(records[0]["expires_at"]["N"]) - time.time() == pytest.approx(86400, abs=120)
+
+    def expire_records() -> None:
+        for record in dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#create-ticket"}},
+        )["Items"]:
+            dynamodb.update_item(
+                TableName=table,
+                Key={"pk": record["pk"], "sk": record["sk"]},
+                UpdateExpression="SET expires_at = :past",
+                ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+            )
+
+    dynamodb.update_item(
+        TableName=table,
+        Key={"pk": records[0]["pk"], "sk": records[0]["sk"]},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+    )
+    # When the key is used again with the same body, it lands on the same ticket
+    # (the id derives from key and body): a very late retry still creates nothing
+    again = create(api, key, payload)
+    assert again.status_code == 201
+    assert again.json_body["id"] == first["id"]
+    assert total(api) == 1
+    expire_records()
+    # And reused for another body, the expired key makes a new ticket
+    another = create(api, key, ticket_payload(title="Another"))
+    assert another.status_code == 201
+    assert another.json_body["id"] != first["id"]
+    assert total(api) == 2
