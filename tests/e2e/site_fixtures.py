@@ -31,6 +31,7 @@ class Desk:
 
     page: Page
     stack: RunningStack
+    agent_headers: dict[str, str] = field(default_factory=dict)
     csp_violations: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
 
@@ -52,13 +53,26 @@ class Desk:
         return ticket
 
     def api_get(self, ticket_id: str) -> dict[str, Any]:
-        response = requests.get(f"{self.stack.api_url}/tickets/{ticket_id}/", timeout=10)
+        response = requests.get(
+            f"{self.stack.api_url}/tickets/{ticket_id}/", headers=self.agent_headers, timeout=10
+        )
         assert response.status_code == 200, response.text
         ticket: dict[str, Any] = response.json()
         return ticket
 
+    def api_patch(self, ticket_id: str, changes: dict[str, Any], version: int) -> Any:
+        """Change a ticket as another agent would (behind the page's back)."""
+        return requests.patch(
+            f"{self.stack.api_url}/tickets/{ticket_id}/",
+            json=changes,
+            headers={**self.agent_headers, "If-Match": f'"v{version}"'},
+            timeout=10,
+        )
+
     def api_stats(self) -> dict[str, Any]:
-        response = requests.get(f"{self.stack.api_url}/tickets/stats/", timeout=10)
+        response = requests.get(
+            f"{self.stack.api_url}/tickets/stats/", headers=self.agent_headers, timeout=10
+        )
         response.raise_for_status()
         stats: dict[str, Any] = response.json()
         return stats
@@ -69,15 +83,32 @@ def unique() -> str:
     return "zq" + uuid.uuid4().hex[:10]
 
 
+@pytest.fixture(scope="session")
+def agent_headers(stack: RunningStack) -> dict[str, str]:
+    """``Authorization`` for the stack's demo agent (an ID token lasts an hour)."""
+    return stack.agent_headers()
+
+
 @pytest.fixture(name="desk")
-def desk_fixture(page: Page, stack: RunningStack, request: pytest.FixtureRequest) -> Iterator[Desk]:
+def desk_fixture(
+    page: Page,
+    stack: RunningStack,
+    agent_headers: dict[str, str],
+    request: pytest.FixtureRequest,
+) -> Iterator[Desk]:
     """The site in a fresh page; on failure a screenshot goes to test-results/.
 
     The test also fails if the page threw an uncaught error or the browser
     reported a Content-Security-Policy violation.
+
+    The agents' views need a signed-in agent, and the site has no sign-in form
+    yet (issue 5). Until it has, the browser context plays an agent who has
+    signed in: it adds the demo agent's token to every request it makes.
+    Replace this with signing in through the form once the form exists.
     """
     page.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    desk = Desk(page=page, stack=stack)
+    page.context.set_extra_http_headers(agent_headers)
+    desk = Desk(page=page, stack=stack, agent_headers=agent_headers)
 
     def on_console(message: ConsoleMessage) -> None:
         if "Content Security Policy" in message.text:

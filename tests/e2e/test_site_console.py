@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
 from playwright.sync_api import Route, expect
 
-from tests.e2e.site_fixtures import Desk, desk_fixture, unique  # noqa: F401 - fixture
+from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
+    Desk,
+    agent_headers,
+    desk_fixture,
+    unique,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -110,13 +114,8 @@ def test_a_concurrent_change_is_rolled_back_with_a_clear_message(desk: Desk) -> 
     expect(row.locator('select[data-field="priority"]')).to_have_value("low")
 
     # Given someone else changes the ticket after the agent loaded it
-    other = requests.patch(
-        f"{desk.stack.api_url}/tickets/{ticket['id']}/",
-        json={"priority": "critical"},
-        headers={"If-Match": '"v1"'},
-        timeout=10,
-    )
-    assert other.status_code == 200
+    other = desk.api_patch(ticket["id"], {"priority": "critical"}, version=1)
+    assert other.status_code == 200, other.text
 
     # When the agent changes its status
     row.locator('select[data-field="status"]').select_option("closed")

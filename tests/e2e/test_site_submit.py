@@ -10,7 +10,12 @@ import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
 from tests.e2e.conftest import RunningStack
-from tests.e2e.site_fixtures import Desk, desk_fixture, unique  # noqa: F401 - fixture
+from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
+    Desk,
+    agent_headers,
+    desk_fixture,
+    unique,
+)
 
 pytestmark = pytest.mark.browser
 
