@@ -16,6 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from local_stack.cognito import sign_in
 from local_stack.stack import LocalStack, StackOptions
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -85,8 +86,14 @@ VIEWS: dict[str, Callable[[Page, str], None]] = {
 }
 
 
-def take_screenshots(site_url: str, out_dir: Path) -> list[Path]:
-    """Write ``<view>-<viewport>.png`` for every view and viewport; return the paths."""
+def take_screenshots(
+    site_url: str, out_dir: Path, headers: dict[str, str] | None = None
+) -> list[Path]:
+    """Write ``<view>-<viewport>.png`` for every view and viewport; return the paths.
+
+    ``headers`` go with every request (the agent's ``Authorization`` until the site
+    signs agents in itself).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with sync_playwright() as playwright:
@@ -98,6 +105,7 @@ def take_screenshots(site_url: str, out_dir: Path) -> list[Path]:
                     locale="en-GB",
                     timezone_id="UTC",
                     reduced_motion="reduce",
+                    extra_http_headers=headers or {},
                 )
                 page = context.new_page()
                 page.set_default_timeout(15_000)
@@ -128,7 +136,15 @@ def main(argv: list[str] | None = None) -> None:
     logger.setLevel("WARNING")
     try:
         assert stack.site is not None
-        for path in take_screenshots(stack.site.url, args.out):
+        state = stack.state()
+        tokens = sign_in(
+            state["cognito_endpoint"],
+            state["cognito_client_id"],
+            state["agent_username"],
+            state["agent_password"],
+        )
+        agent = {"Authorization": f"Bearer {tokens['IdToken']}"}
+        for path in take_screenshots(stack.site.url, args.out, agent):
             shown = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
             print(f"wrote {shown}")
     finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,13 +60,21 @@ def api_origin(url: str) -> str:
     return f"{parts.scheme}://{host}{suffix}"
 
 
-def render_index_html(api_origin_or_url: str, template: str | None = None) -> str:
+def render_index_html(
+    api_origin_or_url: str,
+    template: str | None = None,
+    *,
+    extra_origins: Sequence[str] = (),
+) -> str:
     """``index.html`` whose CSP lets the page connect only to itself and the API.
 
     ``api_origin_or_url`` is the API origin or its base URL (``https://host/api``);
+    ``extra_origins`` are other exact origins the page must reach (the Cognito
+    endpoint agents sign in at, e.g. ``https://cognito-idp.eu-west-1.amazonaws.com``);
     ``template`` defaults to the checked-in ``static-site/index.html``.
     """
-    origin = api_origin(api_origin_or_url)
+    origins = list(dict.fromkeys([api_origin(api_origin_or_url), *map(api_origin, extra_origins)]))
+    origin = " ".join(origins)
     html = INDEX_HTML.read_text(encoding="utf-8") if template is None else template
     metas = _CSP_META.findall(html)
     if len(metas) != 1:
@@ -81,11 +90,15 @@ def main(argv: list[str] | None = None) -> None:
     """Write the deployable ``index.html`` for one API origin."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--api-origin", required=True, help="API origin or base URL")
+    parser.add_argument(
+        "--also-connect", action="append", default=[], help="another origin (repeatable)"
+    )
     parser.add_argument("--out", required=True, type=Path, help="where to write index.html")
     args = parser.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render_index_html(args.api_origin), encoding="utf-8")
-    print(f"Wrote {args.out} (connect-src 'self' {api_origin(args.api_origin)})")
+    html = render_index_html(args.api_origin, extra_origins=args.also_connect)
+    args.out.write_text(html, encoding="utf-8")
+    print(f"Wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,17 @@ def test_connect_src_is_narrowed_to_the_api_origin() -> None:
     assert "127.0.0.1" not in policy
 
 
+def test_extra_origins_such_as_cognito_are_added_exactly() -> None:
+    html = render_index_html(
+        "https://abc.execute-api.eu-west-1.amazonaws.com/api",
+        extra_origins=["https://cognito-idp.eu-west-1.amazonaws.com/"],
+    )
+    assert "connect-src 'self' https://abc.execute-api.eu-west-1.amazonaws.com " in html
+    assert "https://cognito-idp.eu-west-1.amazonaws.com;" in html
+    with pytest.raises(InvalidOrigin):
+        render_index_html("https://api.example.com", extra_origins=["https://*.amazonaws.com"])
+
+
 def test_local_index_only_allows_loopback() -> None:
     local = _policy(render_index_html("http://127.0.0.1:8000"))
     assert "connect-src 'self' http://127.0.0.1:8000;" in local
