@@ -8,7 +8,8 @@ export class ApiError extends Error {
   /**
    * @param {string} message  plain words, safe to show
    * @param {{status?: number, body?: any, kind?: string}} details
-   *   kind: "network" (API unreachable), "timeout", "http" (an error status), "config"
+   *   kind: "network" (API unreachable), "timeout", "http" (an error status), "config";
+   *   status 401 means an agent must sign in
    */
   constructor(message, { status = 0, body = null, kind = "http" } = {}) {
     super(message);
@@ -83,6 +84,8 @@ function urlFor(pathOrUrl, query) {
 }
 
 function describeStatus(status, body) {
+  // The API's 401 text is written for programmers ("send a ... Bearer token").
+  if (status === 401) return "This part of the support desk is for signed-in support agents.";
   const fromApi = body && typeof body.error === "string" ? body.error : "";
   if (fromApi) return fromApi;
   if (status === 429) return "Too many requests; please wait a moment and try again.";
