@@ -114,6 +114,21 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         if 0 < length <= API_GATEWAY_MAX_BODY:
             self.rfile.read(length)
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, CONNECT, PROPFIND...) is a JSON 405, not the
+        # standard library's HTML 501; API Gateway refuses them before the app too.
+        if name.startswith("do_"):
+            return self._method_not_allowed
+        raise AttributeError(name)
+
+    def _method_not_allowed(self) -> None:
+        self._discard_body()
+        self._send_json_error(
+            405,
+            f"{self.command} is not supported",
+            {"Allow": "GET, POST, PATCH, DELETE, OPTIONS"},
+        )
+
     # BaseHTTPRequestHandler dispatches on these names, bound in the base class to
     # its own _generic_handle: rebind them or the override above is never called.
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
