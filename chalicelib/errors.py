@@ -70,9 +70,13 @@ class UpdateConflict(AppError):
 
 
 class VersionMismatch(AppError):
-    """If-Match named a version that is no longer current (412)."""
+    """If-Match named a version that is no longer current (412); carries the current ticket."""
 
     status_code = 412
+
+    def __init__(self, message: str, current: Any = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.current = current
 
 
 class PayloadTooLarge(AppError):

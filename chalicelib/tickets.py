@@ -223,6 +223,7 @@ def _check_precondition(current: Ticket, if_match: IfMatch) -> None:
         return
     raise VersionMismatch(
         f"The ticket has changed since you loaded it (it is now at version {current.version}); "
-        "reload it and apply your change again",
+        "review the current version and apply your change again",
+        current=current,
         current_version=current.version,
     )

@@ -6,7 +6,7 @@ Every check a client can trip is here, with a message a person understands.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ LIMIT_DEFAULT = 50
 LIMIT_MAX = 100
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 _CREATE_FIELDS = frozenset(
     {
@@ -189,25 +190,67 @@ def _reject_unknown(body: Mapping[str, Any], allowed: frozenset[str], what: str)
         )
 
 
+class _Problems:
+    """Collects every field error of a request, so a person fixes them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[ValidationFailed] = []
+
+    def check(self, parse: Callable[[], T]) -> T | None:
+        try:
+            return parse()
+        except ValidationFailed as error:
+            self.errors.append(error)
+            return None
+
+    def raise_if_any(self) -> None:
+        if not self.errors:
+            return
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        fields: dict[str, str] = {}
+        for error in self.errors:
+            fields.update(error.details.get("fields", {}))
+        raise ValidationFailed(
+            "Please fix: " + "; ".join(error.message for error in self.errors), fields=fields
+        )
+
+
+def _required(body: Mapping[str, Any], field: str, check: Callable[[Any], str]) -> str:
+    if body.get(field) is None:
+        raise ValidationFailed(f"{field} is required", fields={field: "is required"})
+    return check(body[field])
+
+
 def parse_new_ticket(body: Mapping[str, Any]) -> NewTicket:
-    """Validate a ``POST /tickets`` body."""
+    """Validate a ``POST /tickets`` body, reporting every bad field together."""
     _reject_unknown(body, _CREATE_FIELDS, "a new ticket")
-    problems: dict[str, str] = {}
-    for field in ("title", "description"):
-        if body.get(field) is None:
-            problems[field] = "is required"
-    if problems:
-        raise ValidationFailed("Missing required field(s): " + ", ".join(problems), fields=problems)
-    status = _optional_enum(body, "status", Status)
+    problems = _Problems()
+    title = problems.check(lambda: _required(body, "title", _check_title))
+    description = problems.check(lambda: _required(body, "description", _check_description))
+    category = problems.check(lambda: _optional_enum(body, "category", Category))
+    priority = problems.check(lambda: _optional_enum(body, "priority", Priority))
+    status = problems.check(lambda: _optional_enum(body, "status", Status))
+    suggested_category = problems.check(
+        lambda: _optional_enum(body, "suggested_category", Category)
+    )
+    suggested_priority = problems.check(
+        lambda: _optional_enum(body, "suggested_priority", Priority)
+    )
+    source = problems.check(
+        lambda: _optional_enum(body, "classification_source", ClassificationSource)
+    )
+    problems.raise_if_any()
+    assert title is not None and description is not None
     return NewTicket(
-        title=_check_title(body["title"]),
-        description=_check_description(body["description"]),
-        category=_optional_enum(body, "category", Category),
-        priority=_optional_enum(body, "priority", Priority),
+        title=title,
+        description=description,
+        category=category,
+        priority=priority,
         status=status or Status.OPEN,
-        suggested_category=_optional_enum(body, "suggested_category", Category),
-        suggested_priority=_optional_enum(body, "suggested_priority", Priority),
-        classification_source=_optional_enum(body, "classification_source", ClassificationSource),
+        suggested_category=suggested_category,
+        suggested_priority=suggested_priority,
+        classification_source=source,
     )
 
 
@@ -224,12 +267,17 @@ def parse_ticket_changes(body: Mapping[str, Any]) -> TicketChanges:
             "Fields cannot be set to null: " + ", ".join(nulls),
             fields={name: "cannot be null" for name in nulls},
         )
+    problems = _Problems()
+    title = problems.check(lambda: _check_title(body["title"]) if "title" in body else None)
+    description = problems.check(
+        lambda: _check_description(body["description"]) if "description" in body else None
+    )
+    category = problems.check(lambda: _optional_enum(body, "category", Category))
+    priority = problems.check(lambda: _optional_enum(body, "priority", Priority))
+    status = problems.check(lambda: _optional_enum(body, "status", Status))
+    problems.raise_if_any()
     return TicketChanges(
-        title=_check_title(body["title"]) if "title" in body else None,
-        description=_check_description(body["description"]) if "description" in body else None,
-        category=_optional_enum(body, "category", Category),
-        priority=_optional_enum(body, "priority", Priority),
-        status=_optional_enum(body, "status", Status),
+        title=title, description=description, category=category, priority=priority, status=status
     )
 
 

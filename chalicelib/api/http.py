@@ -15,7 +15,7 @@ from typing import Any, ParamSpec
 from chalice.app import CORSConfig, Request, Response
 
 from chalicelib.domain import HistoryEntry, Ticket
-from chalicelib.errors import AppError, PayloadTooLarge, ValidationFailed
+from chalicelib.errors import AppError, PayloadTooLarge, ValidationFailed, VersionMismatch
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 from chalicelib.tickets import ANY_VERSION, IfMatch
@@ -125,9 +125,13 @@ def json_response(
 
 def error_response(error: AppError) -> Response:
     """The single JSON error shape: ``{"error": message, ...details}``."""
-    return json_response(
-        {"error": error.message, **error.details}, error.status_code, error.headers
-    )
+    body: dict[str, Any] = {"error": error.message, **error.details}
+    headers = dict(error.headers)
+    if isinstance(error, VersionMismatch) and isinstance(error.current, Ticket):
+        # The client can show what changed without another round trip.
+        body["current"] = ticket_json(error.current)
+        headers["ETag"] = etag_of(error.current.version)
+    return json_response(body, error.status_code, headers)
 
 
 def ticket_response(ticket: Ticket, status_code: int = 200, **headers: str) -> Response:

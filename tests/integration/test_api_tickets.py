@@ -254,6 +254,9 @@ def test_stale_if_match_is_412_and_changes_nothing(api: ApiClient) -> None:
     # Then I am told, and their change stands
     assert response.status_code == 412
     assert "changed" in response.json_body["error"]
+    # The answer carries the current ticket and its ETag, ready for a retry
+    assert response.json_body["current"]["status"] == "in_progress"
+    assert response.headers["etag"] == '"v2"'
     assert api.get(path).json_body["status"] == "in_progress"
 
 
@@ -516,3 +519,15 @@ def test_cors_headers_only_for_allowed_origins(api: ApiClient) -> None:
     assert "ETag" in allowed.headers["access-control-expose-headers"]
     denied = api.get("/api/tickets/stats/", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in denied.headers
+
+
+def test_every_bad_field_is_reported_at_once(api: ApiClient) -> None:
+    response = api.post(
+        "/api/tickets/", json_body={"title": "   ", "description": "", "priority": "urgent"}
+    )
+    assert response.status_code == 400
+    assert set(response.json_body["fields"]) == {"title", "description", "priority"}
+    assert response.json_body["error"].startswith("Please fix:")
+    patch = api.post("/api/tickets/", json_body=ticket_payload()).json_body
+    response = api.patch(f"/api/tickets/{patch['id']}/", json_body={"title": "", "status": "gone"})
+    assert set(response.json_body["fields"]) == {"title", "status"}
