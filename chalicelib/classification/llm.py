@@ -54,6 +54,10 @@ class ClaudeClassifier:
         self._client: anthropic.Anthropic | None = None
         self._client_key: str | None = None
 
+    def configured(self) -> bool:
+        """Whether an API key is available (environment or SSM)."""
+        return bool(self._api_key())
+
     def _get_client(self) -> anthropic.Anthropic:
         key = self._api_key()
         if not key:

@@ -18,6 +18,10 @@ class LlmClassifier(Protocol):
 
     def classify(self, title: str, description: str) -> Classification: ...
 
+    def configured(self) -> bool:
+        """Whether a call could be made at all (a key is available)."""
+        ...
+
 
 class ClassificationCache(Protocol):
     """Remembers Claude's answers by text."""
@@ -41,13 +45,15 @@ class TicketClassifier:
     def classify(self, title: str, description: str) -> Classification:
         """Category and priority for the text, from Claude (or its cache) or else offline."""
         started = time.perf_counter()
-        cached = self._cache.get(title, description) if self._cache else None
+        # Without a key the cache can hold nothing useful: skip its read.
+        use_cache = self._cache is not None and self._llm.configured()
+        cached = self._cache.get(title, description) if self._cache and use_cache else None
         if cached is not None:
             metrics.add_metric(name="ClassificationCacheHit", unit=MetricUnit.Count, value=1)
             return Classification(cached[0], cached[1], ClassificationSource.LLM)
         try:
             result = self._llm.classify(title, description)
-            if self._cache:
+            if self._cache and use_cache:
                 self._cache.put(title, description, result.category, result.priority)
         except ClassificationUnavailable as exc:
             category, priority = classify_offline(title, description)
