@@ -142,7 +142,7 @@ class ApiClient:
         json_body: Any = None,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-        token: str | None | bool = True,
+        token: str | bool | None = True,
     ) -> Any:
         assert path.startswith("/api/"), path
         all_headers = dict(headers or {})
