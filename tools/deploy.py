@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import copy
 import hashlib
-import importlib.util
 import json
 import mimetypes
 import os
@@ -31,10 +30,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml  # type: ignore[import-untyped]
 
+from tools.site_build import api_origin, render_index_html
 from tools.site_config import render_config_js
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -82,6 +81,8 @@ DEV_ONLY = (
     "wheel",
 )
 MAX_PACKAGE_BYTES = 25 * 1024 * 1024
+# Where `chalice package` points every function's code; replaced by the S3 location.
+LOCAL_CODE_URI = "./deployment.zip"
 # Assets go under a content-hashed prefix, so they can be cached for a year.
 ASSET_PREFIX = "assets"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -286,10 +287,30 @@ def lint_template(template_path: Path) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
+def lambda_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The template's Lambda functions by logical id: the API handler and the authorizer."""
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource.get("Type") == "AWS::Serverless::Function"
+    }
+
+
 def with_code_location(template: dict[str, Any], code_uri: str) -> dict[str, Any]:
-    """A copy of the template with the Lambda's ``CodeUri`` pointing at ``code_uri``."""
+    """A copy of the template with every function's ``CodeUri`` pointing at ``code_uri``.
+
+    Chalice builds one ``deployment.zip`` for all its functions (the API handler and each
+    built-in authorizer); a function left at the local path fails the SAM transform.
+    """
     located = copy.deepcopy(template)
-    located["Resources"]["APIHandler"]["Properties"]["CodeUri"] = code_uri
+    functions = lambda_functions(located)
+    if not functions:
+        raise DeployError("the template has no Lambda function")
+    for logical_id, function in functions.items():
+        found = function["Properties"].get("CodeUri")
+        if found != LOCAL_CODE_URI:
+            raise DeployError(f"{logical_id}: unexpected CodeUri {found!r}")
+        function["Properties"]["CodeUri"] = code_uri
     return located
 
 
@@ -422,14 +443,52 @@ def _site_files(site_dir: Path) -> Iterator[tuple[PurePosixPath, Path]]:
         yield relative, path
 
 
-def _index_html(site_dir: Path, api_origin: str) -> str:
-    # tools/site_build.py (the front end's) pins the API origin in the meta CSP, when present.
-    if importlib.util.find_spec("tools.site_build") is not None:
-        from tools import site_build  # type: ignore[attr-defined,unused-ignore]
+@dataclass(frozen=True)
+class SiteConfig:
+    """What a deployed site needs at run time: its API, and where agents sign in."""
 
-        rendered: str = site_build.render_index_html(api_origin)
-        return rendered
-    return (site_dir / "index.html").read_text()
+    api_url: str
+    cognito_endpoint: str
+    cognito_region: str
+    cognito_client_id: str
+
+    @classmethod
+    def from_stack_outputs(cls, outputs: dict[str, str], region: str) -> SiteConfig:
+        """The values the stack's outputs give (``region`` is the stack's)."""
+        return cls(
+            api_url=outputs["ApiUrl"],
+            cognito_endpoint=outputs["AgentSignInEndpoint"],
+            cognito_region=region,
+            cognito_client_id=outputs["AgentUserPoolClientId"],
+        )
+
+    def config_js_values(self) -> dict[str, Any]:
+        """``config.js``'s object: the same shape local_stack/stack.py ``site_config`` writes."""
+        return {
+            "apiBaseUrl": self.api_url.rstrip("/"),
+            "cognito": {
+                "endpoint": self.cognito_endpoint,
+                "region": self.cognito_region,
+                "clientId": self.cognito_client_id,
+            },
+        }
+
+    def connect_origins(self) -> tuple[str, str]:
+        """The page's only cross-origin peers: the API, then Cognito (for the meta CSP)."""
+        return api_origin(self.api_url), api_origin(self.cognito_endpoint)
+
+
+def _index_html(site_dir: Path, api: str, other_origins: tuple[str, ...]) -> str:
+    """``index.html`` with the meta CSP's connect-src narrowed to exactly these origins.
+
+    The checked-in page allows loopback on any port (for ``make run``); published as is,
+    the deployed page could reach neither the API nor Cognito.
+    """
+    return render_index_html(
+        api,
+        template=(site_dir / "index.html").read_text(encoding="utf-8"),
+        extra_origins=other_origins,
+    )
 
 
 def _point_at_assets(html: str, asset_paths: set[str], prefix: str) -> str:
@@ -454,13 +513,15 @@ def site_version(site_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def upload_site(s3_client: Any, bucket: str, site_dir: Path, api_url: str) -> list[str]:
+def upload_site(s3_client: Any, bucket: str, site_dir: Path, config: SiteConfig) -> list[str]:
     """Publish the site: hashed assets (immutable), then ``config.js`` and ``index.html``.
 
     Assets go under ``assets/<hash>/`` with a year-long immutable cache; the relative
     imports between ES modules keep working under that prefix. ``index.html`` and
     ``config.js`` stay at the root with ``no-cache``, and are written last, so a browser
-    never loads an index that names assets not uploaded yet. Returns the keys written.
+    never loads an index that names assets not uploaded yet. ``config.js`` tells the site
+    its API and Cognito app client; the meta CSP of ``index.html`` lets the page connect
+    to exactly those two origins. Returns the keys written.
     """
     version = site_version(site_dir)
     prefix = f"{ASSET_PREFIX}/{version}"
@@ -479,9 +540,9 @@ def upload_site(s3_client: Any, bucket: str, site_dir: Path, api_url: str) -> li
         )
         assets.add(relative.as_posix())
         uploaded.append(key)
-    api_origin = "{0.scheme}://{0.netloc}".format(urlsplit(api_url))
-    config_js = render_config_js({"apiBaseUrl": api_url.rstrip("/")})
-    index_html = _point_at_assets(_index_html(site_dir, api_origin), assets, prefix)
+    api, cognito = config.connect_origins()
+    config_js = render_config_js(config.config_js_values())
+    index_html = _point_at_assets(_index_html(site_dir, api, (cognito,)), assets, prefix)
     for key, body, content_type in (
         ("config.js", config_js, _CONTENT_TYPES[".js"]),
         ("index.html", index_html, _CONTENT_TYPES[".html"]),
@@ -661,7 +722,8 @@ def deploy(stage: str, artifacts_bucket: str | None = None, site_dir: Path = SIT
     name = stack_name(stage)
     _apply_change_set(session, name, template_url)
     outputs = stack_outputs(session.client("cloudformation"), name)
-    keys = upload_site(session.client("s3"), outputs["SiteBucket"], site_dir, outputs["ApiUrl"])
+    site_config = SiteConfig.from_stack_outputs(outputs, session.region_name)
+    keys = upload_site(session.client("s3"), outputs["SiteBucket"], site_dir, site_config)
     print(f"Uploaded {len(keys)} site files to s3://{outputs['SiteBucket']}")
     session.client("cloudfront").create_invalidation(
         DistributionId=outputs["DistributionId"],

@@ -30,8 +30,17 @@ def fake_build(tmp_path: Path) -> Build:
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("app.py", "app = None\n")
     template = tmp_path / "template.json"
+    function = {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./deployment.zip"}}
     template.write_text(
-        json.dumps({"Resources": {"APIHandler": {"Properties": {"CodeUri": "./deployment.zip"}}}})
+        json.dumps(
+            {
+                "Resources": {
+                    "APIHandler": function,
+                    "AgentAuthorizer": function,
+                    "TicketsTable": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+                }
+            }
+        )
     )
     return Build("dev", tmp_path, template, package, PackageSize(1, 1, 0), 1)
 
@@ -62,11 +71,22 @@ def test_package_and_template_are_uploaded_and_linked(session: Any, fake_build: 
     assert code_key.startswith("dev/") and code_key.endswith(".zip")
     stored = s3.get_object(Bucket=bucket, Key=code_key)["Body"].read()
     assert stored == fake_build.package_path.read_bytes()
-    # And the uploaded template points the Lambda at it
     template_key = template_url.split(".amazonaws.com/", 1)[1]
     assert template_url.startswith(f"https://{bucket}.s3.eu-west-1.amazonaws.com/")
     template = json.loads(s3.get_object(Bucket=bucket, Key=template_key)["Body"].read())
-    assert template["Resources"]["APIHandler"]["Properties"]["CodeUri"] == code_uri
+    # And the uploaded template points both functions (API and authorizer) at it
+    for function in ("APIHandler", "AgentAuthorizer"):
+        assert template["Resources"][function]["Properties"]["CodeUri"] == code_uri, function
+    assert "./deployment.zip" not in json.dumps(template)
+
+
+def test_code_location_refuses_a_function_packaged_elsewhere(fake_build: Build) -> None:
+    # Given a template whose authorizer names some other code location
+    template = fake_build.template()
+    template["Resources"]["AgentAuthorizer"]["Properties"]["CodeUri"] = "./other.zip"
+    # When the S3 location is set, Then the build fails instead of deploying stale code
+    with pytest.raises(deploy.DeployError, match="AgentAuthorizer: unexpected CodeUri"):
+        deploy.with_code_location(template, "s3://bucket/code.zip")
 
 
 def test_cli_reports_a_missing_region_clearly(

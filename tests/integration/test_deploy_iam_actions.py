@@ -76,18 +76,35 @@ def key_in_ssm(
     return name
 
 
-def exercise_every_route(api: ApiClient) -> None:
-    created = api.post("/api/tickets/", json_body=ticket_payload(category=None, priority=None))
+def exercise_every_route(api: ApiClient, claude: FakeClaudeServer) -> None:
+    """Every route, as customers (no token) and a signed-in agent use them."""
+    # A customer's submission with an Idempotency-Key (Powertools' record in the table),
+    # then the browser's retry of it (answered from that record)
+    payload = ticket_payload(category=None, priority=None)
+    key = {"Idempotency-Key": "iam-actions-create-0001"}
+    created = api.post("/api/tickets/", json_body=payload, headers=key, token=None)
     assert created.status_code == 201, created.body
+    retried = api.post("/api/tickets/", json_body=payload, headers=key, token=None)
+    assert retried.status_code == 201 and retried.json_body == created.json_body
+    other = api.post("/api/tickets/", json_body=ticket_payload(), token=None)
+    assert other.status_code == 201, other.body
+    # Classification by Claude, then the same text again (from the classification cache)
+    claude_calls = len(claude.state.requests)
+    for _ in range(2):
+        classified = api.post(
+            "/api/tickets/classify/", json_body={"description": "refund twice"}, token=None
+        )
+        assert classified.status_code == 200, classified.body
+        assert classified.json_body["source"] == "llm", classified.body
+    assert len(claude.state.requests) == claude_calls + 1
+    assert api.get("/api/openapi.json", token=None).status_code == 200
+    # The agents' routes
     ticket = created.json_body
     path = f"/api/tickets/{ticket['id']}/"
     assert api.get(path).status_code == 200
     assert api.get("/api/tickets/?category=billing&status=open").status_code == 200
     assert api.get("/api/tickets/?search=invoice").status_code == 200
     assert api.get("/api/tickets/stats/").status_code == 200
-    classified = api.post("/api/tickets/classify/", json_body={"description": "refund twice"})
-    assert classified.status_code == 200, classified.body
-    assert classified.json_body["source"] != "offline", classified.body
     patched = api.patch(path, json_body={"status": "resolved"}, headers={"If-Match": '"v1"'})
     assert patched.status_code == 200, patched.body
     assert api.get(f"{path}history/").status_code == 200
@@ -96,11 +113,15 @@ def exercise_every_route(api: ApiClient) -> None:
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_role_grants_exactly_what_the_routes_use(
-    stage: str, key_in_ssm: str, api: ApiClient, recorded_actions: set[str]
+    stage: str,
+    key_in_ssm: str,
+    api: ApiClient,
+    fake_claude: FakeClaudeServer,
+    recorded_actions: set[str],
 ) -> None:
     # Given the API reading its key from SSM, and every AWS call recorded
     # When every route is exercised
-    exercise_every_route(api)
+    exercise_every_route(api, fake_claude)
     used = recorded_actions - {"sts:GetCallerIdentity"}
     granted = {a for a in granted_actions(stage) if not a.startswith(("logs:", "xray:"))}
     # Then each call is allowed by the deployed role (else it fails with AccessDenied)
@@ -108,3 +129,54 @@ def test_role_grants_exactly_what_the_routes_use(
     # And the role allows nothing the API does not use (kms:Decrypt happens inside SSM)
     assert granted - used - {"kms:Decrypt"} == set(), f"unused grants: {granted - used}"
     assert "ssm:GetParameter" in used
+
+
+def authorizer_event(token: str | None) -> dict[str, Any]:
+    """The event API Gateway sends a TOKEN authorizer."""
+    return {
+        "type": "TOKEN",
+        "authorizationToken": f"Bearer {token}" if token is not None else "",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/api/GET/tickets",
+    }
+
+
+def allowed_resources(policy: dict[str, Any]) -> list[str]:
+    return [
+        resource
+        for statement in policy["policyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+        for resource in statement["Resource"]
+    ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_authorizer_needs_no_aws_permission(
+    stage: str, table: str, agent_token: str, recorded_actions: set[str]
+) -> None:
+    # Given the authorizer as its own Lambda runs it (configured with the pool) and the
+    # data actions its role grants
+    from chalicelib.api.authorizer import agent_authorizer
+
+    role = render_merge_template(stage)["Resources"]["AgentAuthorizerRole"]["Properties"]
+    granted = {
+        action
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        for action in as_list(statement["Action"])
+    }
+    # When it checks a valid token, a tampered one and an empty header
+    valid = agent_authorizer(authorizer_event(agent_token), None)
+    tampered = agent_authorizer(authorizer_event(agent_token[:-4] + "AAAA"), None)
+    empty = agent_authorizer(authorizer_event(None), None)
+    # Then it answered (the JWKS is a public HTTPS document, not an AWS API call)
+    assert allowed_resources(valid) == [
+        "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/api/*/*"
+    ]
+    assert allowed_resources(tampered) == allowed_resources(empty) == []
+    # And it made no AWS call, so its role grants only its logs and X-Ray
+    assert recorded_actions == set()
+    assert {action.split(":")[0] for action in granted} == {"logs", "xray"}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -68,8 +68,8 @@ def resources(template: dict[str, Any]) -> dict[str, Any]:
     return resources_by_id
 
 
-def statements(resources: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for policy in resources["ApiHandlerRole"]["Properties"]["Policies"]:
+def statements(resources: dict[str, Any], role: str = "ApiHandlerRole") -> Iterator[dict[str, Any]]:
+    for policy in resources[role]["Properties"]["Policies"]:
         yield from policy["PolicyDocument"]["Statement"]
 
 
@@ -120,6 +120,15 @@ def test_sam_transform_gives_plain_cloudformation(template: dict[str, Any]) -> N
     types = {resource["Type"] for resource in output["Resources"].values()}
     assert not any(t.startswith("AWS::Serverless::") for t in types)
     assert {"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::Lambda::Function"} <= types
+    # And both functions (API and authorizer) run the uploaded package
+    functions = {
+        name: resource["Properties"]
+        for name, resource in output["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    assert set(functions) == {"APIHandler", "AgentAuthorizer"}
+    for function in functions.values():
+        assert function["Code"] == {"S3Bucket": "artifacts-bucket", "S3Key": "deployment.zip"}
     (stage,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
     assert stage["Properties"]["StageName"] == "api"
     assert stage["Properties"]["TracingEnabled"] is True
@@ -301,6 +310,149 @@ def test_the_merge_template_replaces_chalices_policy(resources: dict[str, Any], 
     assert "arn:aws:dynamodb:*:*" not in json.dumps(policies)
 
 
+# --- the agents' authorizer -------------------------------------------------------------
+
+
+def test_authorizer_function_gets_the_pool_its_own_log_group_and_a_short_timeout(
+    resources: dict[str, Any],
+) -> None:
+    # Given the function Chalice made of the built-in authorizer
+    function = resources["AgentAuthorizer"]["Properties"]
+    env = function["Environment"]["Variables"]
+    api_env = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    # Then it runs chalicelib's authorizer from the same package, with its own role
+    assert function["Handler"] == "chalicelib.api.authorizer.agent_authorizer"
+    assert function["CodeUri"] == resources["APIHandler"]["Properties"]["CodeUri"]
+    assert function["Role"] == {"Fn::GetAtt": ["AgentAuthorizerRole", "Arn"]}
+    # And it knows the pool, the app client and the issuer (else it denies every token),
+    # exactly as the API handler does
+    for name in ("COGNITO_USER_POOL_ID", "COGNITO_APP_CLIENT_ID", "COGNITO_ISSUER"):
+        assert env[name] == api_env[name], name
+    assert env["COGNITO_USER_POOL_ID"] == {"Ref": "AgentUserPool"}
+    assert "COGNITO_JWKS_URL" not in env  # derived from the issuer, as Cognito publishes it
+    # And it logs to its own log group with the stage's retention, traced by X-Ray
+    assert function["LoggingConfig"] == {"LogGroup": {"Ref": "AgentAuthorizerLogGroup"}}
+    log_group = resources["AgentAuthorizerLogGroup"]["Properties"]
+    assert log_group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert log_group["LogGroupName"] == {
+        "Fn::Sub": "/aws/lambda/support-tickets-${Stage}-authorizer"
+    }
+    assert function["Tracing"] == "Active"
+    # And it gives up well before API Gateway's 29 s (the JWKS fetch times out after 5 s)
+    assert function["Timeout"] <= 10
+
+
+def test_authorizer_role_may_only_write_its_logs_and_traces(resources: dict[str, Any]) -> None:
+    # Given the authorizer's role (Chalice copies the API's policy file into it)
+    found = list(statements(resources, "AgentAuthorizerRole"))
+    # Then it holds no data access at all: its own log group, and X-Ray
+    by_sid = {statement["Sid"]: statement for statement in found}
+    assert set(by_sid) == {"Logs", "Tracing"}
+    assert by_sid["Logs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert by_sid["Logs"]["Resource"] == {"Fn::GetAtt": ["AgentAuthorizerLogGroup", "Arn"]}
+    assert by_sid["Tracing"]["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    assert all(statement["Effect"] == "Allow" for statement in found)
+    assert "dynamodb" not in json.dumps(found) and "ssm" not in json.dumps(found)
+    # And only API Gateway, for this API, may invoke it
+    permission = resources["AgentAuthorizerInvokePermission"]["Properties"]
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert permission["FunctionName"] == {"Fn::GetAtt": ["AgentAuthorizer", "Arn"]}
+    assert "${RestAPIId}/*" in permission["SourceArn"]["Fn::Sub"][0]
+
+
+def test_agent_routes_are_guarded_and_only_the_public_ones_are_open(
+    template: dict[str, Any],
+) -> None:
+    # Given the app's route table and the swagger Chalice generated from it
+    from app import app
+
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    paths = body["paths"]
+    # Then API Gateway runs the token authorizer (from the Authorization header, answers
+    # cached 30 s) on exactly the routes the app guards
+    definition = body["securityDefinitions"]["agent_authorizer"]
+    assert definition["name"] == "Authorization" and definition["in"] == "header"
+    authorizer = definition["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "token"
+    assert "${AgentAuthorizer.Arn}" in authorizer["authorizerUri"]["Fn::Sub"]
+    assert authorizer["authorizerResultTtlInSeconds"] == 30
+    public: set[tuple[str, str]] = set()
+    for path, methods in app.routes.items():
+        for method, entry in methods.items():
+            security = paths[path][method.lower()].get("security")
+            if entry.authorizer is not None:
+                assert security == [{"agent_authorizer": []}], (method, path)
+            else:
+                assert security is None, (method, path)
+                if not entry.view_name.startswith("not_allowed_"):
+                    public.add((method, path))
+    # And the only open routes are the customer's two and the API description (the
+    # other open methods only answer 405)
+    assert public == {
+        ("POST", "/tickets"),
+        ("POST", "/tickets/classify"),
+        ("GET", "/openapi.json"),
+    }
+    # And every agent route is there
+    guarded = {
+        (method, path)
+        for path, methods in app.routes.items()
+        for method, entry in methods.items()
+        if entry.authorizer is not None
+    }
+    assert {("GET", "/tickets"), ("DELETE", "/tickets/{ticket_id}")} <= guarded
+    assert len(guarded) == 6
+
+
+def test_preflight_lets_the_site_send_a_token_and_an_idempotency_key(
+    template: dict[str, Any],
+) -> None:
+    # Given the CORS preflight answers
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    for path, methods in paths.items():
+        parameters = methods["options"]["x-amazon-apigateway-integration"]["responses"]["default"][
+            "responseParameters"
+        ]
+        allowed = parameters["method.response.header.Access-Control-Allow-Headers"]
+        # Then the browser may send Authorization and Idempotency-Key cross-origin
+        headers = {name.lower() for name in allowed.strip("'").split(",")}
+        assert {"authorization", "idempotency-key", "content-type", "if-match"} <= headers, path
+
+
+def test_refused_tokens_are_json_401s_with_cors_like_the_local_gateway(
+    template: dict[str, Any],
+) -> None:
+    # Given API Gateway's answers when the authorizer is not satisfied, and the local
+    # gateway's (which the tests and `make run` use)
+    from local_stack.api_server import gateway_error
+
+    responses = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
+        "x-amazon-apigateway-gateway-responses"
+    ]
+    # (Chalice local: no token is a 401, the authorizer's deny a 403)
+    expected = {
+        "UNAUTHORIZED": gateway_error(401, b"", "GET", "/tickets"),
+        "ACCESS_DENIED": gateway_error(403, b'{"Message": "User is not authorized"}', "GET", "/"),
+    }
+    for name, (status, message) in expected.items():
+        response = responses[name]
+        # Then both are 401 with the same message as locally, so the site shows sign-in
+        assert (response["statusCode"], status) == ("401", 401), name
+        body = json.loads(response["responseTemplates"]["application/json"])
+        assert body == {"error": message}, name
+        # And the browser can read them (CORS for the site), and they are never cached
+        headers = response["responseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == (
+            SITE_ORIGIN_HEADER_VALUE
+        )
+        assert headers["gatewayresponse.header.Cache-Control"] == "'no-store'"
+        assert headers["gatewayresponse.header.WWW-Authenticate"].startswith("'Bearer")
+    assert expected["UNAUTHORIZED"][1] == (
+        "Sign in required: send an agent token as 'Authorization: Bearer <token>'"
+    )
+    assert expected["ACCESS_DENIED"][1] == "Your session is invalid or has expired: sign in again"
+
+
 # --- the API ---------------------------------------------------------------------------
 
 
@@ -338,7 +490,8 @@ GATEWAY_RESPONSES = {
     "MISSING_AUTHENTICATION_TOKEN": "404",
     "RESOURCE_NOT_FOUND": "404",
     "UNAUTHORIZED": "401",
-    "ACCESS_DENIED": "403",
+    "ACCESS_DENIED": "401",
+    "AUTHORIZER_FAILURE": "500",
     "THROTTLED": "429",
     "WAF_FILTERED": "429",
     "REQUEST_TOO_LARGE": "413",
@@ -452,6 +605,13 @@ def test_distribution_serves_the_bucket_over_https_with_security_headers(
     assert security["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
     header_csp = _csp(security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"])
     assert header_csp["frame-ancestors"] == "'none'"
+    # And the page may reach this region's API Gateway and Cognito (the site signs agents
+    # in with InitiateAuth from the browser), and nothing else
+    assert header_csp["connect-src"].split() == [
+        "'self'",
+        "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+        "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}",
+    ]
     assert "${" not in json.dumps({k: v for k, v in header_csp.items() if k != "connect-src"})
 
 
@@ -538,6 +698,18 @@ import aws_lambda_powertools.utilities.parameters, aws_xray_sdk.core, pynamodb.m
 import botocore
 assert botocore.__file__.startswith(sys.argv[2]), botocore.__file__
 assert app.app.app_name == "support-tickets"
+# The authorizer as its Lambda loads it (module.attribute from the template's Handler),
+# here without the COGNITO_* variables: it must deny, not fail open.
+import importlib
+module, _, attribute = sys.argv[3].rpartition(".")
+handler = getattr(importlib.import_module(module), attribute)
+event = {
+    "type": "TOKEN",
+    "authorizationToken": "Bearer not-a-token",
+    "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/api/GET/tickets",
+}
+policy = handler(event, None)["policyDocument"]
+assert not [s["Resource"] for s in policy["Statement"] if s["Effect"] == "Allow" and s["Resource"]]
 print("imported")
 """
 
@@ -557,18 +729,23 @@ def test_package_imports_with_only_what_the_runtime_adds(
     site_packages = Path(boto3.__file__).parent.parent
     for name in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py"):
         (runtime / name).symlink_to(site_packages / name)
-    # When Python starts without site-packages and imports the app and its dependencies
+    handler = builds["dev"].template()["Resources"]["AgentAuthorizer"]["Properties"]["Handler"]
+    # When Python starts without site-packages and imports the app and its dependencies,
+    # and the authorizer's handler
     completed = subprocess.run(
-        [sys.executable, "-S", "-c", RUNTIME_IMPORT_CHECK, str(code), str(runtime)],
+        [sys.executable, "-S", "-c", RUNTIME_IMPORT_CHECK, str(code), str(runtime), handler],
         capture_output=True,
         text=True,
         check=False,
         cwd=tmp_path,
         env={"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1"},
     )
-    # Then everything imports: nothing the app needs was dropped from the package
+    # Then everything imports (nothing the app needs was dropped from the package), and
+    # the authorizer answers a deny when it is not configured
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.strip() == "imported"
+    *logged, last = completed.stdout.strip().splitlines()
+    assert last == "imported"
+    assert any("agent sign-in is not configured" in line for line in logged), logged
 
 
 def test_agents_user_pool_is_wired_to_the_lambda(
@@ -586,6 +763,12 @@ def test_agents_user_pool_is_wired_to_the_lambda(
         "ALLOW_REFRESH_TOKEN_AUTH",
     }
     assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert client["EnableTokenRevocation"] is True
+    # And tokens last an hour, a sign-in at most a working day (then the agent signs in)
+    units = client["TokenValidityUnits"]
+    assert units == {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "hours"}
+    assert client["AccessTokenValidity"] == client["IdTokenValidity"] == 60
+    assert client["RefreshTokenValidity"] == 12
     # And the Lambda learns the pool, the client and the issuer its authorizer checks
     assert env["COGNITO_USER_POOL_ID"] == {"Ref": "AgentUserPool"}
     assert env["COGNITO_APP_CLIENT_ID"] == {"Ref": "AgentUserPoolClient"}
@@ -595,6 +778,11 @@ def test_agents_user_pool_is_wired_to_the_lambda(
     assert outputs["AgentTokenIssuer"]["Value"] == {"Fn::Sub": issuer}
     assert outputs["AgentJwksUrl"]["Value"] == {"Fn::Sub": issuer + "/.well-known/jwks.json"}
     assert outputs["AgentUserPoolClientId"]["Value"] == {"Ref": "AgentUserPoolClient"}
+    assert outputs["AgentUserPoolId"]["Value"] == {"Ref": "AgentUserPool"}
+    # And the site learns where to sign in (config.js cognito.endpoint), with the region
+    assert outputs["AgentSignInEndpoint"]["Value"] == {
+        "Fn::Sub": "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/"
+    }
     # And prod keeps its agents' accounts when the stack goes
     expected = "Retain" if stage == "prod" else "Delete"
     assert pool["DeletionPolicy"] == pool["UpdateReplacePolicy"] == expected

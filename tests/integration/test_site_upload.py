@@ -13,11 +13,23 @@ import boto3  # type: ignore[import-untyped]
 import pytest
 import requests
 
+from local_stack.cognito import AgentPool
+from local_stack.stack import site_config
 from tools import deploy
-from tools.deploy import IMMUTABLE, NO_CACHE, empty_bucket, upload_site
+from tools.deploy import IMMUTABLE, NO_CACHE, SiteConfig, empty_bucket, upload_site
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 API_URL = "https://abc123defg.execute-api.eu-west-1.amazonaws.com/api"
+COGNITO_ENDPOINT = "https://cognito-idp.eu-west-1.amazonaws.com/"
+CLIENT_ID = "4tq8n2cbc1example0client0id"
+# The stack outputs `deploy` reads after the change set (region: the stack's).
+OUTPUTS = {
+    "ApiUrl": API_URL,
+    "AgentSignInEndpoint": COGNITO_ENDPOINT,
+    "AgentUserPoolClientId": CLIENT_ID,
+    "SiteBucket": "ignored-here",
+}
+CONFIG = SiteConfig.from_stack_outputs(OUTPUTS, "eu-west-1")
 INDEX = """<!doctype html>
 <html><head>
 <link rel="stylesheet" href="css/app.css">
@@ -74,7 +86,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "config.js").write_text("window.SUPPORT_DESK_CONFIG = {apiBaseUrl: 'local'};\n")
     (root / ".DS_Store").write_bytes(b"\0")
     (root / "js" / "views" / "__init__.py").write_text("")
-    monkeypatch.setattr(deploy, "_index_html", lambda site_dir, _origin: INDEX)
+    monkeypatch.setattr(deploy, "_index_html", lambda _site_dir, _api, _others: INDEX)
     return root
 
 
@@ -83,7 +95,7 @@ def test_upload_publishes_assets_under_a_hashed_prefix_with_long_cache(
 ) -> None:
     # Given a site directory and an empty bucket
     # When the site is uploaded
-    keys = upload_site(s3, bucket, site, API_URL)
+    keys = upload_site(s3, bucket, site, CONFIG)
     # Then every asset is under assets/<hash>/, cached for a year, with its content type
     version = deploy.site_version(site)
     prefix = f"assets/{version}"
@@ -119,23 +131,47 @@ def test_upload_publishes_assets_under_a_hashed_prefix_with_long_cache(
     assert keys[-2:] == ["config.js", "index.html"]
 
 
-def test_config_js_holds_the_deployed_api_url(s3: Any, bucket: str, site: Path) -> None:
-    # Given an API URL with a trailing slash (as CloudFormation's EndpointURL has)
+def test_config_js_holds_the_api_url_and_the_agents_sign_in(
+    s3: Any, bucket: str, site: Path
+) -> None:
+    # Given the stack's outputs, with an API URL ending in a slash (as CloudFormation's
+    # EndpointURL has)
+    config = SiteConfig.from_stack_outputs({**OUTPUTS, "ApiUrl": API_URL + "/"}, "eu-west-1")
     # When the site is uploaded
-    upload_site(s3, bucket, site, API_URL + "/")
-    # Then config.js defines the frozen config with the URL ending in /api
+    upload_site(s3, bucket, site, config)
+    # Then config.js defines the frozen config: the API URL ending in /api, and the Cognito
+    # endpoint, region and app client the site signs agents in with (the same shape the
+    # local stack writes)
     text = read(s3, bucket, "config.js")
     match = re.fullmatch(
         r"window\.SUPPORT_DESK_CONFIG = Object\.freeze\((.*)\);\n", text, flags=re.DOTALL
     )
     assert match, text
-    assert json.loads(match.group(1)) == {"apiBaseUrl": API_URL}
+    assert json.loads(match.group(1)) == {
+        "apiBaseUrl": API_URL,
+        "cognito": {
+            "endpoint": "https://cognito-idp.eu-west-1.amazonaws.com/",
+            "region": "eu-west-1",
+            "clientId": CLIENT_ID,
+        },
+    }
+
+
+def test_config_js_has_the_local_stacks_shape(agent_pool: AgentPool) -> None:
+    # Given what `make run` writes into config.js and what a deploy writes
+    local = site_config("http://127.0.0.1:8000/api", agent_pool)
+    deployed = CONFIG.config_js_values()
+    # Then the site reads the same keys in both
+    assert local.keys() == deployed.keys()
+    local_cognito = local["cognito"]
+    assert isinstance(local_cognito, dict)
+    assert local_cognito.keys() == deployed["cognito"].keys()
 
 
 def test_index_html_points_at_the_hashed_assets(s3: Any, bucket: str, site: Path) -> None:
     # Given a site whose index names css/app.css and ./js/main.js
     # When it is uploaded
-    upload_site(s3, bucket, site, API_URL)
+    upload_site(s3, bucket, site, CONFIG)
     html = read(s3, bucket, "index.html")
     prefix = f"assets/{deploy.site_version(site)}"
     # Then those references point at the uploaded copies
@@ -153,11 +189,11 @@ def test_index_html_points_at_the_hashed_assets(s3: Any, bucket: str, site: Path
 
 def test_a_changed_asset_gets_new_urls(s3: Any, bucket: str, site: Path) -> None:
     # Given a published site
-    upload_site(s3, bucket, site, API_URL)
+    upload_site(s3, bucket, site, CONFIG)
     first = deploy.site_version(site)
     # When one asset changes and the site is published again
     (site / "js" / "store.js").write_text("export const store = { v: 2 };\n")
-    upload_site(s3, bucket, site, API_URL)
+    upload_site(s3, bucket, site, CONFIG)
     # Then browsers holding the old immutable copies are sent to new URLs
     second = deploy.site_version(site)
     assert second != first
@@ -168,7 +204,7 @@ def test_a_changed_asset_gets_new_urls(s3: Any, bucket: str, site: Path) -> None
 def test_objects_are_served_with_their_headers(s3: Any, bucket: str, site: Path) -> None:
     # Given the uploaded site on moto (a private bucket, read here with a signed URL as
     # CloudFront's origin access control reads it)
-    upload_site(s3, bucket, site, API_URL)
+    upload_site(s3, bucket, site, CONFIG)
     url = s3.generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": "index.html"}, ExpiresIn=60
     )
@@ -185,7 +221,7 @@ def test_the_real_site_uploads_completely(s3: Any, bucket: str, tmp_path: Path) 
     site = tmp_path / "static-site"
     shutil.copytree(PROJECT_DIR / "static-site", site)
     # When it is uploaded
-    keys = upload_site(s3, bucket, site, API_URL)
+    keys = upload_site(s3, bucket, site, CONFIG)
     # Then every file the index references exists, and every object has a known type
     html = read(s3, bucket, "index.html")
     for ref in re.findall(r'(?:src|href)="([^"#:]+)"', html):
@@ -197,8 +233,8 @@ def test_the_real_site_uploads_completely(s3: Any, bucket: str, tmp_path: Path) 
 def test_empty_bucket_deletes_every_version(s3: Any, bucket: str, site: Path) -> None:
     # Given a versioned bucket holding two versions of the site
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    keys = upload_site(s3, bucket, site, API_URL)
-    upload_site(s3, bucket, site, API_URL)
+    keys = upload_site(s3, bucket, site, CONFIG)
+    upload_site(s3, bucket, site, CONFIG)
     # When it is emptied (as destroy does before deleting the stack)
     deleted = empty_bucket(s3, bucket)
     # Then every version of every key went, so CloudFormation can delete the bucket
@@ -208,21 +244,54 @@ def test_empty_bucket_deletes_every_version(s3: Any, bucket: str, site: Path) ->
     s3.delete_bucket(Bucket=bucket)
 
 
-def test_the_front_ends_renderer_gets_the_api_origin(
+def test_the_front_ends_renderer_gets_the_api_and_cognito_origins(
     monkeypatch: pytest.MonkeyPatch, s3: Any, bucket: str, site: Path
 ) -> None:
-    # Given a front-end renderer for index.html (tools/site_build.py, when it exists)
-    calls: list[str] = []
+    # Given a front-end renderer for index.html (tools/site_build.py)
+    calls: list[tuple[str, tuple[str, ...]]] = []
 
-    def render(_site_dir: Path, origin: str) -> str:
-        calls.append(origin)
-        return INDEX.replace("<head>", f'<head><meta name="api" content="{origin}">')
+    def render(_site_dir: Path, api: str, others: tuple[str, ...]) -> str:
+        calls.append((api, others))
+        return INDEX.replace("<head>", f'<head><meta name="api" content="{api}">')
 
     monkeypatch.setattr(deploy, "_index_html", render)
     # When the site is uploaded
-    upload_site(s3, bucket, site, API_URL)
-    # Then it was given the API's origin (no path), and its output is what gets published
-    assert calls == ["https://abc123defg.execute-api.eu-west-1.amazonaws.com"]
+    upload_site(s3, bucket, site, CONFIG)
+    # Then it was given the API's origin (no path) and Cognito's, and its output is what
+    # gets published
+    assert calls == [
+        (
+            "https://abc123defg.execute-api.eu-west-1.amazonaws.com",
+            ("https://cognito-idp.eu-west-1.amazonaws.com",),
+        )
+    ]
     assert 'content="https://abc123defg.execute-api.eu-west-1.amazonaws.com"' in read(
         s3, bucket, "index.html"
     )
+
+
+def _connect_src(html: str) -> list[str]:
+    match = re.search(r'http-equiv="Content-Security-Policy"\s+content="([^"]+)"', html)
+    assert match, "no meta CSP"
+    (directive,) = [
+        d.split() for d in match.group(1).split(";") if d.split()[:1] == ["connect-src"]
+    ]
+    return directive[1:]
+
+
+def test_the_deployed_page_may_connect_to_its_api_and_cognito_only(
+    s3: Any, bucket: str, tmp_path: Path
+) -> None:
+    # Given the repository's site (its meta CSP allows loopback, for `make run`)
+    site = tmp_path / "static-site"
+    shutil.copytree(PROJECT_DIR / "static-site", site)
+    assert "http://127.0.0.1:*" in _connect_src((site / "index.html").read_text())
+    # When it is published for a stack
+    upload_site(s3, bucket, site, CONFIG)
+    # Then the published page may reach itself, the API and the Cognito endpoint, nothing
+    # else: sign-in (InitiateAuth from the browser) is allowed, loopback is gone
+    assert _connect_src(read(s3, bucket, "index.html")) == [
+        "'self'",
+        "https://abc123defg.execute-api.eu-west-1.amazonaws.com",
+        "https://cognito-idp.eu-west-1.amazonaws.com",
+    ]
