@@ -1,4 +1,9 @@
-"""Serve ``static-site/`` with a generated ``config.js`` (what S3 + CloudFront do once deployed)."""
+"""Serve ``static-site/`` with a generated ``config.js`` (what S3 + CloudFront do once deployed).
+
+``/`` and ``/index.html`` are rendered by :func:`tools.site_build.render_index_html`, as
+the deploy step does, so the local Content-Security-Policy lets the page connect to
+exactly the API and the Cognito endpoint of this stack, not any loopback port.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,24 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tools.site_build import render_index_html
 from tools.site_config import render_config_js
 
 _NO_CACHE = {"/config.js", "/", "/index.html"}
+_INDEX_PATHS = {"/", "/index.html"}
+
+
+def render_local_index(config: dict[str, Any]) -> bytes:
+    """``index.html`` whose ``connect-src`` names this stack's API and Cognito origins."""
+    cognito = config.get("cognito")
+    endpoint = cognito.get("endpoint") if isinstance(cognito, dict) else None
+    extra = [str(endpoint)] if endpoint else []
+    return render_index_html(str(config["apiBaseUrl"]), extra_origins=extra).encode()
 
 
 class _SiteHandler(SimpleHTTPRequestHandler):
     config_js: bytes = b""
+    index_html: bytes = b""
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: the API logs what matters."""
@@ -26,14 +42,29 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         super().end_headers()
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] == "/config.js":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/javascript; charset=utf-8")
-            self.send_header("Content-Length", str(len(self.config_js)))
-            self.end_headers()
-            self.wfile.write(self.config_js)
-            return
-        super().do_GET()
+        if not self._send_generated(with_body=True):
+            super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if not self._send_generated(with_body=False):
+            super().do_HEAD()
+
+    def _send_generated(self, *, with_body: bool) -> bool:
+        """Answer for ``config.js`` and the index page; False for any other path."""
+        path = self.path.split("?", 1)[0]
+        if path == "/config.js":
+            body, content_type = self.config_js, "text/javascript; charset=utf-8"
+        elif path in _INDEX_PATHS:
+            body, content_type = self.index_html, "text/html; charset=utf-8"
+        else:
+            return False
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if with_body:
+            self.wfile.write(body)
+        return True
 
 
 class SiteServer:
@@ -45,6 +76,7 @@ class SiteServer:
             (_SiteHandler,),
             {
                 "config_js": render_config_js(config).encode(),
+                "index_html": render_local_index(config),
                 "extensions_map": {
                     **SimpleHTTPRequestHandler.extensions_map,
                     ".js": "text/javascript",

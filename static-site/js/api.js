@@ -1,22 +1,31 @@
 // Every call to the ticket API goes through this module, and every request through
-// `request()`: one place for the base URL, headers, timeouts and error mapping.
+// `request()`: one place for the base URL, headers, the agent's token, timeouts and
+// error mapping.
+
+import { MESSAGES, SessionError, session } from "./session.js";
 
 const DEFAULT_TIMEOUT_MS = 15000;
+// A create with an Idempotency-Key is safe to send again: if the first attempt reached
+// the API and only its answer was lost, the API answers the retry with that ticket.
+const CREATE_ATTEMPTS = 3;
+const MAX_RETRY_WAIT_MS = 5000;
 
 /** A failed API call, with what a person needs to be told. */
 export class ApiError extends Error {
   /**
    * @param {string} message  plain words, safe to show
-   * @param {{status?: number, body?: any, kind?: string}} details
-   *   kind: "network" (API unreachable), "timeout", "http" (an error status), "config";
-   *   status 401 means an agent must sign in
+   * @param {{status?: number, body?: any, kind?: string, retryAfter?: number|null}} details
+   *   kind: "network" (API unreachable), "timeout", "http" (an error status), "config",
+   *   "auth" (no usable sign-in: the session module has already said so);
+   *   status 401 means an agent must sign in; retryAfter is the Retry-After in seconds
    */
-  constructor(message, { status = 0, body = null, kind = "http" } = {}) {
+  constructor(message, { status = 0, body = null, kind = "http", retryAfter = null } = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.body = body;
     this.kind = kind;
+    this.retryAfter = retryAfter;
   }
 
   /** Field-level validation messages from a 400: `{title: "must not be blank"}`. */
@@ -27,6 +36,12 @@ export class ApiError extends Error {
 
   get isConflict() {
     return this.status === 412;
+  }
+
+  /** With a 412: the ticket as the server holds it now (the API sends it along), or null. */
+  get current() {
+    const current = this.body && typeof this.body === "object" ? this.body.current : null;
+    return current && typeof current === "object" && typeof current.id === "string" ? current : null;
   }
 }
 
@@ -50,10 +65,11 @@ export const apiOrigin = config ? config.origin : null;
 
 /**
  * Headers for one request. The single place where credentials and idempotency
- * keys are added: agent sign-in (issue 5) will add `Authorization: Bearer <token>` here.
+ * keys are added. `token` is the signed-in agent's ID token, only for agents' routes.
  */
-function headersFor({ body, ifMatch, idempotencyKey }) {
+function headersFor({ body, ifMatch, idempotencyKey, token }) {
   const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (ifMatch) headers["If-Match"] = ifMatch;
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
@@ -85,7 +101,7 @@ function urlFor(pathOrUrl, query) {
 
 function describeStatus(status, body) {
   // The API's 401 text is written for programmers ("send a ... Bearer token").
-  if (status === 401) return "This part of the support desk is for signed-in support agents.";
+  if (status === 401) return MESSAGES.expired;
   const fromApi = body && typeof body.error === "string" ? body.error : "";
   if (fromApi) return fromApi;
   if (status === 429) return "Too many requests; please wait a moment and try again.";
@@ -93,11 +109,52 @@ function describeStatus(status, body) {
   return `The request failed (HTTP ${status}).`;
 }
 
+/** A SessionError as the ApiError the callers expect. */
+function authError(error) {
+  if (!(error instanceof SessionError)) return error;
+  if (error.kind === "expired" || error.kind === "signedOut") {
+    return new ApiError(error.message, { status: 401, kind: "auth" });
+  }
+  return new ApiError(error.message, { kind: error.kind === "config" ? "config" : "network" });
+}
+
 /**
  * One HTTP request to the API. Resolves to `{data, headers, status}`;
  * rejects with ApiError (or the AbortError when the caller's signal aborted it).
+ * `agent: true` sends the signed-in agent's ID token. When the API refuses it (401),
+ * the token is refreshed once and the request sent once more; if that fails too,
+ * the session ends ("expired") and the page shows the sign-in form.
  */
-async function request(method, path, { query, body, ifMatch, idempotencyKey, signal, timeoutMs } = {}) {
+async function request(method, path, options = {}) {
+  if (!options.agent) return send(method, path, options, null);
+  let token;
+  try {
+    token = await session.idToken();
+  } catch (error) {
+    throw authError(error);
+  }
+  try {
+    return await send(method, path, options, token);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) throw error;
+  }
+  try {
+    token = await session.tokenAfterRejection(token);
+  } catch (error) {
+    throw authError(error);
+  }
+  try {
+    return await send(method, path, options, token);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      session.expire();
+      throw new ApiError(MESSAGES.expired, { status: 401, kind: "auth" });
+    }
+    throw error;
+  }
+}
+
+async function send(method, path, { query, body, ifMatch, idempotencyKey, signal, timeoutMs } = {}, token) {
   const url = urlFor(path, query);
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -110,7 +167,7 @@ async function request(method, path, { query, body, ifMatch, idempotencyKey, sig
   try {
     response = await fetch(url, {
       method,
-      headers: headersFor({ body, ifMatch, idempotencyKey }),
+      headers: headersFor({ body, ifMatch, idempotencyKey, token }),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: timeout.signal,
       mode: "cors",
@@ -145,7 +202,12 @@ async function request(method, path, { query, body, ifMatch, idempotencyKey, sig
     }
   }
   if (!response.ok) {
-    throw new ApiError(describeStatus(response.status, data), { status: response.status, body: data });
+    const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+    throw new ApiError(describeStatus(response.status, data), {
+      status: response.status,
+      body: data,
+      retryAfter: Number.isFinite(retryAfter) ? retryAfter : null,
+    });
   }
   return { data, headers: response.headers, status: response.status };
 }
@@ -181,8 +243,8 @@ export function newIdempotencyKey() {
 export async function listTickets(queryOrNextUrl, { signal } = {}) {
   const { data, headers } =
     typeof queryOrNextUrl === "string"
-      ? await request("GET", queryOrNextUrl, { signal })
-      : await request("GET", "tickets/", { query: queryOrNextUrl, signal });
+      ? await request("GET", queryOrNextUrl, { signal, agent: true })
+      : await request("GET", "tickets/", { query: queryOrNextUrl, signal, agent: true });
   return {
     tickets: Array.isArray(data) ? data : [],
     next: nextLink(headers.get("Link")),
@@ -191,18 +253,41 @@ export async function listTickets(queryOrNextUrl, { signal } = {}) {
 }
 
 export async function getTicket(id, { signal } = {}) {
-  const { data } = await request("GET", `tickets/${encodeURIComponent(id)}/`, { signal });
+  const { data } = await request("GET", `tickets/${encodeURIComponent(id)}/`, { signal, agent: true });
   return data;
 }
 
 export async function getHistory(id, { signal } = {}) {
-  const { data } = await request("GET", `tickets/${encodeURIComponent(id)}/history/`, { signal });
+  const { data } = await request("GET", `tickets/${encodeURIComponent(id)}/history/`, { signal, agent: true });
   return Array.isArray(data) ? data : [];
 }
 
+/**
+ * Create a ticket (public: no sign-in). With an `idempotencyKey`, a lost answer
+ * (network failure, timeout) or a 409/503 with Retry-After is retried with the same
+ * key, up to 3 attempts in all: the API returns the ticket the first attempt made
+ * instead of making a second one.
+ */
 export async function createTicket(fields, { idempotencyKey } = {}) {
-  const { data } = await request("POST", "tickets/", { body: fields, idempotencyKey });
-  return data;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const { data } = await request("POST", "tickets/", { body: fields, idempotencyKey });
+      return data;
+    } catch (error) {
+      const wait = idempotencyKey && attempt < CREATE_ATTEMPTS ? retryWait(error, attempt) : null;
+      if (wait === null) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+function retryWait(error, attempt) {
+  if (!(error instanceof ApiError)) return null;
+  if (error.kind === "network" || error.kind === "timeout") return 400 * attempt;
+  if ((error.status === 409 || error.status === 503) && error.retryAfter !== null) {
+    return Math.min(error.retryAfter * 1000, MAX_RETRY_WAIT_MS);
+  }
+  return null;
 }
 
 /** PATCH with If-Match: a 412 (ApiError.isConflict) means someone else changed it first. */
@@ -210,12 +295,13 @@ export async function updateTicket(id, changes, version) {
   const { data } = await request("PATCH", `tickets/${encodeURIComponent(id)}/`, {
     body: changes,
     ifMatch: versionTag(version),
+    agent: true,
   });
   return data;
 }
 
 export async function getStats({ signal } = {}) {
-  const { data } = await request("GET", "tickets/stats/", { signal });
+  const { data } = await request("GET", "tickets/stats/", { signal, agent: true });
   return data;
 }
 

@@ -1,18 +1,25 @@
-// The single entry point: create the store and the views, route on the hash.
+// The single entry point: create the store and the views, route on the hash, and
+// put the sign-in form in front of the agents' views while nobody is signed in.
 
 import { apiOrigin } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
 import { parseRoute } from "./router.js";
+import { MESSAGES, session } from "./session.js";
 import { DeskStore } from "./store.js";
 import { errorNotice } from "./components/notice.js";
 import { DashboardView } from "./views/dashboard-view.js";
+import { SignInView, renderSessionArea } from "./views/signin-view.js";
 import { SubmitView } from "./views/submit-view.js";
 import { TicketView } from "./views/ticket-view.js";
 import { TicketsView } from "./views/tickets-view.js";
 
 const outlet = document.querySelector("[data-outlet]");
 const announcer = document.querySelector("[data-announcer]");
+const sessionArea = document.querySelector("[data-session]");
 const store = new DeskStore();
+const signInView = new SignInView(session);
+/** Routes only a signed-in agent may see; the customers' form is open to everyone. */
+const AGENT_ROUTES = new Set(["tickets", "ticket", "dashboard"]);
 
 const views = {
   new: new SubmitView(store),
@@ -32,11 +39,43 @@ store.addEventListener("announce", (event) => {
   }, 50);
 });
 
+function announce(text) {
+  store.announce(text);
+}
+
+function signOut() {
+  session.signOut();
+}
+
+session.addEventListener("change", (event) => {
+  const { reason } = event.detail;
+  renderSessionArea(sessionArea, session, signOut);
+  if (reason === "refreshed") return;
+  if (reason === "signed-in") {
+    announce(`Signed in as ${session.username}.`);
+  } else if (reason === "expired") {
+    signInView.setReason(MESSAGES.expired);
+    announce(MESSAGES.expired);
+  } else if (reason === "signed-out") {
+    // Nothing an agent loaded stays in the page after they sign out.
+    store.reset();
+    signInView.setReason("You have signed out.");
+    announce("You have signed out.");
+    // Back to the sign-in form, wherever the agent was.
+    if (!AGENT_ROUTES.has(parseRoute(window.location.hash).name)) {
+      window.location.hash = "#/tickets";
+      return; // hashchange routes
+    }
+  }
+  route();
+});
+
 function route() {
   const hash = window.location.hash;
   if (hash && !hash.startsWith("#/")) return; // an in-page anchor, not a route
   const next = parseRoute(hash);
-  const view = views[next.name];
+  const gated = AGENT_ROUTES.has(next.name) && !session.signedIn;
+  const view = gated ? signInView : views[next.name];
   if (current && current !== view) current.hide();
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === NAV_FOR_ROUTE[next.name]) link.setAttribute("aria-current", "page");
@@ -55,8 +94,11 @@ function route() {
   if (changed) replaceChildren(outlet, view.element);
   current = view;
   view.show(next);
-  // Moving between views: put keyboard and screen-reader focus on the new heading.
-  if (changed && document.readyState === "complete") {
+  // Moving between views: put keyboard and screen-reader focus on the new heading
+  // (on the sign-in form, on its first empty field).
+  if (view === signInView) {
+    if (changed) signInView.focusTarget().focus();
+  } else if (changed && document.readyState === "complete") {
     const heading = view.element.querySelector("h2[tabindex]");
     if (heading) heading.focus({ preventScroll: false });
   }
@@ -77,6 +119,7 @@ function start() {
     );
     return;
   }
+  renderSessionArea(sessionArea, session, signOut);
   window.addEventListener("hashchange", route);
   route();
 }

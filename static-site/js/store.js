@@ -44,6 +44,16 @@ export class DeskStore extends EventTarget {
     });
   }
 
+  /** Forget every ticket and figure loaded (on sign-out), cancelling loads in flight. */
+  reset() {
+    this.#listAbort?.abort();
+    this.#detailAbort?.abort();
+    this.list = { query: EMPTY_QUERY, tickets: [], next: null, loading: false, error: null, loaded: false };
+    this.detail = { id: null, ticket: null, history: [], loading: false, error: null, historyError: null };
+    this.stats = { data: null, loading: false, error: null, updatedAt: null };
+    this.#notes.clear();
+  }
+
   #emit(type, detail = {}) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
@@ -107,7 +117,8 @@ export class DeskStore extends EventTarget {
       if (abort.signal.aborted) return;
       this.list = { ...this.list, loading: false, error };
       this.#emit("list");
-      this.announce(`Could not load tickets. ${error.message}`);
+      // A sign-in problem is said once, by the sign-in form.
+      if (error.kind !== "auth") this.announce(`Could not load tickets. ${error.message}`);
       return;
     }
     if (abort.signal.aborted) return;
@@ -186,10 +197,15 @@ export class DeskStore extends EventTarget {
           text =
             `Not saved: someone else changed this ticket while you were editing it. ` +
             `It has been reloaded with their changes; check it and make your change (${what}) again.`;
-          try {
-            edit.confirmed = await api.getTicket(id);
-          } catch (reloadError) {
-            text += ` (Reloading it failed too: ${reloadError.message})`;
+          // The 412 carries the ticket as it is now; an older API did not, so ask for it.
+          if (error.current && error.current.id === id) {
+            edit.confirmed = error.current;
+          } else {
+            try {
+              edit.confirmed = await api.getTicket(id);
+            } catch (reloadError) {
+              text += ` (Reloading it failed too: ${reloadError.message})`;
+            }
           }
         } else {
           text = `Not saved: ${what} was undone. ${error.message}`;

@@ -10,6 +10,7 @@ from playwright.sync_api import Route, expect
 from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
     Desk,
     agent_headers,
+    agent_tokens,
     desk_fixture,
     unique,
 )

@@ -13,6 +13,7 @@ from tests.e2e.conftest import RunningStack
 from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
     Desk,
     agent_headers,
+    agent_tokens,
     desk_fixture,
     unique,
 )

@@ -148,12 +148,22 @@ function timeElement(iso) {
 }
 
 function historyItem(entry) {
-  const verb = entry.action === "created" ? "Created" : entry.action === "updated" ? "Changed" : label(entry.action);
+  const verb = { created: "Created", updated: "Changed", deleted: "Deleted" }[entry.action] ?? label(entry.action);
   const changes = entry.action === "created" ? [] : entry.changes;
   return h(
     "li",
     { class: "history__entry", dataset: { historyVersion: String(entry.version) } },
-    h("p", { class: "history__head" }, h("strong", { text: verb }), ` by ${entry.actor} · `, timeElement(entry.at), ` · version ${entry.version}`),
+    h(
+      "p",
+      { class: "history__head" },
+      h("strong", { text: verb }),
+      " by ",
+      // "customer" is the API's name for whoever used the public form; agents are their email.
+      h("span", { class: "history__actor", dataset: { historyActor: entry.actor }, text: entry.actor === "customer" ? "the customer" : entry.actor }),
+      " · ",
+      timeElement(entry.at),
+      ` · version ${entry.version}`,
+    ),
     changes.length
       ? h("ul", { class: "history__changes" }, changes.map((change) => h("li", {}, `${label(change.field)}: `, h("del", { text: display(change.field, change.old) }), " → ", h("ins", { text: display(change.field, change.new) }))))
       : null,
