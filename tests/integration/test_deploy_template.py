@@ -757,6 +757,8 @@ def test_agents_user_pool_is_wired_to_the_lambda(
     env = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
     # Then only administrators create accounts, and the site signs in without a secret
     assert pool["Properties"]["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    # And they sign in with their email (the site's form; the local stack's pool too)
+    assert pool["Properties"]["UsernameAttributes"] == ["email"]
     assert client["GenerateSecret"] is False
     assert set(client["ExplicitAuthFlows"]) == {
         "ALLOW_USER_PASSWORD_AUTH",
