@@ -77,7 +77,8 @@ class GatewayRequestHandler(ChaliceRequestHandler):
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
         status, message = gateway_error(error.CODE, error.body, self.command, self.path)
-        self._send_json_error(status, message)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        self._send_json_error(status, message, headers)
 
     def _preflight(self) -> None:
         cors = self._cors_headers()

@@ -182,3 +182,16 @@ def test_without_cognito_configuration_every_agent_request_is_refused(
 
     reset_dependencies()
     assert api.get("/api/tickets/").status_code == 401
+
+
+def test_a_refused_token_gets_an_explicit_deny_policy() -> None:
+    # API Gateway must see Effect: Deny, not an Allow with no resources (chalice #1619)
+    from chalice.app import AuthRequest
+
+    from chalicelib.api.authorizer import agent_authorizer
+
+    arn = "arn:aws:execute-api:us-east-1:123456789012:abc123/api/GET/tickets"
+    result = agent_authorizer.func(AuthRequest("TOKEN", "Bearer forged", arn))
+    [statement] = result["policyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Resource"] == ["arn:aws:execute-api:us-east-1:123456789012:abc123/api/*"]
