@@ -51,12 +51,6 @@ class TicketNotFound(AppError):
         super().__init__(f"No ticket with id {ticket_id!r}")
 
 
-class RouteNotFound(AppError):
-    """No such path (404)."""
-
-    status_code = 404
-
-
 class MethodNotAllowed(AppError):
     """The path exists but not with that method (405)."""
 
@@ -85,16 +79,16 @@ class PayloadTooLarge(AppError):
     status_code = 413
 
 
-class UnsupportedMediaType(AppError):
-    """The body is not JSON (415)."""
-
-    status_code = 415
-
-
 class IdempotencyKeyReused(AppError):
     """An Idempotency-Key was reused with a different request body (422)."""
 
     status_code = 422
+
+
+class IdempotencyInProgress(AppError):
+    """A request with the same Idempotency-Key is still being processed (409)."""
+
+    status_code = 409
 
 
 class ServiceUnavailable(AppError):

@@ -20,22 +20,15 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.errors import AppError, ServiceUnavailable, ValidationFailed
+from chalicelib.errors import (
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 
 _KEY = re.compile(r"^[\x21-\x7e]{8,255}$")
 _STATIC_PK = "IDEMPOTENCY#create-ticket"
-
-
-class IdempotencyKeyReused(AppError):
-    """The key was used before with a different body (422)."""
-
-    status_code = 422
-
-
-class IdempotencyInProgress(AppError):
-    """A request with the same key is still being processed (409)."""
-
-    status_code = 409
 
 
 def parse_idempotency_key(header: str | None) -> str | None:
