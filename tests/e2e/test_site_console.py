@@ -96,10 +96,15 @@ def test_a_status_change_shows_at_once_and_persists_after_reload(desk: Desk) -> 
     expect(
         page.locator(f'[data-ticket-id="{ticket["id"]}"] select[data-field="status"]')
     ).to_have_value("resolved")
-    # And the ticket's page lists the change in its history
+    # And the ticket's page lists who did what: the customer created it, the agent
+    # changed its status (newest first)
     page.locator(f'[data-ticket-id="{ticket["id"]}"] [data-ticket-link]').click()
     history = page.locator("[data-history]")
-    expect(history).to_contain_text("Status: Open → Resolved")
+    expect(history.locator("[data-history-version]")).to_have_count(2)
+    changed = history.locator('[data-history-version="2"]')
+    expect(changed).to_contain_text(f"Changed by {desk.agent_username}")
+    expect(changed).to_contain_text("Status: Open → Resolved")
+    expect(history.locator('[data-history-version="1"]')).to_contain_text("Created by the customer")
     expect(page.locator("#detail-status")).to_have_value("resolved")
     # And its back link returns to the list as it was filtered
     page.locator("[data-back-link]").click()
@@ -119,9 +124,20 @@ def test_a_concurrent_change_is_rolled_back_with_a_clear_message(desk: Desk) -> 
     assert other.status_code == 200, other.text
 
     # When the agent changes its status
+    ticket_url = f"{desk.stack.api_url}/tickets/{ticket['id']}/"
+    reloads: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            reloads.append(request.url)
+            if request.method == "GET" and request.url == ticket_url
+            else None
+        ),
+    )
     row.locator('select[data-field="status"]').select_option("closed")
 
-    # Then the change is undone, the ticket reloaded with the other change, and it says why
+    # Then the change is undone, the ticket shown as the 412 says it is now (no extra
+    # GET: the API sends the current ticket along), and it says why
     note = row.locator("[data-ticket-note]")
     expect(note).to_contain_text("someone else changed this ticket")
     expect(row.locator('select[data-field="status"]')).to_have_value("open")
@@ -129,11 +145,43 @@ def test_a_concurrent_change_is_rolled_back_with_a_clear_message(desk: Desk) -> 
     expect(page.locator("[data-announcer]")).to_contain_text("someone else changed this ticket")
     after = desk.api_get(ticket["id"])
     assert (after["status"], after["priority"], after["version"]) == ("open", "critical", 2)
+    assert reloads == []
 
     # And the agent can make the change again on the reloaded ticket
     row.locator('select[data-field="status"]').select_option("closed")
     expect(note).to_contain_text("Saved: status → Closed")
     assert desk.api_get(ticket["id"])["status"] == "closed"
+
+
+def test_a_conflict_answer_without_the_current_ticket_falls_back_to_reloading_it(
+    desk: Desk,
+) -> None:
+    token = unique()
+    ticket = desk.api_create(title=f"Older API {token}", priority="low")
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    expect(page.locator("#detail-priority")).to_have_value("low")
+    assert desk.api_patch(ticket["id"], {"priority": "high"}, version=1).status_code == 200
+    ticket_url = f"{desk.stack.api_url}/tickets/{ticket['id']}/"
+
+    # Given an API whose 412 does not carry the current ticket (as before issue 5)
+    def without_current(route: Route) -> None:
+        if route.request.method != "PATCH":
+            route.continue_()
+            return
+        response = route.fetch()
+        body = response.json()
+        assert response.status == 412 and "current" in body, body
+        del body["current"]
+        route.fulfill(response=response, json=body)
+
+    page.route(ticket_url, without_current)
+    with page.expect_request(lambda request: request.method == "GET" and request.url == ticket_url):
+        # When the agent changes the status
+        page.locator("#detail-status").select_option("closed")
+    # Then the site asks for the ticket and shows the other agent's change
+    expect(page.locator("[data-ticket-note]")).to_contain_text("someone else changed this ticket")
+    expect(page.locator("#detail-priority")).to_have_value("high")
+    expect(page.locator("#detail-status")).to_have_value("open")
 
 
 def test_the_dashboard_refreshes_when_a_ticket_changes_in_another_tab(desk: Desk) -> None:

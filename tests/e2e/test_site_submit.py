@@ -5,15 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Request, Route, expect
+from playwright.sync_api import Page, Request, Response, Route, expect
 
 from tests.e2e.conftest import RunningStack
 from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
     Desk,
     agent_headers,
     agent_tokens,
+    anonymous_desk_fixture,
     desk_fixture,
     unique,
 )
@@ -284,3 +286,89 @@ def test_a_script_in_the_title_is_shown_as_text(desk: Desk) -> None:
     assert page.locator("main img, main b, main script").count() == 0
     page.wait_for_timeout(300)
     assert dialogs == []
+
+
+def _fill_ticket(page: Page, title: str) -> None:
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Description").fill("My order confirmation never arrived by email.")
+    page.get_by_label("Category").select_option("general")
+    page.get_by_label("Priority").select_option("low")
+
+
+def _create_requests(page: Page) -> list[Request]:
+    """Every POST that creates a ticket (preflights are not listed)."""
+    seen: list[Request] = []
+    page.on(
+        "request",
+        lambda request: (
+            seen.append(request)
+            if request.method == "POST" and request.url.endswith("/api/tickets/")
+            else None
+        ),
+    )
+    return seen
+
+
+def test_a_double_click_on_submit_creates_one_ticket(anonymous_desk: Desk) -> None:
+    desk = anonymous_desk
+    token = unique()
+    # Given a customer (nobody signed in) has filled in the form
+    page = desk.open("#/new")
+    sent = _create_requests(page)
+    _fill_ticket(page, f"Double click {token}")
+    # When they double-click Submit
+    page.locator("[data-submit]").dblclick()
+    # Then one ticket is created, and one request was sent
+    success = page.locator("[data-submit-success]")
+    expect(success).to_be_visible()
+    ticket_id = success.locator("[data-ticket-id]").inner_text()
+    assert [ticket["id"] for ticket in desk.api_find(token)] == [ticket_id]
+    assert len(sent) == 1
+
+
+def test_a_lost_answer_is_retried_with_the_same_key_and_creates_one_ticket(
+    anonymous_desk: Desk,
+) -> None:
+    desk = anonymous_desk
+    token = unique()
+    page = desk.open("#/new")
+    sent = _create_requests(page)
+    answers: list[Response] = []
+    page.on(
+        "response",
+        lambda response: (
+            answers.append(response)
+            if response.request.method == "POST" and response.url.endswith("/api/tickets/")
+            else None
+        ),
+    )
+    # Given the first create reaches the API, but its answer never reaches the browser
+    created: list[dict[str, Any]] = []
+
+    def lose_first_answer(route: Route) -> None:
+        if route.request.method != "POST" or created:
+            route.continue_()
+            return
+        response = route.fetch()
+        assert response.status == 201, response.text()
+        created.append(response.json())
+        route.abort("connectionreset")
+
+    page.route("**/api/tickets/", lose_first_answer)
+    _fill_ticket(page, f"Lost answer {token}")
+    # When the customer submits once
+    page.locator("[data-submit]").click()
+
+    # Then the site sent it again with the same Idempotency-Key, and the API answered
+    # with the ticket the first attempt made
+    success = page.locator("[data-submit-success]")
+    expect(success).to_be_visible()
+    assert len(created) == 1
+    expect(success.locator("[data-ticket-id]")).to_have_text(created[0]["id"])
+    assert len(sent) == 2
+    keys = {request.headers.get("idempotency-key") for request in sent}
+    assert len(keys) == 1 and None not in keys, keys
+    assert [answer.status for answer in answers] == [201]
+    assert answers[0].headers.get("idempotent-replayed") == "true"
+    # And exactly one ticket exists
+    assert [ticket["id"] for ticket in desk.api_find(token)] == [created[0]["id"]]
