@@ -2,6 +2,8 @@
 
 Starts the local stack in this process (moto, the fake Claude, demo tickets) on free
 ports, drives the system Chromium with Playwright and writes ``docs/screenshots/``.
+The agents' views are taken after signing in through the site's own form, as the
+local demo agent.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import shutil
 import socket
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from local_stack.cognito import sign_in
 from local_stack.stack import LocalStack, StackOptions
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +53,27 @@ def chromium_path() -> str:
     sys.exit("Chromium not found: run `make browser` or set CHROMIUM_PATH")
 
 
+@dataclass(frozen=True)
+class Agent:
+    """Who signs in through the form."""
+
+    username: str
+    password: str
+
+
+def _sign_in_form(page: Page, site: str) -> None:
+    page.goto(site + "#/tickets")
+    page.get_by_label("Email").wait_for()
+
+
+def _sign_in(page: Page, agent: Agent) -> None:
+    """Sign in through the form on the page, as a person would."""
+    page.get_by_label("Email").fill(agent.username)
+    page.get_by_label("Password").fill(agent.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("[data-session-user]").wait_for()
+
+
 def _submit_form(page: Page, site: str) -> None:
     page.goto(site + "#/new")
     page.get_by_label("Title").fill("Cannot log in after the password reset")
@@ -78,7 +101,9 @@ def _dashboard(page: Page, site: str) -> None:
     page.locator("[data-chart='status']").wait_for()
 
 
+# In order: the sign-in form is taken first, then the site is signed in for the rest.
 VIEWS: dict[str, Callable[[Page, str], None]] = {
+    "signin": _sign_in_form,
     "submit": _submit_form,
     "tickets": _tickets,
     "ticket": _ticket,
@@ -86,13 +111,11 @@ VIEWS: dict[str, Callable[[Page, str], None]] = {
 }
 
 
-def take_screenshots(
-    site_url: str, out_dir: Path, headers: dict[str, str] | None = None
-) -> list[Path]:
+def take_screenshots(site_url: str, out_dir: Path, agent: Agent) -> list[Path]:
     """Write ``<view>-<viewport>.png`` for every view and viewport; return the paths.
 
-    ``headers`` go with every request (the agent's ``Authorization`` until the site
-    signs agents in itself).
+    ``agent`` signs in through the form once per viewport, after the sign-in form's
+    own screenshot.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -105,7 +128,6 @@ def take_screenshots(
                     locale="en-GB",
                     timezone_id="UTC",
                     reduced_motion="reduce",
-                    extra_http_headers=headers or {},
                 )
                 page = context.new_page()
                 page.set_default_timeout(15_000)
@@ -116,6 +138,8 @@ def take_screenshots(
                     path = out_dir / f"{view_name}-{viewport_name}.png"
                     page.screenshot(path=str(path), animations="disabled", caret="hide")
                     written.append(path)
+                    if view_name == "signin":
+                        _sign_in(page, agent)
                 context.close()
         finally:
             browser.close()
@@ -137,13 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         assert stack.site is not None
         state = stack.state()
-        tokens = sign_in(
-            state["cognito_endpoint"],
-            state["cognito_client_id"],
-            state["agent_username"],
-            state["agent_password"],
-        )
-        agent = {"Authorization": f"Bearer {tokens['IdToken']}"}
+        agent = Agent(state["agent_username"], state["agent_password"])
         for path in take_screenshots(stack.site.url, args.out, agent):
             shown = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
             print(f"wrote {shown}")

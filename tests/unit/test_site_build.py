@@ -82,3 +82,20 @@ def test_anything_but_one_plain_origin_is_refused(bad: str) -> None:
 def test_a_template_without_one_csp_is_refused() -> None:
     with pytest.raises(ValueError, match="Content-Security-Policy"):
         render_index_html("https://api.example.com", template="<!doctype html><title>x</title>")
+
+
+def test_the_local_site_server_renders_the_stacks_exact_origins() -> None:
+    from local_stack.site_server import render_local_index
+
+    # Given the config.js values of a running local stack
+    config = {
+        "apiBaseUrl": "http://127.0.0.1:8123/api",
+        "cognito": {"endpoint": "http://127.0.0.1:5001", "region": "us-east-1", "clientId": "c"},
+    }
+    # Then its index.html connects to that API and that Cognito endpoint only
+    policy = _policy(render_local_index(config).decode())
+    assert "connect-src 'self' http://127.0.0.1:8123 http://127.0.0.1:5001;" in policy
+    assert "127.0.0.1:*" not in policy
+    # And without sign-in settings, to the API alone
+    policy = _policy(render_local_index({"apiBaseUrl": "http://127.0.0.1:8123/api"}).decode())
+    assert "connect-src 'self' http://127.0.0.1:8123;" in policy
