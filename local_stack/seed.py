@@ -11,6 +11,7 @@ from chalicelib.domain import Status
 from chalicelib.settings import get_settings
 from chalicelib.tickets import TicketService, utc_now
 from chalicelib.validation import parse_new_ticket, parse_ticket_changes
+from local_stack.cognito import DEFAULT_AGENT_USERNAME
 
 DEMO_TICKETS: list[tuple[str, str, str]] = [
     (
@@ -116,8 +117,11 @@ class _Backdated:
         return self.at
 
 
-def seed_demo_tickets(now: datetime | None = None) -> int:
-    """Create the demo tickets through the service (so counters and history are real)."""
+def seed_demo_tickets(
+    now: datetime | None = None, agent_username: str = DEFAULT_AGENT_USERNAME
+) -> int:
+    """Create the demo tickets through the service (so counters and history are real):
+    customers file them, the demo agent works on some."""
     settings = get_settings()
     clock = _Backdated()
     service = TicketService(
@@ -131,8 +135,10 @@ def seed_demo_tickets(now: datetime | None = None) -> int:
     for index, (title, description, status) in enumerate(DEMO_TICKETS):
         clock.at = now - timedelta(days=(index * 5) % 14, hours=index)
         new = parse_new_ticket({"title": title, "description": description})
-        ticket = service.create(new, "seed")
+        ticket = service.create(new, "customer")
         if status != Status.OPEN.value:
             clock.at += timedelta(hours=1)
-            service.update(ticket.id, parse_ticket_changes({"status": status}), None, "seed")
+            service.update(
+                ticket.id, parse_ticket_changes({"status": status}), None, agent_username
+            )
     return len(DEMO_TICKETS)

@@ -117,7 +117,7 @@ class LocalStack:
         if options.seed:
             from local_stack.seed import seed_demo_tickets
 
-            self.seeded = seed_demo_tickets()
+            self.seeded = seed_demo_tickets(agent_username=options.agent_username)
         from app import app
 
         self.api = ApiServer(app, config, options.host, options.api_port).start()
