@@ -10,7 +10,6 @@ headers, as the deployed Gateway Responses do.
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from chalice.local import ChaliceRequestHandler, LocalDevServer, LocalGatewayExc
 
 from chalicelib.api.http import ALLOWED_REQUEST_HEADERS, API_PREFIX, EXPOSED_HEADERS
 from chalicelib.settings import get_settings
+from local_stack.background import BackgroundServer
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 
@@ -135,32 +135,14 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
 
-class ApiServer:
+class ApiServer(BackgroundServer):
     """The app on ``host:port`` in a background thread."""
 
     def __init__(self, app: Chalice, config: Config, host: str, port: int) -> None:
-        self._dev_server = LocalDevServer(
-            app, config, host, port, handler_cls=GatewayRequestHandler
-        )
-        self._thread = threading.Thread(target=self._dev_server.server.serve_forever, daemon=True)
+        dev_server = LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler)
+        super().__init__(dev_server.server)
 
     @property
     def url(self) -> str:
         """The API base URL, ending in ``/api``."""
-        host, port = self._dev_server.server.server_address[:2]
-        return f"http://{_text(host)}:{port}{API_PREFIX}"
-
-    def start(self) -> ApiServer:
-        """Serve in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop and release the port."""
-        self._dev_server.shutdown()
-        self._dev_server.server.server_close()
-        self._thread.join(timeout=5)
-
-
-def _text(host: str | bytes | bytearray) -> str:
-    return host.decode() if isinstance(host, (bytes, bytearray)) else host
+        return self.origin + API_PREFIX

@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from chalicelib.classification.offline import classify_offline
+from local_stack.background import BackgroundServer
 
 _TITLE = re.compile(r"<ticket_title>(.*?)</ticket_title>", re.S)
 _DESCRIPTION = re.compile(r"<ticket_description>(.*?)</ticket_description>", re.S)
@@ -192,36 +193,21 @@ class _FakeClaudeHTTPServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class FakeClaudeServer:
+class FakeClaudeServer(BackgroundServer):
     """Runs the fake in a background thread; ``url`` is the SDK's ``base_url``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = _FakeClaudeHTTPServer((host, port), _Handler)
-        self._server.state = FakeClaudeState()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        server = _FakeClaudeHTTPServer((host, port), _Handler)
+        server.state = FakeClaudeState()
+        super().__init__(server)
+        self._state = server.state
 
     @property
     def state(self) -> FakeClaudeState:
         """The shared state (in-process tests may set it directly)."""
-        return self._server.state
+        return self._state
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{_text(host)}:{port}"
-
-    def start(self) -> FakeClaudeServer:
-        """Serve in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-def _text(host: str | bytes | bytearray) -> str:
-    return host.decode() if isinstance(host, (bytes, bytearray)) else host
+        return self.origin

@@ -18,7 +18,9 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import make_server
+
+from local_stack.background import BackgroundServer
 
 
 class _SerialisedApp:
@@ -31,34 +33,17 @@ class _SerialisedApp:
             return list(self._app(environ, start_response))
 
 
-class MotoServer:
+class MotoServer(BackgroundServer):
     """moto on 127.0.0.1; ``port=0`` picks a free port."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = _SerialisedApp(DomainDispatcherApplication(create_backend_app))
-        self._server: BaseWSGIServer = make_server(
-            host, port, app, threaded=True, request_handler=MotoRequestHandler
+        super().__init__(
+            make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:5123``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{_text(host)}:{port}"
-
-    def start(self) -> MotoServer:
-        """Serve in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-def _text(host: str | bytes | bytearray) -> str:
-    return host.decode() if isinstance(host, (bytes, bytearray)) else host
+        return self.origin

@@ -7,12 +7,12 @@ exactly the API and the Cognito endpoint of this stack, not any loopback port.
 
 from __future__ import annotations
 
-import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from local_stack.background import BackgroundServer
 from tools.site_build import render_index_html
 from tools.site_config import render_config_js
 
@@ -67,7 +67,7 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         return True
 
 
-class SiteServer:
+class SiteServer(BackgroundServer):
     """Static files from ``root`` on ``host:port``."""
 
     def __init__(self, root: Path, host: str, port: int, config: dict[str, Any]) -> None:
@@ -86,27 +86,11 @@ class SiteServer:
                 },
             },
         )
-        self._server = ThreadingHTTPServer((host, port), partial(handler, directory=str(root)))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        server = ThreadingHTTPServer((host, port), partial(handler, directory=str(root)))
+        server.daemon_threads = True
+        super().__init__(server)
 
     @property
     def url(self) -> str:
         """``http://host:port/``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{_text(host)}:{port}/"
-
-    def start(self) -> SiteServer:
-        """Serve in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-def _text(host: str | bytes | bytearray) -> str:
-    return host.decode() if isinstance(host, (bytes, bytearray)) else host
+        return self.origin + "/"
