@@ -16,6 +16,8 @@ from chalicelib.data.repository import (
     TicketPage,
     counter_deltas,
     created_sort_key,
+    field_text,
+    position_of,
 )
 from chalicelib.domain import (
     Category,
@@ -73,7 +75,7 @@ class InMemoryTicketRepository:
             ticket,
             "created",
             actor,
-            tuple(FieldChange(f, None, _text(getattr(ticket, f))) for f in _FIELDS),
+            tuple(FieldChange(f, None, field_text(getattr(ticket, f))) for f in _FIELDS),
         )
 
     def update(self, before: Ticket, after: Ticket, actor: str) -> None:
@@ -85,7 +87,7 @@ class InMemoryTicketRepository:
         self.tickets[before.id] = after
         self._count(before, after)
         changes = tuple(
-            FieldChange(f, _text(getattr(before, f)), _text(getattr(after, f)))
+            FieldChange(f, field_text(getattr(before, f)), field_text(getattr(after, f)))
             for f in _FIELDS
             if getattr(before, f) != getattr(after, f)
         )
@@ -135,10 +137,10 @@ class InMemoryTicketRepository:
                 or needle in ticket.description.casefold()
             ):
                 if len(matches) == limit:
-                    return TicketPage(matches, _position(matches[-1]), examined)
+                    return TicketPage(matches, position_of(matches[-1]), examined)
                 matches.append(ticket)
             if needle is not None and examined >= scan_budget and examined < len(ordered):
-                return TicketPage(matches, _position(ticket), examined)
+                return TicketPage(matches, position_of(ticket), examined)
         return TicketPage(matches, None, examined)
 
     def stats(self) -> StatsCounts:
@@ -153,11 +155,3 @@ class InMemoryTicketRepository:
 
     def history(self, ticket_id: str) -> list[HistoryEntry]:
         return list(self.entries.get(ticket_id, []))
-
-
-def _position(ticket: Ticket) -> PagePosition:
-    return PagePosition(created_sort_key(ticket.created_at, ticket.id), ticket.id)
-
-
-def _text(value: object) -> str:
-    return value.value if isinstance(value, (Category, Priority, Status)) else str(value)

@@ -9,8 +9,6 @@ local demo agent.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import socket
 import sys
 from collections.abc import Callable
@@ -20,19 +18,11 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 from local_stack.stack import LocalStack, StackOptions
+from tools.chromium import CHROMIUM_ARGS, find_chromium
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 OUT_DIR = PROJECT_DIR / "docs" / "screenshots"
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _free_port() -> int:
@@ -42,15 +32,10 @@ def _free_port() -> int:
 
 
 def chromium_path() -> str:
-    """The system Chromium (Playwright cannot download its own browsers here)."""
-    for candidate in (
-        os.environ.get("CHROMIUM_PATH"),
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-    ):
-        if candidate and Path(candidate).exists():
-            return candidate
-    sys.exit("Chromium not found: run `make browser` or set CHROMIUM_PATH")
+    """The system Chromium, or exit with how to get one."""
+    return find_chromium() or sys.exit(
+        "Chromium not found: run `make browser` or set CHROMIUM_PATH"
+    )
 
 
 @dataclass(frozen=True)

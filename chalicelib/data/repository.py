@@ -251,7 +251,7 @@ class DynamoTicketRepository:
         """Store a new ticket, count it and record its creation, in one transaction."""
         model = _to_model(ticket)
         changes = tuple(
-            FieldChange(name, None, _text(getattr(ticket, name)))
+            FieldChange(name, None, field_text(getattr(ticket, name)))
             for name in ("title", "description", "category", "priority", "status")
         )
         self._write(
@@ -263,7 +263,7 @@ class DynamoTicketRepository:
     def update(self, before: Ticket, after: Ticket, actor: str) -> None:
         """Apply ``after`` if the stored version is still ``before.version``; else StaleTicket."""
         changes = tuple(
-            FieldChange(name, _text(getattr(before, name)), _text(getattr(after, name)))
+            FieldChange(name, field_text(getattr(before, name)), field_text(getattr(after, name)))
             for name in ("title", "description", "category", "priority", "status")
             if getattr(before, name) != getattr(after, name)
         )
@@ -351,7 +351,7 @@ class DynamoTicketRepository:
         has_more = len(items) > limit
         return TicketPage(
             tickets=tickets,
-            next_position=_position(tickets[-1]) if has_more else None,
+            next_position=position_of(tickets[-1]) if has_more else None,
             examined=len(items),
         )
 
@@ -380,11 +380,11 @@ class DynamoTicketRepository:
             last_examined = _to_ticket(item)
             if needle in item.title.casefold() or needle in item.description.casefold():
                 if len(matches) == limit:
-                    return TicketPage(matches, _position(matches[-1]), examined)
+                    return TicketPage(matches, position_of(matches[-1]), examined)
                 matches.append(last_examined)
             if examined >= scan_budget:
                 more = getattr(results, "last_evaluated_key", None) is not None
-                position = _position(last_examined) if more else None
+                position = position_of(last_examined) if more else None
                 return TicketPage(matches, position, examined)
         return TicketPage(matches, None, examined)
 
@@ -436,11 +436,13 @@ class DynamoTicketRepository:
         ]
 
 
-def _position(ticket: Ticket) -> PagePosition:
+def position_of(ticket: Ticket) -> PagePosition:
+    """Where a page that ends with ``ticket`` continues."""
     return PagePosition(created_sort_key(ticket.created_at, ticket.id), ticket.id)
 
 
-def _text(value: object) -> str:
+def field_text(value: object) -> str:
+    """A field's value as history records it."""
     return value.value if isinstance(value, (Category, Priority, Status)) else str(value)
 
 

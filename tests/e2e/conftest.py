@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +19,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from tools.chromium import CHROMIUM_ARGS, find_chromium
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 60
@@ -161,14 +162,10 @@ def claude(stack: RunningStack) -> Iterator[RunningStack]:
 
 def chromium_path() -> str:
     """The system Chromium (Playwright cannot download browsers here)."""
-    for candidate in (
-        os.environ.get("CHROMIUM_PATH"),
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-    ):
-        if candidate and Path(candidate).exists():
-            return candidate
-    pytest.fail("Chromium not found: run `make test` (it installs it) or set CHROMIUM_PATH")
+    path = find_chromium()
+    if path is None:
+        pytest.fail("Chromium not found: run `make test` (it installs it) or set CHROMIUM_PATH")
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -177,13 +174,5 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {
         **browser_type_launch_args,
         "executable_path": chromium_path(),
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
+        "args": CHROMIUM_ARGS,
     }
