@@ -20,10 +20,11 @@ _JWKS_CACHE_SECONDS = 3600
 
 @dataclass(frozen=True, slots=True)
 class AgentIdentity:
-    """Who a valid token belongs to."""
+    """Who a valid token belongs to: the stable ``sub`` (what the audit trail records)
+    and the email the token names today (shown, never trusted as identity)."""
 
-    username: str
     subject: str
+    email: str | None
 
 
 class TokenVerifier:
@@ -62,14 +63,10 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"The token is not valid ({exc})") from exc
         self._check_use_and_audience(claims)
-        # With email sign-in the Cognito username is a UUID: the email says who it is.
-        username = (
-            claims.get("email")
-            or claims.get("cognito:username")
-            or claims.get("username")
-            or claims["sub"]
-        )
-        return AgentIdentity(username=str(username), subject=str(claims["sub"]))
+        # The sub never changes; an email can (the pool now verifies changes, but
+        # history written with it would still follow a rename): record the sub.
+        email = claims.get("email")
+        return AgentIdentity(subject=str(claims["sub"]), email=str(email) if email else None)
 
     def _check_use_and_audience(self, claims: dict[str, Any]) -> None:
         use = claims.get("token_use")

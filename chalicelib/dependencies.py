@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 
+from chalicelib.agents import AgentDirectory, CognitoAgentSource
 from chalicelib.auth import TokenVerifier, build_verifier
 from chalicelib.classification.llm import ClaudeClassifier
 from chalicelib.classification.service import TicketClassifier
+from chalicelib.conversation import ConversationService
 from chalicelib.cursor import CursorCodec
 from chalicelib.data.classification_cache import DynamoClassificationCache
+from chalicelib.data.claude_budget import DynamoClaudeBudget
+from chalicelib.data.lists import ListReader
 from chalicelib.data.models import bind_models
 from chalicelib.data.repository import DynamoTicketRepository
+from chalicelib.links import CustomerLinks
+from chalicelib.notifications.notifier import Notifier
+from chalicelib.notifications.sender import SesEmailSender
 from chalicelib.observability import logger
+from chalicelib.search.indexer import SearchIndexer
 from chalicelib.settings import Settings, get_settings
-from chalicelib.tickets import TicketService
+from chalicelib.stats import StatsService
+from chalicelib.tickets import RetryBudget, TicketService, utc_now
 
-# Powertools Parameters caches the key this long, so a rotated key is picked up in minutes.
-API_KEY_CACHE_SECONDS = 300
+# Powertools Parameters caches SSM values this long, so a rotated key is picked up in minutes.
+PARAMETER_CACHE_SECONDS = 300
+_PLACEHOLDERS = frozenset({"NONE", "UNSET", "CHANGE-ME"})
+
+
+def _ssm_value(parameter: str) -> str | None:
+    """A SecureString from SSM Parameter Store (cached), or None when unreadable."""
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_parameter(parameter, decrypt=True, max_age=PARAMETER_CACHE_SECONDS)
+    except parameters.exceptions.GetParameterError:
+        logger.warning("parameter unreadable", extra={"parameter": parameter})
+        return None
+    text = str(value).strip()
+    # A placeholder value means "not configured yet".
+    return None if not text or text.upper() in _PLACEHOLDERS else text
 
 
 def resolve_api_key(settings: Settings) -> str | None:
@@ -25,28 +50,70 @@ def resolve_api_key(settings: Settings) -> str | None:
         return settings.anthropic_api_key
     if not settings.anthropic_api_key_parameter:
         return None
-    from aws_lambda_powertools.utilities import parameters
+    return _ssm_value(settings.anthropic_api_key_parameter)
 
-    try:
-        value = parameters.get_parameter(
-            settings.anthropic_api_key_parameter, decrypt=True, max_age=API_KEY_CACHE_SECONDS
-        )
-    except parameters.exceptions.GetParameterError:
-        logger.warning(
-            "Anthropic key parameter unreadable; using the offline classifier",
-            extra={"parameter": settings.anthropic_api_key_parameter},
-        )
-        return None
-    key = str(value).strip()
-    # A placeholder value means "not configured yet": the offline classifier answers.
-    return None if not key or key.upper() in {"NONE", "UNSET", "CHANGE-ME"} else key
+
+def _process_key(purpose: str) -> bytes:
+    # Nothing configured: a random key for this process. Cursors (or links) made here
+    # then only work here, which fails safe; deployed stages always configure one.
+    logger.error(f"no {purpose} key configured; using a random one for this process")
+    return secrets.token_bytes(32)
+
+
+@lru_cache(maxsize=1)
+def _random_cursor_key() -> bytes:
+    return _process_key("cursor")
+
+
+@lru_cache(maxsize=1)
+def _random_link_key() -> bytes:
+    return _process_key("customer link")
+
+
+def resolve_cursor_key(settings: Settings) -> bytes:
+    """The page cursors' HMAC key: the environment, else SSM (generated per stage at deploy)."""
+    if settings.cursor_key:
+        return settings.cursor_key
+    if settings.cursor_key_parameter and (value := _ssm_value(settings.cursor_key_parameter)):
+        return value.encode()
+    return _random_cursor_key()
+
+
+def resolve_link_key(settings: Settings) -> bytes:
+    """The customers' link key: the environment, else SSM (generated per stage at deploy)."""
+    if settings.link_key:
+        return settings.link_key
+    if settings.link_key_parameter and (value := _ssm_value(settings.link_key_parameter)):
+        return value.encode()
+    return _random_link_key()
+
+
+def _bound_settings() -> Settings:
+    settings = get_settings()
+    bind_models(settings.table_name, settings.region)
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_repository() -> DynamoTicketRepository:
+    """The DynamoDB repository (tickets, history, messages, lists)."""
+    settings = _bound_settings()
+    return DynamoTicketRepository(
+        settings.counter_shards, list_reader=ListReader(settings.search_candidate_budget)
+    )
+
+
+@lru_cache(maxsize=1)
+def get_budget() -> DynamoClaudeBudget:
+    """Today's Claude call budget."""
+    return DynamoClaudeBudget(_bound_settings().claude_daily_call_budget)
 
 
 @lru_cache(maxsize=1)
 def get_classifier() -> TicketClassifier:
-    """The classifier: Claude (cached in DynamoDB) with the offline fallback."""
-    settings = get_settings()
-    bind_models(settings.table_name, settings.region)
+    """The classifier: Claude (cached in DynamoDB, within the daily budget) with the
+    offline fallback."""
+    settings = _bound_settings()
     llm = ClaudeClassifier(
         api_key=lambda: resolve_api_key(settings),
         model=settings.anthropic_model,
@@ -56,28 +123,77 @@ def get_classifier() -> TicketClassifier:
     cache = DynamoClassificationCache(
         settings.anthropic_model, settings.classification_cache_ttl_seconds
     )
-    return TicketClassifier(llm, cache)
+    return TicketClassifier(llm, cache, get_budget())
+
+
+@lru_cache(maxsize=1)
+def get_directory() -> AgentDirectory:
+    """The agents' directory (Cognito ListUsers, cached)."""
+    settings = get_settings()
+    source = (
+        CognitoAgentSource(settings.cognito_user_pool_id, settings.region)
+        if settings.cognito_user_pool_id
+        else None
+    )
+    return AgentDirectory(source, settings.agents_cache_seconds)
+
+
+@lru_cache(maxsize=1)
+def get_links() -> CustomerLinks:
+    """The customers' private links."""
+    settings = get_settings()
+    return CustomerLinks(resolve_link_key(settings), settings.site_url)
+
+
+def _retry() -> RetryBudget:
+    return RetryBudget(get_settings().write_retry_seconds)
 
 
 @lru_cache(maxsize=1)
 def get_ticket_service() -> TicketService:
-    """The ticket service wired to DynamoDB and the classifier."""
-    settings = get_settings()
-    bind_models(settings.table_name, settings.region)
+    """The ticket service wired to DynamoDB, the classifier and the directory."""
+    settings = _bound_settings()
     return TicketService(
-        repository=DynamoTicketRepository(settings.counter_shards),
+        repository=get_repository(),
         classifier=get_classifier(),
-        cursor_codec=CursorCodec(settings.cursor_key),
-        search_scan_budget=settings.search_scan_budget,
+        cursor_codec=CursorCodec(resolve_cursor_key(settings)),
+        directory=get_directory(),
+        links=get_links(),
+        retry=_retry(),
     )
 
 
-def reset_dependencies() -> None:
-    """Forget every cached collaborator and the settings (for tests and the local stack)."""
-    get_ticket_service.cache_clear()
-    get_classifier.cache_clear()
-    get_token_verifier.cache_clear()
-    get_settings.cache_clear()
+@lru_cache(maxsize=1)
+def get_conversation_service() -> ConversationService:
+    """Messages, for agents and for customers' links."""
+    return ConversationService(get_repository(), get_links(), _retry())
+
+
+@lru_cache(maxsize=1)
+def get_stats_service() -> StatsService:
+    """The dashboard's figures."""
+    return StatsService(get_repository(), get_budget(), utc_now)
+
+
+@lru_cache(maxsize=1)
+def get_indexer() -> SearchIndexer:
+    """The search index maintainer (stream consumer and ``make reindex``)."""
+    return SearchIndexer(get_repository())
+
+
+@lru_cache(maxsize=1)
+def get_notifier() -> Notifier:
+    """The mailer (stream consumer)."""
+    settings = _bound_settings()
+    sender = SesEmailSender(settings.mail_sender, settings.region) if settings.mail_sender else None
+    return Notifier(
+        repository=get_repository(),
+        sender=sender,
+        links=get_links(),
+        directory=get_directory(),
+        confirmations_per_hour=settings.confirmations_per_hour,
+        clock=utc_now,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -87,3 +203,22 @@ def get_token_verifier() -> TokenVerifier | None:
     return build_verifier(
         settings.cognito_issuer, settings.cognito_app_client_id, settings.cognito_jwks_url
     )
+
+
+def reset_dependencies() -> None:
+    """Forget every cached collaborator and the settings (for tests and the local stack)."""
+    for getter in (
+        get_repository,
+        get_budget,
+        get_classifier,
+        get_directory,
+        get_links,
+        get_ticket_service,
+        get_conversation_service,
+        get_stats_service,
+        get_indexer,
+        get_notifier,
+        get_token_verifier,
+        get_settings,
+    ):
+        getter.cache_clear()

@@ -51,6 +51,12 @@ class TicketNotFound(AppError):
         super().__init__(f"No ticket with id {ticket_id!r}")
 
 
+class NotFound(AppError):
+    """Nothing here (404), with a message that reveals nothing about what exists."""
+
+    status_code = 404
+
+
 class MethodNotAllowed(AppError):
     """The path exists but not with that method (405)."""
 
@@ -83,6 +89,13 @@ class IdempotencyKeyReused(AppError):
     """An Idempotency-Key was reused with a different request body (422)."""
 
     status_code = 422
+
+
+class IdempotencyKeyExpired(AppError):
+    """The ticket an Idempotency-Key once created exists (or existed), and the record of
+    that answer is gone (409): the live ticket is never returned instead."""
+
+    status_code = 409
 
 
 class IdempotencyInProgress(AppError):

@@ -45,6 +45,13 @@ def _optional(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _key(env: Mapping[str, str], name: str) -> bytes | None:
+    value = _optional(env, name)
+    if value is not None and len(value) < 16:
+        raise SettingsError(f"{name} must be at least 16 characters")
+    return value.encode() if value else None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the service can be configured with. See docs/configuration.md."""
@@ -58,11 +65,20 @@ class Settings:
     anthropic_api_key_parameter: str | None
     anthropic_base_url: str | None
     classify_timeout_seconds: float
+    claude_daily_call_budget: int
     counter_shards: int
-    search_scan_budget: int
+    search_candidate_budget: int
     max_body_bytes: int
     tracing_enabled: bool
-    cursor_key: bytes
+    cursor_key: bytes | None
+    cursor_key_parameter: str | None
+    link_key: bytes | None
+    link_key_parameter: str | None
+    site_url: str | None
+    mail_sender: str | None
+    confirmations_per_hour: int
+    write_retry_seconds: float
+    agents_cache_seconds: int
     cognito_user_pool_id: str | None
     cognito_app_client_id: str | None
     cognito_issuer: str | None
@@ -93,14 +109,23 @@ class Settings:
             anthropic_api_key_parameter=_optional(env, "ANTHROPIC_API_KEY_PARAMETER"),
             anthropic_base_url=_optional(env, "ANTHROPIC_BASE_URL"),
             classify_timeout_seconds=_float(env, "CLASSIFY_TIMEOUT_SECONDS", 5.0),
+            claude_daily_call_budget=_int(env, "CLAUDE_DAILY_CALL_BUDGET", 2000, 0, 1_000_000),
             counter_shards=_int(env, "STATS_COUNTER_SHARDS", 8, 1, 64),
-            search_scan_budget=_int(env, "SEARCH_SCAN_BUDGET", 1000, 10, 10000),
+            search_candidate_budget=_int(env, "SEARCH_CANDIDATE_BUDGET", 2000, 100, 100_000),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 65536, 1024, 6_000_000),
             tracing_enabled=env.get("POWERTOOLS_TRACE_DISABLED", "true").lower() == "false",
-            # The cursor key is not a secret: cursors only ever lead to items the same
-            # query may return anyway. The HMAC detects tampering and cursors reused
-            # with another query; CURSOR_KEY lets an operator rotate it all the same.
-            cursor_key=env.get("CURSOR_KEY", "support-tickets-cursor-v1").encode(),
+            # Keys come from the environment (local stack, tests) or from SSM
+            # SecureStrings generated per stage at deploy (tools/deploy.py); there is
+            # no built-in default, so nothing deployed signs with a published key.
+            cursor_key=_key(env, "CURSOR_KEY"),
+            cursor_key_parameter=_optional(env, "CURSOR_KEY_PARAMETER"),
+            link_key=_key(env, "LINK_KEY"),
+            link_key_parameter=_optional(env, "LINK_KEY_PARAMETER"),
+            site_url=(_optional(env, "SITE_URL") or "").rstrip("/") or None,
+            mail_sender=_optional(env, "MAIL_SENDER"),
+            confirmations_per_hour=_int(env, "CONFIRMATIONS_PER_ADDRESS_PER_HOUR", 3, 1, 1000),
+            write_retry_seconds=_float(env, "WRITE_RETRY_SECONDS", 3.0),
+            agents_cache_seconds=_int(env, "AGENTS_CACHE_SECONDS", 60, 0, 3600),
             cognito_user_pool_id=pool_id,
             cognito_app_client_id=_optional(env, "COGNITO_APP_CLIENT_ID"),
             cognito_issuer=issuer,

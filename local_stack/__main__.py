@@ -64,6 +64,8 @@ def main() -> None:
         f"Agent:   {options.agent_username} / {options.agent_password}"
         "  (sign in on the site; `make token` prints a Bearer token)"
     )
+    if stack.site:
+        lines.append(f"Outbox:  {stack.site.url}_outbox/  (every email the desk sends, locally)")
     if stack.seeded:
         lines.append(f"Seeded:  {stack.seeded} demo tickets")
     STATE_FILE.write_text(json.dumps(stack.state(), indent=2))

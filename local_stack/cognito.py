@@ -14,6 +14,7 @@ CLIENT_NAME = "support-desk-site"
 DEFAULT_AGENT_USERNAME = "agent@example.com"
 # A local-only demo credential for moto's Cognito: not a secret, printed by `make run`.
 DEFAULT_AGENT_PASSWORD = "Local-demo-agent-1"  # noqa: S105
+DEFAULT_AGENT_NAME = "Dana Demo"
 
 
 @dataclass(frozen=True)
@@ -53,18 +54,21 @@ def create_agent_pool(endpoint: str, region: str) -> AgentPool:
     return AgentPool(endpoint=endpoint, region=region, pool_id=pool_id, client_id=client_id)
 
 
-def add_agent(pool: AgentPool, username: str, password: str) -> None:
+def add_agent(pool: AgentPool, username: str, password: str, name: str | None = None) -> None:
     """An agent who can sign in straight away (no forced password change)."""
     client = boto3.client("cognito-idp", endpoint_url=pool.endpoint, region_name=pool.region)
+    attributes = [
+        {"Name": "email", "Value": username},
+        {"Name": "email_verified", "Value": "true"},
+    ]
+    if name:
+        attributes.append({"Name": "name", "Value": name})
     client.admin_create_user(
         UserPoolId=pool.pool_id,
         Username=username,
         TemporaryPassword=password,
         MessageAction="SUPPRESS",
-        UserAttributes=[
-            {"Name": "email", "Value": username},
-            {"Name": "email_verified", "Value": "true"},
-        ],
+        UserAttributes=attributes,
     )
     client.admin_set_user_password(
         UserPoolId=pool.pool_id, Username=username, Password=password, Permanent=True

@@ -7,7 +7,8 @@ from chalicelib.data.models import TicketModel, bind_models
 
 
 def ensure_table(table_name: str, region: str) -> None:
-    """Create the single table with every index the models declare, if missing."""
+    """Create the single table with every index the models declare, and its stream
+    (new and old images, as the deployed table has), if missing."""
     bind_models(table_name, region)
     if not TicketModel.exists():
         TicketModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)

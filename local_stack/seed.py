@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from chalicelib.conversation import ConversationService
 from chalicelib.cursor import CursorCodec
-from chalicelib.data.repository import DynamoTicketRepository
-from chalicelib.dependencies import get_classifier
-from chalicelib.domain import Status
-from chalicelib.settings import get_settings
+from chalicelib.dependencies import get_classifier, get_directory, get_links, get_repository
+from chalicelib.domain import ANONYMOUS, Actor, Status
 from chalicelib.tickets import TicketService, utc_now
-from chalicelib.validation import parse_new_ticket, parse_ticket_changes
+from chalicelib.validation import NewMessage, parse_new_ticket, parse_ticket_changes
 from local_stack.cognito import DEFAULT_AGENT_USERNAME
 
 DEMO_TICKETS: list[tuple[str, str, str]] = [
@@ -117,28 +116,61 @@ class _Backdated:
         return self.at
 
 
+CUSTOMERS = [
+    ("Maria Lopez", "maria.lopez@example.com"),
+    ("Kenji Sato", "kenji@example.org"),
+    (None, "ops-team@example.net"),
+    ("Priya Natarajan", "priya.n@example.com"),
+]
+REPLIES = {
+    1: "Thanks for reporting this. I can see two charges on 14 November; one of them has "
+    "been refunded and should appear within 3-5 working days.",
+    3: "We are looking into the slow dashboard. Could you tell us roughly when it started?",
+    12: "Your plan has been switched; the unused days of this month were credited.",
+}
+NOTES = {3: "Looks like the reporting cluster again - checking the slow query log."}
+
+
 def seed_demo_tickets(
     now: datetime | None = None, agent_username: str = DEFAULT_AGENT_USERNAME
 ) -> int:
-    """Create the demo tickets through the service (so counters and history are real):
-    customers file them, the demo agent works on some."""
-    settings = get_settings()
+    """Create the demo tickets through the services (so counters, history, messages and
+    the search index are real): customers file them, the demo agent works on some."""
     clock = _Backdated()
+    directory = get_directory()
+    agent = directory.assignable(agent_username)
+    actor = Actor(agent.id, agent.email)
+    repository = get_repository()
     service = TicketService(
-        repository=DynamoTicketRepository(settings.counter_shards),
+        repository=repository,
         classifier=get_classifier(),
-        cursor_codec=CursorCodec(settings.cursor_key),
-        search_scan_budget=settings.search_scan_budget,
+        cursor_codec=CursorCodec(b"seed-only-cursor-key"),
+        directory=directory,
+        links=get_links(),
         clock=clock,
     )
+    conversation = ConversationService(repository, get_links(), clock=clock)
     now = now or utc_now()
     for index, (title, description, status) in enumerate(DEMO_TICKETS):
         clock.at = now - timedelta(days=(index * 5) % 14, hours=index)
-        new = parse_new_ticket({"title": title, "description": description})
-        ticket = service.create(new, "customer")
+        name, email = CUSTOMERS[index % len(CUSTOMERS)]
+        fields: dict[str, str] = {"title": title, "description": description}
+        if index % 5 != 4:  # a few tickets came in without an email (older API clients)
+            fields["customer_email"] = email
+            if name:
+                fields["customer_name"] = name
+        created = service.create(parse_new_ticket(fields), ANONYMOUS)
+        ticket = created.ticket
+        if index in NOTES:
+            clock.at += timedelta(minutes=20)
+            conversation.post_as_agent(ticket.id, NewMessage(NOTES[index], internal=True), actor)
+        if index in REPLIES:
+            clock.at += timedelta(minutes=40)
+            conversation.post_as_agent(ticket.id, NewMessage(REPLIES[index]), actor)
+        if index % 3 == 0 or status != Status.OPEN.value:
+            clock.at += timedelta(minutes=30)
+            service.update(ticket.id, parse_ticket_changes({"assignee": agent.email}), None, actor)
         if status != Status.OPEN.value:
             clock.at += timedelta(hours=1)
-            service.update(
-                ticket.id, parse_ticket_changes({"status": status}), None, agent_username
-            )
+            service.update(ticket.id, parse_ticket_changes({"status": status}), None, actor)
     return len(DEMO_TICKETS)

@@ -7,16 +7,18 @@ exactly the API and the Cognito endpoint of this stack, not any loopback port.
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from local_stack.background import BackgroundServer
+from local_stack.outbox import outbox_page, sent_emails
 from tools.site_build import render_index_html
 from tools.site_config import render_config_js
 
-_NO_CACHE = {"/config.js", "/", "/index.html"}
+_NO_CACHE = {"/config.js", "/", "/index.html", "/_outbox.json", "/_outbox", "/_outbox/"}
 _INDEX_PATHS = {"/", "/index.html"}
 
 
@@ -50,12 +52,18 @@ class _SiteHandler(SimpleHTTPRequestHandler):
             super().do_HEAD()
 
     def _send_generated(self, *, with_body: bool) -> bool:
-        """Answer for ``config.js`` and the index page; False for any other path."""
+        """Answer for ``config.js``, the index page and the outbox; False for any other path."""
         path = self.path.split("?", 1)[0]
         if path == "/config.js":
             body, content_type = self.config_js, "text/javascript; charset=utf-8"
         elif path in _INDEX_PATHS:
             body, content_type = self.index_html, "text/html; charset=utf-8"
+        elif path == "/_outbox.json":
+            body = json.dumps(sent_emails(), ensure_ascii=False).encode()
+            content_type = "application/json; charset=utf-8"
+        elif path in {"/_outbox", "/_outbox/"}:
+            body = outbox_page(sent_emails()).encode()
+            content_type = "text/html; charset=utf-8"
         else:
             return False
         self.send_response(200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from chalicelib.dependencies import reset_dependencies
 from chalicelib.settings import get_settings
 from local_stack.api_server import ApiServer, load_chalice_config
 from local_stack.cognito import (
+    DEFAULT_AGENT_NAME,
     DEFAULT_AGENT_PASSWORD,
     DEFAULT_AGENT_USERNAME,
     AgentPool,
@@ -20,6 +22,24 @@ from local_stack.fake_claude import FakeClaudeServer
 from local_stack.moto_server import MotoServer
 from local_stack.schema import ensure_table
 from local_stack.site_server import SiteServer
+from local_stack.stream_poller import StreamPoller
+
+# Locally every email goes to moto's SES (nothing leaves the machine); see the outbox.
+LOCAL_MAIL_SENDER = "Support desk <support@example.com>"
+
+
+def verify_sender(endpoint: str, region: str, sender: str) -> None:
+    """Make ``sender`` a verified SES identity (moto verifies at once, like a real
+    verified address in the SES sandbox)."""
+    import email.utils
+
+    import boto3
+
+    address = email.utils.parseaddr(sender)[1]
+    boto3.client("sesv2", endpoint_url=endpoint, region_name=region).create_email_identity(
+        EmailIdentity=address
+    )
+
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FAKE_CLAUDE_KEY = "local-fake-claude-key"
@@ -49,6 +69,7 @@ class StackOptions:
     serve_site: bool = True
     agent_username: str = DEFAULT_AGENT_USERNAME
     agent_password: str = DEFAULT_AGENT_PASSWORD
+    mail_sender: str = LOCAL_MAIL_SENDER
 
 
 @dataclass
@@ -61,6 +82,7 @@ class LocalStack:
     api: ApiServer | None = None
     site: SiteServer | None = None
     agents: AgentPool | None = None
+    poller: StreamPoller | None = None
     seeded: int = 0
     _stopped: bool = field(default=False, repr=False)
 
@@ -93,6 +115,11 @@ class LocalStack:
                 "AWS_REGION": "us-east-1",
                 "AWS_ENDPOINT_URL": self.moto.url,
                 "CORS_ALLOWED_ORIGINS": ",".join(site_origins),
+                # Fresh keys for every run: nothing local signs with a known key.
+                "CURSOR_KEY": secrets.token_urlsafe(32),
+                "LINK_KEY": secrets.token_urlsafe(32),
+                "SITE_URL": f"http://127.0.0.1:{options.site_port}",
+                "MAIL_SENDER": options.mail_sender,
             }
         )
         for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB"):
@@ -103,7 +130,8 @@ class LocalStack:
             environment["ANTHROPIC_API_KEY"] = os.environ.get("FAKE_CLAUDE_KEY", FAKE_CLAUDE_KEY)
         os.environ.update(environment)
         self.agents = create_agent_pool(self.moto.url, "us-east-1")
-        add_agent(self.agents, options.agent_username, options.agent_password)
+        add_agent(self.agents, options.agent_username, options.agent_password, DEFAULT_AGENT_NAME)
+        verify_sender(self.moto.url, "us-east-1", options.mail_sender)
         os.environ.update(
             {
                 "COGNITO_USER_POOL_ID": self.agents.pool_id,
@@ -114,10 +142,16 @@ class LocalStack:
         reset_dependencies()
         settings = get_settings()
         ensure_table(settings.table_name, settings.region)
+        from chalicelib.events.stream import handle_stream_batch
+
+        self.poller = StreamPoller(
+            settings.table_name, settings.region, handle_stream_batch, self.moto.url
+        )
         if options.seed:
             from local_stack.seed import seed_demo_tickets
 
             self.seeded = seed_demo_tickets(agent_username=options.agent_username)
+        self.poller.start()
         from app import app
 
         self.api = ApiServer(app, config, options.host, options.api_port).start()
@@ -141,6 +175,7 @@ class LocalStack:
             "cognito_user_pool_id": self.agents.pool_id,
             "agent_username": self.options.agent_username,
             "agent_password": self.options.agent_password,
+            "outbox_url": (self.site.url + "_outbox/") if self.site else "",
         }
 
     def stop(self) -> None:
@@ -148,6 +183,8 @@ class LocalStack:
         if self._stopped:
             return
         self._stopped = True
+        if self.poller is not None:
+            self.poller.stop()
         for part in (self.site, self.api, self.fake_claude, self.moto):
             if part is not None:
                 part.stop()

@@ -51,14 +51,16 @@ def _seed(count: int) -> list[str]:
     """Write ``count`` tickets with batch writes, and matching counters in one update."""
     from pynamodb.expressions.operand import Path as AttributePath
 
+    from chalicelib.data.counters import counter_deltas
+    from chalicelib.data.items import to_ticket_model
     from chalicelib.data.models import STATS_PK, StatsShardModel, TicketModel
-    from chalicelib.data.repository import _to_model, counter_deltas
     from chalicelib.domain import Category, Priority, Status, Ticket
     from chalicelib.tickets import new_ticket_id
 
     rng = random.Random(count)
     now = datetime.now(UTC)
     totals: dict[str, int] = {}
+    months: dict[str, dict[str, int]] = {}
     ids: list[str] = []
     with TicketModel.batch_write() as batch:
         for index in range(count):
@@ -75,12 +77,21 @@ def _seed(count: int) -> list[str]:
                 version=1,
             )
             ids.append(ticket.id)
-            batch.save(_to_model(ticket))
-            for name, delta in counter_deltas(None, ticket).items():
+            batch.save(to_ticket_model(ticket))
+            deltas = counter_deltas(None, ticket)
+            for name, delta in deltas.totals.items():
                 totals[name] = totals.get(name, 0) + delta
+            for month, values in deltas.months.items():
+                target = months.setdefault(month, {})
+                for name, delta in values.items():
+                    target[name] = target.get(name, 0) + delta
     StatsShardModel(STATS_PK, "SHARD#00").update(
         actions=[AttributePath(name).add(value) for name, value in sorted(totals.items())]
     )
+    for month, values in months.items():
+        StatsShardModel(STATS_PK, f"M#{month}#00").update(
+            actions=[AttributePath(name).add(value) for name, value in sorted(values.items())]
+        )
     return ids
 
 

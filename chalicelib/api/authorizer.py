@@ -55,5 +55,7 @@ def agent_authorizer(auth_request: AuthRequest) -> AuthResponse | dict[str, Any]
         logger.info("agent token refused", extra={"reason": exc.message})
         return _deny(auth_request, "anonymous")
     return AuthResponse(
-        routes=["*"], principal_id=identity.username, context={"sub": identity.subject}
+        routes=["*"],
+        principal_id=identity.subject,
+        context={"email": identity.email or ""},
     )

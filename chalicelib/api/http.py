@@ -14,8 +14,14 @@ from typing import Any, ParamSpec
 
 from chalice.app import CORSConfig, Request, Response
 
-from chalicelib.domain import HistoryEntry, Ticket
-from chalicelib.errors import AppError, PayloadTooLarge, ValidationFailed, VersionMismatch
+from chalicelib.domain import ANONYMOUS, Actor, Ticket
+from chalicelib.errors import (
+    AppError,
+    PayloadTooLarge,
+    Unauthorized,
+    ValidationFailed,
+    VersionMismatch,
+)
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 from chalicelib.tickets import ANY_VERSION, IfMatch
@@ -34,7 +40,13 @@ EXPOSED_HEADERS = [
     "X-Search-Examined",
     "Idempotent-Replayed",
 ]
-ALLOWED_REQUEST_HEADERS = ["Content-Type", "Authorization", "If-Match", "Idempotency-Key"]
+ALLOWED_REQUEST_HEADERS = [
+    "Content-Type",
+    "Authorization",
+    "If-Match",
+    "Idempotency-Key",
+    "X-Ticket-Key",
+]
 _ETAG = re.compile(r'^(?:W/)?"v(\d{1,12})"$')
 
 P = ParamSpec("P")
@@ -78,42 +90,6 @@ def etag_of(version: int) -> str:
     return f'"v{version}"'
 
 
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    """The public JSON shape of a ticket."""
-    return {
-        "id": ticket.id,
-        "title": ticket.title,
-        "description": ticket.description,
-        "category": ticket.category.value,
-        "priority": ticket.priority.value,
-        "status": ticket.status.value,
-        "created_at": isoformat(ticket.created_at),
-        "updated_at": isoformat(ticket.updated_at),
-        "suggested_category": _value(ticket.suggested_category),
-        "suggested_priority": _value(ticket.suggested_priority),
-        "classification_source": _value(ticket.classification_source),
-        "version": ticket.version,
-    }
-
-
-def history_json(entry: HistoryEntry) -> dict[str, Any]:
-    """The public JSON shape of a history entry."""
-    return {
-        "version": entry.version,
-        "action": entry.action,
-        "actor": entry.actor,
-        "at": isoformat(entry.at),
-        "changes": [
-            {"field": change.field, "old": change.old, "new": change.new}
-            for change in entry.changes
-        ],
-    }
-
-
-def _value(member: Any) -> str | None:
-    return None if member is None else str(member.value)
-
-
 def json_response(
     body: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
@@ -123,22 +99,23 @@ def json_response(
     return Response(body=body, status_code=status_code, headers=all_headers)
 
 
-def error_response(error: AppError) -> Response:
+def error_body(error: AppError) -> dict[str, Any]:
     """The single JSON error shape: ``{"error": message, ...details}``."""
     body: dict[str, Any] = {"error": error.message, **error.details}
-    headers = dict(error.headers)
     if isinstance(error, VersionMismatch) and isinstance(error.current, Ticket):
         # The client can show what changed without another round trip.
+        from chalicelib.api.representations import ticket_json
+
         body["current"] = ticket_json(error.current)
+    return body
+
+
+def error_response(error: AppError) -> Response:
+    """An error as its HTTP response (status, JSON body, headers)."""
+    headers = dict(error.headers)
+    if isinstance(error, VersionMismatch) and isinstance(error.current, Ticket):
         headers["ETag"] = etag_of(error.current.version)
-    return json_response(body, error.status_code, headers)
-
-
-def ticket_response(ticket: Ticket, status_code: int = 200, **headers: str) -> Response:
-    """A ticket with its ETag."""
-    return json_response(
-        ticket_json(ticket), status_code, {"ETag": etag_of(ticket.version), **headers}
-    )
+    return json_response(error_body(error), error.status_code, headers)
 
 
 def api_view(view: Callable[P, Response]) -> Callable[P, Response]:
@@ -186,10 +163,16 @@ def query_params(request: Request) -> dict[str, str]:
 
 
 def parse_if_match(request: Request) -> IfMatch:
-    """The versions named by ``If-Match``; an unparseable tag matches nothing (412)."""
+    """The versions named by ``If-Match``. An empty header is a 400 (the client meant to
+    send a tag and sent nothing); a tag that is not one of ours matches nothing (412)."""
     header = request.headers.get("if-match")
     if header is None:
         return None
+    if not header.strip():
+        raise ValidationFailed(
+            'If-Match is empty: send the ETag you received (for example "v3"), or * for any',
+            fields={"If-Match": "empty"},
+        )
     if header.strip() == "*":
         return ANY_VERSION
     versions = set()
@@ -200,11 +183,34 @@ def parse_if_match(request: Request) -> IfMatch:
     return frozenset(versions)
 
 
-def actor(request: Request) -> str:
-    """Who is making the request: the signed-in agent, else the anonymous customer."""
+def actor(request: Request) -> Actor:
+    """The signed-in agent of an agents' route (the authorizer put them in the context)."""
     authorizer = (request.context or {}).get("authorizer") or {}
     principal = authorizer.get("principalId")
-    return str(principal) if principal else "customer"
+    if not principal:
+        return ANONYMOUS
+    return Actor(str(principal), str(authorizer.get("email") or "") or None)
+
+
+def optional_agent(request: Request) -> Actor:
+    """On a public route: the agent whose valid token was sent, else the customer.
+
+    Public routes run no authorizer, so the token is checked here with the same
+    verifier; a missing or invalid token is simply the anonymous customer.
+    """
+    header = request.headers.get("authorization")
+    if not header:
+        return ANONYMOUS
+    from chalicelib.dependencies import get_token_verifier
+
+    verifier = get_token_verifier()
+    if verifier is None:
+        return ANONYMOUS
+    try:
+        identity = verifier.verify(header)
+    except Unauthorized:
+        return ANONYMOUS
+    return Actor(identity.subject, identity.email)
 
 
 def dumps(value: Any) -> str:

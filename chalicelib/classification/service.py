@@ -31,19 +31,40 @@ class ClassificationCache(Protocol):
     def put(self, title: str, description: str, category: Category, priority: Priority) -> None: ...
 
 
+class CallBudget(Protocol):
+    """How many Claude calls may still be made today."""
+
+    def try_spend(self) -> bool: ...
+
+
+BUDGET_SPENT = "the daily AI budget is used up"
+
+
 class TicketClassifier:
     """Always returns a suggestion; says in ``warning`` when it is the offline one.
 
-    Claude's answers are cached by text: classification is public and costs money,
-    and the form asks again for text it has already seen.
+    Claude's answers are cached by normalised text (case, accents, punctuation and
+    spacing ignored): classification is public and costs money, and the form asks
+    again for text it has already seen. Every Claude call is counted against a daily
+    budget; once it is spent, the offline classifier answers.
     """
 
-    def __init__(self, llm: LlmClassifier, cache: ClassificationCache | None = None) -> None:
+    def __init__(
+        self,
+        llm: LlmClassifier,
+        cache: ClassificationCache | None = None,
+        budget: CallBudget | None = None,
+    ) -> None:
         self._llm = llm
         self._cache = cache
+        self._budget = budget
 
-    def classify(self, title: str, description: str) -> Classification:
-        """Category and priority for the text, from Claude (or its cache) or else offline."""
+    def classify(self, title: str, description: str, *, allow_llm: bool = True) -> Classification:
+        """Category and priority for the text, from Claude (or its cache) or else offline.
+
+        ``allow_llm=False`` never makes a new Claude call: the cache answers if it
+        can, else the offline classifier (used when a ticket already has its values).
+        """
         started = time.perf_counter()
         # Without a key the cache can hold nothing useful: skip its read.
         use_cache = self._cache is not None and self._llm.configured()
@@ -52,6 +73,11 @@ class TicketClassifier:
             metrics.add_metric(name="ClassificationCacheHit", unit=MetricUnit.Count, value=1)
             return Classification(cached[0], cached[1], ClassificationSource.LLM)
         try:
+            if not allow_llm:
+                raise ClassificationUnavailable("not asked", no_key=True)
+            if self._llm.configured() and self._budget and not self._budget.try_spend():
+                metrics.add_metric(name="ClaudeBudgetSpent", unit=MetricUnit.Count, value=1)
+                raise ClassificationUnavailable(BUDGET_SPENT)
             result = self._llm.classify(title, description)
             if self._cache and use_cache:
                 self._cache.put(title, description, result.category, result.priority)

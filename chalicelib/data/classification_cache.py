@@ -11,13 +11,16 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from chalicelib.data.models import ClassificationCacheModel
 from chalicelib.domain import Category, Priority
 from chalicelib.observability import logger
+from chalicelib.search.text import words
 
 _SK = "CLASSIFY"
 
 
 def cache_key(model: str, title: str, description: str) -> str:
-    """Same model and same text (title case and outer spaces ignored) -> same key."""
-    text = f"{model}\n{title.strip().casefold()}\n{description.strip()}"
+    """Same model and near-identical text -> same key: the words as search reads them
+    (case, accents, punctuation and spacing ignored), so a comma added while typing
+    or a capital letter fixed does not cost another call."""
+    text = f"{model}\n{' '.join(words(title))}\n{' '.join(words(description))}"
     return "CLASSIFY#" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -2,21 +2,30 @@
 
 One table holds every item type, told apart by the key prefix:
 
-========================  ==================  ===========================================
-pk                        sk                  item
-========================  ==================  ===========================================
-``TICKET#<id>``           ``TICKET``          the ticket
-``TICKET#<id>``           ``HISTORY#<ts>#n``  one changed field (who, when, old, new)
-``STATS``                 ``SHARD#<nn>``      one shard of the statistics counters
-``IDEMPOTENCY#create``    ``<key hash>``      a remembered create response (TTL; Powertools)
-``CLASSIFY#<sha256>``     ``CLASSIFY``        a cached Claude classification (TTL)
-========================  ==================  ===========================================
+=========================  =========================  ==========================================
+pk                         sk                         item
+=========================  =========================  ==========================================
+``TICKET#<id>``            ``TICKET``                 the ticket
+``TICKET#<id>``            ``HISTORY#<version>``      one recorded change (who, when, old, new)
+``TICKET#<id>``            ``MSG#<time>#<msg id>``    one message of the conversation
+``TICKET#<id>``            ``NOTIFY#<kind>#<key>``    one email sent (or not) about the ticket
+``TICKET#<id>``            ``INDEX``                  the search terms indexed for the ticket
+``IX#<term>``              ``<created_sk>``           one search posting: the term is in a ticket
+``NUMBER#<n>``             ``NUMBER``                 ticket number -> ticket id
+``SEQUENCE``               ``TICKET_NUMBER``          the ticket number counter
+``STATS``                  ``SHARD#<nn>``             one shard of the all-time counters
+``STATS``                  ``M#<yyyymm>#<nn>``        one shard of a month's per-day counters
+``BUDGET#claude``          ``<yyyymmdd>``             Claude calls made that UTC day (TTL)
+``MAILRATE#<sha256>``      ``<yyyymmddhh>``           confirmations mailed to one address (TTL)
+``IDEMPOTENCY#create...``  ``<key hash>``             a remembered create response (TTL)
+``CLASSIFY#<sha256>``      ``CLASSIFY``               a cached Claude classification (TTL)
+=========================  =========================  ==========================================
 
-Listing newest first under any combination of the three enum filters is served by
-eight sparse global secondary indexes, one per combination. Each has a partition
-key naming the filter values (``billing#high``) and the sort key ``created_sk``
-(creation time, then id), so the first page of any filter reads ``limit + 1``
-items whatever the table holds. Only ticket items carry these attributes.
+Lists are served by eleven sparse global secondary indexes (chalicelib.data.lists
+holds the catalogue and decides which one a query reads). Each index's partition
+key names the values of some of the four list dimensions (category, priority,
+status, assignee), for example ``billing#high``, and every index sorts by
+``created_sk`` (creation time, then id). Only ticket items carry these attributes.
 
 Table name and region are bound at run time by :func:`bind_models`, never at
 import, and the endpoint comes from botocore's own ``AWS_ENDPOINT_URL_DYNAMODB``.
@@ -27,30 +36,45 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.data.attributes import EnumAttribute
-from chalicelib.domain import Category, ClassificationSource, Priority, Status
+from chalicelib.domain import (
+    Category,
+    ClassificationSource,
+    Confidence,
+    Delivery,
+    Priority,
+    Status,
+    WaitingOn,
+)
 
 TICKET_SK = "TICKET"
+INDEX_SK = "INDEX"
 STATS_PK = "STATS"
 SORT_ATTRIBUTE = "created_sk"
+MESSAGE_PREFIX = "MSG#"
+HISTORY_PREFIX = "HISTORY#"
+NOTIFY_PREFIX = "NOTIFY#"
+POSTING_PREFIX = "IX#"
 
 
-class _FilterIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
-    """Base for the eight list indexes; subclasses name their partition attribute."""
+class ListIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+    """Base for the list indexes; subclasses name their partition attribute."""
 
     partition_attribute: str
 
 
-def _filter_index(index_name: str, attribute: str) -> type[_FilterIndex]:
+def _list_index(index_name: str, attribute: str) -> type[ListIndex]:
     meta = type("Meta", (), {"index_name": index_name, "projection": AllProjection()})
     namespace = {
         "Meta": meta,
@@ -58,25 +82,32 @@ def _filter_index(index_name: str, attribute: str) -> type[_FilterIndex]:
         attribute: UnicodeAttribute(hash_key=True),
         SORT_ATTRIBUTE: UnicodeAttribute(range_key=True),
     }
-    index_class: type[_FilterIndex] = type(f"{index_name}_index", (_FilterIndex,), namespace)
+    index_class: type[ListIndex] = type(f"{index_name}_index", (ListIndex,), namespace)
     return index_class
 
 
-# Filter combination (sorted field names) -> (index name, partition attribute).
-FILTER_INDEX_SPECS: dict[tuple[str, ...], tuple[str, str]] = {
-    (): ("by_created", "lk_all"),
-    ("category",): ("by_category", "lk_c"),
-    ("priority",): ("by_priority", "lk_p"),
-    ("status",): ("by_status", "lk_s"),
-    ("category", "priority"): ("by_category_priority", "lk_cp"),
-    ("category", "status"): ("by_category_status", "lk_cs"),
-    ("priority", "status"): ("by_priority_status", "lk_ps"),
-    ("category", "priority", "status"): ("by_category_priority_status", "lk_cps"),
+# The dimensions a list can be filtered on, in the order partition values join them.
+LIST_DIMENSIONS: tuple[str, ...] = ("category", "priority", "status", "assignee")
+
+# Index name -> (partition attribute, dimensions in its partition key). The query
+# planner in chalicelib.data.lists reads this table; adding a view is adding a row.
+# DynamoDB allows 20 GSIs per table, and CloudFormation adds one per stack update.
+LIST_INDEX_SPECS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "by_created": ("lk_all", ()),
+    "by_category": ("lk_c", ("category",)),
+    "by_priority": ("lk_p", ("priority",)),
+    "by_status": ("lk_s", ("status",)),
+    "by_category_priority": ("lk_cp", ("category", "priority")),
+    "by_category_status": ("lk_cs", ("category", "status")),
+    "by_priority_status": ("lk_ps", ("priority", "status")),
+    "by_category_priority_status": ("lk_cps", ("category", "priority", "status")),
+    "by_assignee": ("lk_a", ("assignee",)),
+    "by_assignee_priority_status": ("lk_aps", ("priority", "status", "assignee")),
+    "by_assignee_all": ("lk_acps", ("category", "priority", "status", "assignee")),
 }
 
-FILTER_INDEXES: dict[tuple[str, ...], type[_FilterIndex]] = {
-    fields: _filter_index(name, attribute)
-    for fields, (name, attribute) in FILTER_INDEX_SPECS.items()
+LIST_INDEXES: dict[str, type[ListIndex]] = {
+    name: _list_index(name, attribute) for name, (attribute, _) in LIST_INDEX_SPECS.items()
 }
 
 
@@ -90,11 +121,13 @@ class TicketModel(Model):
     """A ticket item (``sk = TICKET``)."""
 
     class Meta(_TableMeta):
-        pass
+        # The table's stream feeds the search index and the mailer (chalicelib.events).
+        stream_view_type = "NEW_AND_OLD_IMAGES"
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     ticket_id = UnicodeAttribute()
+    number = NumberAttribute(null=True)
     title = UnicodeAttribute()
     description = UnicodeAttribute()
     category = EnumAttribute(Category)
@@ -106,6 +139,16 @@ class TicketModel(Model):
     suggested_category = EnumAttribute(Category, null=True)
     suggested_priority = EnumAttribute(Priority, null=True)
     classification_source = EnumAttribute(ClassificationSource, null=True)
+    suggested_confidence = EnumAttribute(Confidence, null=True)
+    customer_email = UnicodeAttribute(null=True)
+    customer_name = UnicodeAttribute(null=True)
+    assignee = UnicodeAttribute(null=True)
+    last_message_at = UTCDateTimeAttribute(null=True)
+    waiting_on = EnumAttribute(WaitingOn, null=True)
+    first_reply_at = UTCDateTimeAttribute(null=True)
+    message_count = NumberAttribute(default=0)
+    access_nonce = UnicodeAttribute(null=True)
+    access_key_hash = UnicodeAttribute(null=True)
     created_sk = UnicodeAttribute()
     lk_all = UnicodeAttribute()
     lk_c = UnicodeAttribute()
@@ -115,25 +158,30 @@ class TicketModel(Model):
     lk_cs = UnicodeAttribute()
     lk_ps = UnicodeAttribute()
     lk_cps = UnicodeAttribute()
+    lk_a = UnicodeAttribute()
+    lk_aps = UnicodeAttribute()
+    lk_acps = UnicodeAttribute()
 
-    by_created = FILTER_INDEXES[()]()
-    by_category = FILTER_INDEXES[("category",)]()
-    by_priority = FILTER_INDEXES[("priority",)]()
-    by_status = FILTER_INDEXES[("status",)]()
-    by_category_priority = FILTER_INDEXES[("category", "priority")]()
-    by_category_status = FILTER_INDEXES[("category", "status")]()
-    by_priority_status = FILTER_INDEXES[("priority", "status")]()
-    by_category_priority_status = FILTER_INDEXES[("category", "priority", "status")]()
+    by_created = LIST_INDEXES["by_created"]()
+    by_category = LIST_INDEXES["by_category"]()
+    by_priority = LIST_INDEXES["by_priority"]()
+    by_status = LIST_INDEXES["by_status"]()
+    by_category_priority = LIST_INDEXES["by_category_priority"]()
+    by_category_status = LIST_INDEXES["by_category_status"]()
+    by_priority_status = LIST_INDEXES["by_priority_status"]()
+    by_category_priority_status = LIST_INDEXES["by_category_priority_status"]()
+    by_assignee = LIST_INDEXES["by_assignee"]()
+    by_assignee_priority_status = LIST_INDEXES["by_assignee_priority_status"]()
+    by_assignee_all = LIST_INDEXES["by_assignee_all"]()
 
 
 class StatsShardModel(Model):
     """One shard of the statistics counters (``pk = STATS``).
 
     Counters are top-level number attributes updated with ``ADD`` inside the same
-    transaction as the ticket write: ``total``, ``c_<category>``, ``p_<priority>``,
-    ``s_<status>`` and ``d_<yyyymmdd>`` (tickets created that UTC day). Their names
-    are dynamic, so the repository reads shards as raw items. Writes spread over
-    ``STATS_COUNTER_SHARDS`` shards so concurrent writers rarely touch one item.
+    transaction as the ticket write (names in chalicelib.data.counters). Their
+    names are dynamic, so the repository reads shards as raw items. Writes spread
+    over ``STATS_COUNTER_SHARDS`` shards so concurrent writers rarely touch one item.
     """
 
     class Meta(_TableMeta):
@@ -167,6 +215,93 @@ class HistoryModel(Model):
     changes = ListAttribute(of=FieldChangeMap)
 
 
+class MessageModel(Model):
+    """One message of a ticket's conversation (``sk = MSG#<created>#<message id>``)."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    message_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    body = UnicodeAttribute()
+    internal = BooleanAttribute()
+    author = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    delivery = EnumAttribute(Delivery)
+    delivery_note = UnicodeAttribute(null=True)
+
+
+class NotificationModel(Model):
+    """One email about a ticket (``sk = NOTIFY#<kind>#<key>``); also the mailer's
+    idempotency record, so a retried stream batch never sends it twice."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    ticket_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    key = UnicodeAttribute()
+    to = UnicodeAttribute()
+    status = EnumAttribute(Delivery)
+    note = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+    attempts = NumberAttribute(default=0)
+    lease_until = NumberAttribute(default=0)
+
+
+class NumberModel(Model):
+    """Ticket number -> ticket id (``pk = NUMBER#<n>``), written with the ticket."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    ticket_id = UnicodeAttribute()
+
+
+class CounterModel(Model):
+    """An atomic counter item (the ticket number sequence, the daily Claude budget,
+    the per-address confirmation limit)."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    value = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+
+class PostingModel(Model):
+    """One search posting: ``pk = IX#<term>``, ``sk = <created_sk of the ticket>``."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class IndexManifestModel(Model):
+    """The terms currently indexed for one ticket (``sk = INDEX``), so a re-index
+    removes exactly the postings that are no longer true."""
+
+    class Meta(_TableMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    created_sk = UnicodeAttribute()
+    terms = UnicodeSetAttribute(null=True)
+    indexed_version = NumberAttribute()
+    truncated = BooleanAttribute(default=False)
+
+
 class ClassificationCacheModel(Model):
     """A cached Claude answer for one text (``pk = CLASSIFY#<sha256>``), expiring by TTL."""
 
@@ -177,17 +312,24 @@ class ClassificationCacheModel(Model):
     sk = UnicodeAttribute(range_key=True)
     category = EnumAttribute(Category)
     priority = EnumAttribute(Priority)
+    confidence = EnumAttribute(Confidence, null=True)
     expires_at = NumberAttribute()
 
 
 # DynamoDB deletes items whose ``expires_at`` (epoch seconds) has passed: idempotency
-# records (written by Powertools) and cached classifications.
+# records (written by Powertools), cached classifications, budgets and mail limits.
 TTL_ATTRIBUTE = "expires_at"
 
 ALL_MODELS: tuple[type[Model], ...] = (
     TicketModel,
     StatsShardModel,
     HistoryModel,
+    MessageModel,
+    NotificationModel,
+    NumberModel,
+    CounterModel,
+    PostingModel,
+    IndexManifestModel,
     ClassificationCacheModel,
 )
 

@@ -1,15 +1,18 @@
-"""The ticket repository: the only code that talks to DynamoDB.
+"""The ticket repository: tickets, their history and their conversation in DynamoDB.
 
-Items are mapped to domain objects explicitly; every PynamoDB error is caught
-and re-raised as a domain error, so nothing above this module knows DynamoDB.
+Items are mapped to domain objects explicitly (chalicelib.data.items); every
+PynamoDB error is caught and re-raised as a domain error, so nothing above this
+module knows DynamoDB. Every change to a ticket is one ``TransactWriteItems``: the
+ticket (conditional on the version that was read), its counter deltas, its history
+entry and, for a message, the message itself.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pynamodb.connection import Connection
@@ -19,27 +22,57 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.cursor import PagePosition
+from chalicelib.data.counters import CounterDeltas, counter_deltas, month_key
+from chalicelib.data.items import (
+    MUTABLE_TICKET_ATTRIBUTES,
+    field_text,
+    history_model,
+    number_pk,
+    ticket_pk,
+    to_history_entry,
+    to_message,
+    to_message_model,
+    to_notification,
+    to_ticket,
+    to_ticket_model,
+)
+from chalicelib.data.lists import ListReader, ListSpec, TicketPage
 from chalicelib.data.models import (
-    FILTER_INDEX_SPECS,
+    HISTORY_PREFIX,
+    MESSAGE_PREFIX,
+    NOTIFY_PREFIX,
     STATS_PK,
     TICKET_SK,
-    FieldChangeMap,
+    CounterModel,
     HistoryModel,
+    MessageModel,
+    NotificationModel,
+    NumberModel,
     StatsShardModel,
     TicketModel,
 )
 from chalicelib.domain import (
-    Category,
     FieldChange,
     HistoryEntry,
-    Priority,
+    Message,
+    Notification,
     StatsCounts,
-    Status,
     Ticket,
 )
 from chalicelib.errors import ServiceUnavailable, TicketNotFound
 
-FILTER_FIELDS = ("category", "priority", "status")
+# The fields a person edits, recorded field by field in the history.
+RECORDED_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "priority",
+    "status",
+    "assignee",
+    "customer_email",
+    "customer_name",
+)
+SEQUENCE_PK = "SEQUENCE"
 _THROTTLING_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -51,20 +84,11 @@ _THROTTLING_CODES = frozenset(
 
 
 class StaleTicket(Exception):
-    """The ticket's version changed (or it vanished) between our read and our write."""
+    """The ticket's version changed (or it vanished, or it existed) between read and write."""
 
 
 class WriteContention(Exception):
     """DynamoDB cancelled a transaction because another one touched the same items."""
-
-
-@dataclass(slots=True)
-class TicketPage:
-    """One page of a list query."""
-
-    tickets: list[Ticket]
-    next_position: PagePosition | None
-    examined: int = 0
 
 
 class TicketRepository(Protocol):
@@ -72,114 +96,35 @@ class TicketRepository(Protocol):
 
     def get(self, ticket_id: str) -> Ticket: ...
 
+    def get_by_number(self, number: int) -> Ticket: ...
+
+    def next_number(self) -> int: ...
+
     def create(self, ticket: Ticket, actor: str) -> None: ...
 
-    def update(self, before: Ticket, after: Ticket, actor: str) -> None: ...
+    def update(
+        self, before: Ticket, after: Ticket, actor: str, action: str = "updated"
+    ) -> None: ...
 
     def delete(self, ticket: Ticket, actor: str, deleted_at: datetime) -> None: ...
 
-    def list_page(
-        self,
-        filters: dict[str, str],
-        limit: int,
-        after: PagePosition | None,
-        search: str | None,
-        scan_budget: int,
-    ) -> TicketPage: ...
+    def add_message(self, before: Ticket, after: Ticket, message: Message, actor: str) -> None: ...
 
-    def stats(self) -> StatsCounts: ...
+    def messages(
+        self, ticket_id: str, limit: int, after: str | None
+    ) -> tuple[list[Message], str | None]: ...
+
+    def notifications(self, ticket_id: str) -> list[Notification]: ...
+
+    def list_page(self, spec: ListSpec, limit: int, after: PagePosition | None) -> TicketPage: ...
+
+    def stats(self, today: datetime) -> StatsCounts: ...
 
     def history(self, ticket_id: str) -> list[HistoryEntry]: ...
 
 
-def ticket_pk(ticket_id: str) -> str:
-    """Partition key of a ticket and its history."""
-    return f"TICKET#{ticket_id}"
-
-
-def created_sort_key(created_at: datetime, ticket_id: str) -> str:
-    """Sort key of the list indexes: fixed-width UTC time, then the id as a tie-breaker."""
-    return f"{created_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{ticket_id}"
-
-
-def _partition_value(filters: dict[str, str]) -> str:
-    return "#".join(filters[name] for name in FILTER_FIELDS if name in filters) or "ALL"
-
-
-def _list_keys(ticket: Ticket) -> dict[str, str]:
-    """The partition value of every list index for this ticket."""
-    values = {
-        "category": ticket.category.value,
-        "priority": ticket.priority.value,
-        "status": ticket.status.value,
-    }
-    return {
-        attribute: _partition_value({name: values[name] for name in fields})
-        for fields, (_, attribute) in FILTER_INDEX_SPECS.items()
-    }
-
-
-def _to_model(ticket: Ticket) -> TicketModel:
-    model = TicketModel(
-        ticket_pk(ticket.id),
-        TICKET_SK,
-        ticket_id=ticket.id,
-        title=ticket.title,
-        description=ticket.description,
-        category=ticket.category,
-        priority=ticket.priority,
-        status=ticket.status,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        version=ticket.version,
-        suggested_category=ticket.suggested_category,
-        suggested_priority=ticket.suggested_priority,
-        classification_source=ticket.classification_source,
-        created_sk=created_sort_key(ticket.created_at, ticket.id),
-    )
-    for attribute, value in _list_keys(ticket).items():
-        setattr(model, attribute, value)
-    return model
-
-
-def _to_ticket(model: TicketModel) -> Ticket:
-    return Ticket(
-        id=model.ticket_id,
-        title=model.title,
-        description=model.description,
-        category=model.category,
-        priority=model.priority,
-        status=model.status,
-        created_at=model.created_at,
-        updated_at=model.updated_at,
-        version=int(model.version),
-        suggested_category=model.suggested_category,
-        suggested_priority=model.suggested_priority,
-        classification_source=model.classification_source,
-    )
-
-
-def _counter_names(ticket: Ticket) -> list[str]:
-    return [
-        "total",
-        f"c_{ticket.category.value}",
-        f"p_{ticket.priority.value}",
-        f"s_{ticket.status.value}",
-        f"d_{ticket.created_at.strftime('%Y%m%d')}",
-    ]
-
-
-def counter_deltas(before: Ticket | None, after: Ticket | None) -> dict[str, int]:
-    """How each counter moves when ``before`` becomes ``after`` (None = absent)."""
-    deltas: dict[str, int] = {}
-    for ticket, sign in ((before, -1), (after, +1)):
-        if ticket is not None:
-            for name in _counter_names(ticket):
-                deltas[name] = deltas.get(name, 0) + sign
-    return {name: delta for name, delta in deltas.items() if delta}
-
-
-def _storage_error(exc: PynamoDBException) -> ServiceUnavailable:
+def storage_error(exc: PynamoDBException) -> ServiceUnavailable:
+    """The 503 a DynamoDB failure becomes (nothing was written)."""
     if exc.cause_response_code in _THROTTLING_CODES:
         return ServiceUnavailable(
             "The ticket store is busy right now; nothing was changed. Please retry shortly.",
@@ -193,221 +138,85 @@ def _storage_error(exc: PynamoDBException) -> ServiceUnavailable:
 
 def _raise_transaction_error(exc: TransactWriteError) -> None:
     reasons = [reason.code if reason else None for reason in exc.cancellation_reasons]
-    if reasons and reasons[0] == "ConditionalCheckFailed":
+    if "ConditionalCheckFailed" in reasons:
         raise StaleTicket() from exc
     if "TransactionConflict" in reasons:
         raise WriteContention() from exc
-    raise _storage_error(exc) from exc
+    raise storage_error(exc) from exc
+
+
+def recorded_changes(before: Ticket, after: Ticket) -> tuple[FieldChange, ...]:
+    """The recorded fields that differ between two versions of a ticket."""
+    return tuple(
+        FieldChange(name, field_text(getattr(before, name)), field_text(getattr(after, name)))
+        for name in RECORDED_FIELDS
+        if getattr(before, name) != getattr(after, name)
+    )
+
+
+def creation_changes(ticket: Ticket) -> tuple[FieldChange, ...]:
+    """The initial values a creation records."""
+    return tuple(
+        FieldChange(name, None, field_text(getattr(ticket, name)))
+        for name in RECORDED_FIELDS
+        if getattr(ticket, name) is not None
+    )
 
 
 class DynamoTicketRepository:
     """:class:`TicketRepository` on the single DynamoDB table, through PynamoDB."""
 
-    def __init__(self, counter_shards: int, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        counter_shards: int,
+        rng: random.Random | None = None,
+        list_reader: ListReader | None = None,
+    ) -> None:
         self._counter_shards = counter_shards
         self._rng = rng or random.Random()
+        self._lists = list_reader or ListReader()
 
     @property
     def _connection(self) -> Connection:
         # Transactions span models; they share the ticket model's cached connection.
         return TicketModel._get_connection().connection
 
-    def _shard(self) -> StatsShardModel:
-        shard = self._rng.randrange(self._counter_shards)
-        return StatsShardModel(STATS_PK, f"SHARD#{shard:02d}")
+    # ---- reads ----------------------------------------------------------------------
 
     def get(self, ticket_id: str) -> Ticket:
         """The ticket, read consistently; TicketNotFound when there is none."""
         try:
-            return _to_ticket(
-                TicketModel.get(ticket_pk(ticket_id), TICKET_SK, consistent_read=True)
-            )
+            return to_ticket(TicketModel.get(ticket_pk(ticket_id), TICKET_SK, consistent_read=True))
         except DoesNotExist as exc:
             raise TicketNotFound(ticket_id) from exc
         except PynamoDBException as exc:
-            raise _storage_error(exc) from exc
+            raise storage_error(exc) from exc
 
-    def _write(
-        self,
-        ticket_operation: Any,
-        deltas: dict[str, int],
-        history: HistoryModel,
-    ) -> None:
+    def get_by_number(self, number: int) -> Ticket:
+        """The ticket with this number; TicketNotFound when there is none."""
         try:
-            with TransactWrite(connection=self._connection) as transaction:
-                ticket_operation(transaction)
-                if deltas:
-                    actions: list[Action] = [
-                        Path(name).add(delta) for name, delta in sorted(deltas.items())
-                    ]
-                    transaction.update(self._shard(), actions=actions)
-                transaction.save(history, condition=HistoryModel.sk.does_not_exist())
-        except TransactWriteError as exc:
-            _raise_transaction_error(exc)
+            pointer = NumberModel.get(number_pk(number), "NUMBER", consistent_read=True)
+        except DoesNotExist as exc:
+            raise TicketNotFound(f"#{number}") from exc
         except PynamoDBException as exc:
-            raise _storage_error(exc) from exc
+            raise storage_error(exc) from exc
+        return self.get(pointer.ticket_id)
 
-    def create(self, ticket: Ticket, actor: str) -> None:
-        """Store a new ticket, count it and record its creation, in one transaction."""
-        model = _to_model(ticket)
-        changes = tuple(
-            FieldChange(name, None, field_text(getattr(ticket, name)))
-            for name in ("title", "description", "category", "priority", "status")
-        )
-        self._write(
-            lambda transaction: transaction.save(model, condition=TicketModel.pk.does_not_exist()),
-            counter_deltas(None, ticket),
-            _history_model(ticket, "created", actor, changes),
-        )
-
-    def update(self, before: Ticket, after: Ticket, actor: str) -> None:
-        """Apply ``after`` if the stored version is still ``before.version``; else StaleTicket."""
-        changes = tuple(
-            FieldChange(name, field_text(getattr(before, name)), field_text(getattr(after, name)))
-            for name in ("title", "description", "category", "priority", "status")
-            if getattr(before, name) != getattr(after, name)
-        )
-        new_model = _to_model(after)
-        actions: list[Action] = [
-            getattr(TicketModel, name).set(getattr(new_model, name))
-            for name in (
-                "title",
-                "description",
-                "category",
-                "priority",
-                "status",
-                "updated_at",
-                "version",
-                *(attribute for _, attribute in FILTER_INDEX_SPECS.values()),
-            )
-        ]
-        key = TicketModel(ticket_pk(before.id), TICKET_SK)
-        self._write(
-            lambda transaction: transaction.update(
-                key, actions=actions, condition=TicketModel.version == before.version
-            ),
-            counter_deltas(before, after),
-            _history_model(after, "updated", actor, changes),
-        )
-
-    def delete(self, ticket: Ticket, actor: str, deleted_at: datetime) -> None:
-        """Delete the ticket if its stored version is still ``ticket.version``; else StaleTicket."""
-        key = TicketModel(ticket_pk(ticket.id), TICKET_SK)
-        gone = replace(ticket, version=ticket.version + 1, updated_at=deleted_at)
-        self._write(
-            lambda transaction: transaction.delete(
-                key, condition=TicketModel.version == ticket.version
-            ),
-            counter_deltas(ticket, None),
-            _history_model(gone, "deleted", actor, ()),
-        )
-
-    def list_page(
-        self,
-        filters: dict[str, str],
-        limit: int,
-        after: PagePosition | None,
-        search: str | None,
-        scan_budget: int,
-    ) -> TicketPage:
-        """Newest-first tickets matching ``filters`` (and ``search``), one page at a time.
-
-        Without search this reads ``limit + 1`` items. With search it examines at
-        most ``scan_budget`` items and then hands back a position to continue from,
-        so a page can hold fewer than ``limit`` tickets while more may follow.
-        """
-        fields = tuple(name for name in FILTER_FIELDS if name in filters)
-        index_name, partition_attribute = FILTER_INDEX_SPECS[fields]
-        index = getattr(TicketModel, index_name)
-        partition = _partition_value(filters)
-        start_key = None
-        if after is not None:
-            start_key = {
-                "pk": {"S": ticket_pk(after.ticket_id)},
-                "sk": {"S": TICKET_SK},
-                partition_attribute: {"S": partition},
-                "created_sk": {"S": after.created_sk},
-            }
+    def next_number(self) -> int:
+        """The next ticket number (an atomic counter: unique, increasing, gaps possible)."""
+        sequence = CounterModel(SEQUENCE_PK, "TICKET_NUMBER")
         try:
-            if search is None:
-                return self._plain_page(index, partition, limit, start_key)
-            return self._search_page(index, partition, limit, start_key, search, scan_budget)
+            sequence.update(actions=[CounterModel.value.add(1)])
         except PynamoDBException as exc:
-            raise _storage_error(exc) from exc
+            raise storage_error(exc) from exc
+        return int(sequence.value)
 
-    def _plain_page(
-        self, index: Any, partition: str, limit: int, start_key: dict[str, Any] | None
-    ) -> TicketPage:
-        items = list(
-            index.query(
-                partition,
-                scan_index_forward=False,
-                limit=limit + 1,
-                page_size=limit + 1,
-                last_evaluated_key=start_key,
-            )
-        )
-        tickets = [_to_ticket(item) for item in items[:limit]]
-        has_more = len(items) > limit
-        return TicketPage(
-            tickets=tickets,
-            next_position=position_of(tickets[-1]) if has_more else None,
-            examined=len(items),
-        )
-
-    def _search_page(
-        self,
-        index: Any,
-        partition: str,
-        limit: int,
-        start_key: dict[str, Any] | None,
-        search: str,
-        scan_budget: int,
-    ) -> TicketPage:
-        needle = search.casefold()
-        page_size = max(1, min(scan_budget, 250))
-        results: Iterator[TicketModel] = index.query(
-            partition,
-            scan_index_forward=False,
-            page_size=page_size,
-            last_evaluated_key=start_key,
-        )
-        matches: list[Ticket] = []
-        examined = 0
-        last_examined: Ticket | None = None
-        for item in results:
-            examined += 1
-            last_examined = _to_ticket(item)
-            if needle in item.title.casefold() or needle in item.description.casefold():
-                if len(matches) == limit:
-                    return TicketPage(matches, position_of(matches[-1]), examined)
-                matches.append(last_examined)
-            if examined >= scan_budget:
-                more = getattr(results, "last_evaluated_key", None) is not None
-                position = position_of(last_examined) if more else None
-                return TicketPage(matches, position, examined)
-        return TicketPage(matches, None, examined)
-
-    def stats(self) -> StatsCounts:
-        """Sum the counter shards: one query, whatever the number of tickets."""
+    def list_page(self, spec: ListSpec, limit: int, after: PagePosition | None) -> TicketPage:
+        """One page of a list (see chalicelib.data.lists)."""
         try:
-            response = StatsShardModel._get_connection().query(STATS_PK, consistent_read=True)
+            return self._lists.page(spec, limit, after)
         except PynamoDBException as exc:
-            raise _storage_error(exc) from exc
-        totals: dict[str, int] = {}
-        for item in response.get("Items", []):
-            for name, value in item.items():
-                if "N" in value:
-                    totals[name] = totals.get(name, 0) + int(value["N"])
-        return StatsCounts(
-            total=totals.get("total", 0),
-            by_category={c: totals.get(f"c_{c.value}", 0) for c in Category},
-            by_priority={p: totals.get(f"p_{p.value}", 0) for p in Priority},
-            by_status={s: totals.get(f"s_{s.value}", 0) for s in Status},
-            days_with_tickets=sum(
-                1 for name, count in totals.items() if name.startswith("d_") and count > 0
-            ),
-        )
+            raise storage_error(exc) from exc
 
     def history(self, ticket_id: str) -> list[HistoryEntry]:
         """Every recorded change to the ticket, oldest first (empty if none)."""
@@ -415,50 +224,213 @@ class DynamoTicketRepository:
             items = list(
                 HistoryModel.query(
                     ticket_pk(ticket_id),
-                    HistoryModel.sk.startswith("HISTORY#"),
+                    HistoryModel.sk.startswith(HISTORY_PREFIX),
                     consistent_read=True,
                 )
             )
         except PynamoDBException as exc:
-            raise _storage_error(exc) from exc
-        return [
-            HistoryEntry(
-                ticket_id=item.ticket_id,
-                version=int(item.version),
-                action=item.action,
-                actor=item.actor,
-                at=item.at,
-                changes=tuple(
-                    FieldChange(change.field, change.old, change.new) for change in item.changes
-                ),
+            raise storage_error(exc) from exc
+        return [to_history_entry(item) for item in items]
+
+    def messages(
+        self, ticket_id: str, limit: int, after: str | None
+    ) -> tuple[list[Message], str | None]:
+        """A page of the ticket's messages, oldest first, and the sort key to continue after."""
+        # Messages sort between "MSG#" and "MSG#~" (times and ids never contain "~").
+        condition = (
+            MessageModel.sk.between(after, MESSAGE_PREFIX + "~")
+            if after
+            else MessageModel.sk.startswith(MESSAGE_PREFIX)
+        )
+        try:
+            result = MessageModel.query(
+                ticket_pk(ticket_id),
+                condition,
+                consistent_read=True,
+                limit=limit + 2,
+                page_size=limit + 2,
             )
-            for item in items
+            items = [item for item in result if item.sk != after]
+        except PynamoDBException as exc:
+            raise storage_error(exc) from exc
+        more = len(items) > limit
+        items = items[:limit]
+        return [to_message(item) for item in items], items[-1].sk if more else None
+
+    def notifications(self, ticket_id: str) -> list[Notification]:
+        """The emails sent (or not) about the ticket, oldest first."""
+        try:
+            items = list(
+                NotificationModel.query(
+                    ticket_pk(ticket_id),
+                    NotificationModel.sk.startswith(NOTIFY_PREFIX),
+                    consistent_read=True,
+                )
+            )
+        except PynamoDBException as exc:
+            raise storage_error(exc) from exc
+        return sorted((to_notification(item) for item in items), key=lambda n: n.at)
+
+    def stats(self, today: datetime) -> StatsCounts:
+        """Sum the counter shards and this and last month's day counters: one query."""
+        first_of_month = today.replace(day=1)
+        last_month = month_key(first_of_month - timedelta(days=1))
+        try:
+            response = StatsShardModel._get_connection().query(
+                STATS_PK,
+                range_key_condition=StatsShardModel.sk >= f"M#{last_month}",
+                consistent_read=True,
+            )
+        except PynamoDBException as exc:
+            raise storage_error(exc) from exc
+        totals: dict[str, int] = {}
+        days: dict[str, int] = {}
+        for item in response.get("Items", []):
+            target = days if item["sk"]["S"].startswith("M#") else totals
+            for name, value in item.items():
+                if "N" in value:
+                    target[name] = target.get(name, 0) + int(value["N"])
+        return StatsCounts(totals=totals, days=days)
+
+    # ---- writes ---------------------------------------------------------------------
+
+    def _write(
+        self,
+        operations: list[Callable[[TransactWrite], Any]],
+        deltas: CounterDeltas,
+        history: HistoryModel | None,
+    ) -> None:
+        shard = self._rng.randrange(self._counter_shards)
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                for operation in operations:
+                    operation(transaction)
+                if deltas.totals:
+                    transaction.update(
+                        StatsShardModel(STATS_PK, f"SHARD#{shard:02d}"),
+                        actions=_add_actions(deltas.totals),
+                    )
+                for month, values in sorted(deltas.months.items()):
+                    transaction.update(
+                        StatsShardModel(STATS_PK, f"M#{month}#{shard:02d}"),
+                        actions=_add_actions(values),
+                    )
+                if history is not None:
+                    transaction.save(history, condition=HistoryModel.sk.does_not_exist())
+        except TransactWriteError as exc:
+            _raise_transaction_error(exc)
+        except PynamoDBException as exc:
+            raise storage_error(exc) from exc
+
+    def create(self, ticket: Ticket, actor: str) -> None:
+        """Store a new ticket (and its number), count it and record its creation, at once.
+
+        StaleTicket when a ticket with this id exists or ever existed (its history remains).
+        """
+        model = to_ticket_model(ticket)
+        operations: list[Callable[[TransactWrite], Any]] = [
+            lambda t: t.save(model, condition=TicketModel.pk.does_not_exist())
         ]
+        if ticket.number is not None:
+            pointer = NumberModel(number_pk(ticket.number), "NUMBER", ticket_id=ticket.id)
+            operations.append(lambda t: t.save(pointer, condition=NumberModel.pk.does_not_exist()))
+        self._write(
+            operations,
+            counter_deltas(None, ticket),
+            history_model(ticket, "created", actor, creation_changes(ticket)),
+        )
+
+    def _update_operation(self, before: Ticket, after: Ticket) -> Callable[[TransactWrite], Any]:
+        new_model = to_ticket_model(after)
+        actions: list[Action] = []
+        for name in MUTABLE_TICKET_ATTRIBUTES:
+            value = getattr(new_model, name)
+            attribute = getattr(TicketModel, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        key = TicketModel(ticket_pk(before.id), TICKET_SK)
+        return lambda t: t.update(
+            key, actions=actions, condition=TicketModel.version == before.version
+        )
+
+    def update(self, before: Ticket, after: Ticket, actor: str, action: str = "updated") -> None:
+        """Apply ``after`` if the stored version is still ``before.version``; else StaleTicket."""
+        changes = recorded_changes(before, after)
+        self._write(
+            [self._update_operation(before, after)],
+            counter_deltas(before, after),
+            history_model(after, action, actor, changes)
+            if changes or action != "updated"
+            else None,
+        )
+
+    def add_message(self, before: Ticket, after: Ticket, message: Message, actor: str) -> None:
+        """Store a message and the ticket it changes (last message, who it waits on, maybe
+        its status) in one transaction, conditional on ``before.version``."""
+        item = to_message_model(message)
+        changes = recorded_changes(before, after)
+        self._write(
+            [
+                lambda t: t.save(item, condition=MessageModel.sk.does_not_exist()),
+                self._update_operation(before, after),
+            ],
+            counter_deltas(before, after),
+            history_model(
+                after, "reopened" if _reopened(before, after) else "updated", actor, changes
+            )
+            if changes
+            else None,
+        )
+
+    def delete(self, ticket: Ticket, actor: str, deleted_at: datetime) -> None:
+        """Delete the ticket if its stored version is still ``ticket.version``; else StaleTicket.
+
+        The history stays (an audit log); the conversation and the search index are
+        removed afterwards by the stream consumer.
+        """
+        key = TicketModel(ticket_pk(ticket.id), TICKET_SK)
+        gone = replace(ticket, version=ticket.version + 1, updated_at=deleted_at)
+        operations: list[Callable[[TransactWrite], Any]] = [
+            lambda t: t.delete(key, condition=TicketModel.version == ticket.version)
+        ]
+        if ticket.number is not None:
+            pointer = NumberModel(number_pk(ticket.number), "NUMBER")
+            operations.append(lambda t: t.delete(pointer))
+        self._write(
+            operations,
+            counter_deltas(ticket, None),
+            history_model(gone, "deleted", actor, ()),
+        )
+
+    def purge_conversation(self, ticket_id: str) -> int:
+        """Delete a deleted ticket's messages and notification records (its history stays:
+        it is the audit log). Returns how many items were deleted."""
+        if self._ticket_exists(ticket_id):
+            return 0
+        deleted = 0
+        try:
+            for model, prefix in (
+                (MessageModel, MESSAGE_PREFIX),
+                (NotificationModel, NOTIFY_PREFIX),
+            ):
+                with model.batch_write() as batch:
+                    for item in model.query(ticket_pk(ticket_id), model.sk.startswith(prefix)):
+                        batch.delete(item)
+                        deleted += 1
+        except PynamoDBException as exc:
+            raise storage_error(exc) from exc
+        return deleted
+
+    def _ticket_exists(self, ticket_id: str) -> bool:
+        try:
+            self.get(ticket_id)
+        except TicketNotFound:
+            return False
+        return True
 
 
-def position_of(ticket: Ticket) -> PagePosition:
-    """Where a page that ends with ``ticket`` continues."""
-    return PagePosition(created_sort_key(ticket.created_at, ticket.id), ticket.id)
+def _reopened(before: Ticket, after: Ticket) -> bool:
+    return not before.unsolved and after.unsolved
 
 
-def field_text(value: object) -> str:
-    """A field's value as history records it."""
-    return value.value if isinstance(value, (Category, Priority, Status)) else str(value)
-
-
-def _history_model(
-    ticket: Ticket, action: str, actor: str, changes: tuple[FieldChange, ...]
-) -> HistoryModel:
-    return HistoryModel(
-        ticket_pk(ticket.id),
-        f"HISTORY#{ticket.version:010d}",
-        ticket_id=ticket.id,
-        version=ticket.version,
-        action=action,
-        actor=actor,
-        at=ticket.updated_at,
-        changes=[
-            FieldChangeMap(field=c.field, old=c.old, new=c.new)  # type: ignore[no-untyped-call]
-            for c in changes
-        ],
-    )
+def _add_actions(values: dict[str, int]) -> list[Action]:
+    return [Path(name).add(delta) for name, delta in sorted(values.items())]

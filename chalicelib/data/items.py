@@ -1,0 +1,272 @@
+"""Explicit mapping between DynamoDB items and domain objects, and the key formats.
+
+Every key the table uses is built here, so the format of an item lives in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.data.models import (
+    HISTORY_PREFIX,
+    LIST_DIMENSIONS,
+    LIST_INDEX_SPECS,
+    MESSAGE_PREFIX,
+    NOTIFY_PREFIX,
+    POSTING_PREFIX,
+    TICKET_SK,
+    FieldChangeMap,
+    HistoryModel,
+    MessageModel,
+    NotificationModel,
+    TicketModel,
+)
+from chalicelib.domain import (
+    Category,
+    FieldChange,
+    HistoryEntry,
+    Message,
+    Notification,
+    Priority,
+    Status,
+    Ticket,
+)
+
+UNASSIGNED = "none"  # the assignee dimension's value for a ticket nobody is assigned to
+
+
+def ticket_pk(ticket_id: str) -> str:
+    """Partition key of a ticket and everything that belongs to it."""
+    return f"TICKET#{ticket_id}"
+
+
+def number_pk(number: int) -> str:
+    """Key of the item that maps a ticket number to its id."""
+    return f"NUMBER#{number}"
+
+
+def posting_pk(term: str) -> str:
+    """Partition key of one search term's postings."""
+    return POSTING_PREFIX + term
+
+
+def timestamp(moment: datetime) -> str:
+    """Fixed-width UTC time with microseconds: sorts like the moment it names."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def created_sort_key(created_at: datetime, ticket_id: str) -> str:
+    """Sort key of the list indexes and postings: creation time, then the id."""
+    return f"{timestamp(created_at)}#{ticket_id}"
+
+
+def ticket_id_of_sort_key(created_sk: str) -> str:
+    """The ticket id at the end of a ``created_sk``."""
+    return created_sk.rsplit("#", 1)[-1]
+
+
+def message_sk(created_at: datetime, message_id: str) -> str:
+    """Sort key of a message: oldest first within the ticket's partition."""
+    return f"{MESSAGE_PREFIX}{timestamp(created_at)}#{message_id}"
+
+
+def history_sk(version: int) -> str:
+    """Sort key of a history entry."""
+    return f"{HISTORY_PREFIX}{version:010d}"
+
+
+def notification_sk(kind: str, key: str) -> str:
+    """Sort key of a notification record."""
+    return f"{NOTIFY_PREFIX}{kind}#{key}"
+
+
+def dimension_values(ticket: Ticket) -> dict[str, str]:
+    """The ticket's value in each list dimension."""
+    return {
+        "category": ticket.category.value,
+        "priority": ticket.priority.value,
+        "status": ticket.status.value,
+        "assignee": ticket.assignee or UNASSIGNED,
+    }
+
+
+def partition_value(values: dict[str, str], dimensions: tuple[str, ...]) -> str:
+    """``billing#high``: the partition key value of an index over ``dimensions``."""
+    return "#".join(values[name] for name in LIST_DIMENSIONS if name in dimensions) or "ALL"
+
+
+def list_keys(ticket: Ticket) -> dict[str, str]:
+    """The partition value of every list index for this ticket."""
+    values = dimension_values(ticket)
+    return {
+        attribute: partition_value(values, dimensions)
+        for attribute, dimensions in LIST_INDEX_SPECS.values()
+    }
+
+
+# Ticket fields copied one to one between the domain object and the item.
+_PLAIN_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "priority",
+    "status",
+    "created_at",
+    "updated_at",
+    "version",
+    "suggested_category",
+    "suggested_priority",
+    "classification_source",
+    "suggested_confidence",
+    "number",
+    "customer_email",
+    "customer_name",
+    "assignee",
+    "last_message_at",
+    "waiting_on",
+    "first_reply_at",
+    "message_count",
+    "access_nonce",
+    "access_key_hash",
+)
+# Everything an update may set (the key and creation attributes never change).
+MUTABLE_TICKET_ATTRIBUTES: tuple[str, ...] = (
+    *(name for name in _PLAIN_FIELDS if name not in {"created_at", "number"}),
+    *(attribute for attribute, _ in LIST_INDEX_SPECS.values()),
+)
+
+
+def to_ticket_model(ticket: Ticket) -> TicketModel:
+    """The item for a ticket, list keys included."""
+    model = TicketModel(
+        ticket_pk(ticket.id),
+        TICKET_SK,
+        ticket_id=ticket.id,
+        created_sk=created_sort_key(ticket.created_at, ticket.id),
+    )
+    for name in _PLAIN_FIELDS:
+        setattr(model, name, getattr(ticket, name))
+    for attribute, value in list_keys(ticket).items():
+        setattr(model, attribute, value)
+    return model
+
+
+def to_ticket(model: TicketModel) -> Ticket:
+    """The domain ticket of an item."""
+    return Ticket(
+        id=model.ticket_id,
+        title=model.title,
+        description=model.description,
+        category=model.category,
+        priority=model.priority,
+        status=model.status,
+        created_at=model.created_at,
+        updated_at=model.updated_at,
+        version=int(model.version),
+        suggested_category=model.suggested_category,
+        suggested_priority=model.suggested_priority,
+        classification_source=model.classification_source,
+        suggested_confidence=model.suggested_confidence,
+        number=int(model.number) if model.number is not None else None,
+        customer_email=model.customer_email,
+        customer_name=model.customer_name,
+        assignee=model.assignee,
+        last_message_at=model.last_message_at,
+        waiting_on=model.waiting_on,
+        first_reply_at=model.first_reply_at,
+        message_count=int(model.message_count or 0),
+        access_nonce=model.access_nonce,
+        access_key_hash=model.access_key_hash,
+    )
+
+
+def field_text(value: object) -> str | None:
+    """A field's value as history records it."""
+    if value is None:
+        return None
+    return value.value if isinstance(value, (Category, Priority, Status)) else str(value)
+
+
+def history_model(
+    ticket: Ticket, action: str, actor: str, changes: tuple[FieldChange, ...]
+) -> HistoryModel:
+    """The history item recording ``ticket`` reaching its version."""
+    return HistoryModel(
+        ticket_pk(ticket.id),
+        history_sk(ticket.version),
+        ticket_id=ticket.id,
+        version=ticket.version,
+        action=action,
+        actor=actor,
+        at=ticket.updated_at,
+        changes=[
+            FieldChangeMap(field=c.field, old=c.old, new=c.new)  # type: ignore[no-untyped-call]
+            for c in changes
+        ],
+    )
+
+
+def to_history_entry(item: HistoryModel) -> HistoryEntry:
+    """The domain history entry of an item."""
+    return HistoryEntry(
+        ticket_id=item.ticket_id,
+        version=int(item.version),
+        action=item.action,
+        actor=item.actor,
+        at=item.at,
+        changes=tuple(FieldChange(change.field, change.old, change.new) for change in item.changes),
+    )
+
+
+def to_message_model(message: Message) -> MessageModel:
+    """The item for a message."""
+    return MessageModel(
+        ticket_pk(message.ticket_id),
+        message_sk(message.created_at, message.id),
+        message_id=message.id,
+        ticket_id=message.ticket_id,
+        body=message.body,
+        internal=message.internal,
+        author=message.author,
+        created_at=message.created_at,
+        delivery=message.delivery,
+        delivery_note=message.delivery_note,
+    )
+
+
+def to_message(item: MessageModel) -> Message:
+    """The domain message of an item."""
+    return Message(
+        id=item.message_id,
+        ticket_id=item.ticket_id,
+        body=item.body,
+        internal=bool(item.internal),
+        author=item.author,
+        created_at=item.created_at,
+        delivery=item.delivery,
+        delivery_note=item.delivery_note,
+    )
+
+
+def to_notification(item: NotificationModel) -> Notification:
+    """The domain notification of an item."""
+    return Notification(
+        ticket_id=item.ticket_id,
+        kind=item.kind,
+        key=item.key,
+        to=item.to,
+        status=item.status,
+        note=item.note,
+        at=item.at,
+    )
+
+
+def message_from_image(image: dict[str, Any]) -> Message:
+    """A message from a stream record's image (DynamoDB JSON)."""
+    return to_message(MessageModel.from_raw_data(image))
+
+
+def ticket_from_image(image: dict[str, Any]) -> Ticket:
+    """A ticket from a stream record's image (DynamoDB JSON)."""
+    return to_ticket(TicketModel.from_raw_data(image))

@@ -1,0 +1,286 @@
+"""Which change to the table sends which email, exactly once.
+
+Called by the stream consumer for every ticket and message change:
+
+- a ticket created with a customer email: the **confirmation**, with the private
+  link (at most ``confirmations_per_hour`` to one address; past that the ticket
+  is still created, and the agents see why no email went out);
+- an agent's public reply: the **reply** (and the message records whether it was
+  delivered);
+- a ticket becoming ``resolved``: the **resolved** note;
+- an agent issuing a new private link: the **link**.
+
+Each email has one notification item (``TICKET#<id> / NOTIFY#<kind>#<key>``) that
+is claimed before sending and marked after, so a retried batch never sends it twice.
+A permanent SES refusal is recorded at once; a transient failure is retried with
+the batch (the error propagates) and recorded as not delivered on the last attempt,
+when Lambda hands the record to the on-failure destination.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
+from pynamodb.expressions.update import Action
+
+from chalicelib.agents import AgentDirectory
+from chalicelib.data.items import (
+    message_from_image,
+    message_sk,
+    notification_sk,
+    ticket_from_image,
+    ticket_pk,
+)
+from chalicelib.data.models import CounterModel, MessageModel, NotificationModel
+from chalicelib.data.repository import TicketRepository, storage_error
+from chalicelib.domain import Delivery, Message, Status, Ticket
+from chalicelib.errors import TicketNotFound
+from chalicelib.events.changes import TableChange
+from chalicelib.links import CustomerLinks
+from chalicelib.notifications import emails
+from chalicelib.notifications.sender import SendFailed
+from chalicelib.observability import logger
+
+# Lambda tries a stream record 1 + MaximumRetryAttempts (2) times: the 3rd failure is the last.
+MAX_ATTEMPTS = 3
+_LEASE_SECONDS = 60
+_RATE_KEEP_SECONDS = 2 * 86400
+
+
+class EmailSender(Protocol):
+    """Anything that sends an :class:`emails.Email` or raises SendFailed."""
+
+    def send(self, message: emails.Email) -> str: ...
+
+
+class InFlight(Exception):
+    """Another invocation is sending this email right now: retry the record later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One email a change calls for."""
+
+    kind: str
+    key: str
+    message: Message | None = None
+
+
+def _epoch() -> float:
+    return time.time()
+
+
+class Notifier:
+    """Turns table changes into emails (see the module docstring)."""
+
+    def __init__(
+        self,
+        repository: TicketRepository,
+        sender: EmailSender | None,
+        links: CustomerLinks,
+        directory: AgentDirectory,
+        confirmations_per_hour: int,
+        clock: Callable[[], datetime],
+        epoch: Callable[[], float] = _epoch,
+    ) -> None:
+        self._repository = repository
+        self._sender = sender
+        self._links = links
+        self._directory = directory
+        self._per_hour = confirmations_per_hour
+        self._clock = clock
+        self._epoch = epoch
+
+    # ---- what a change calls for ----------------------------------------------------
+
+    @staticmethod
+    def plan(change: TableChange) -> list[Planned]:
+        """The emails a change calls for (none for most changes)."""
+        if change.kind == "message" and change.event == "INSERT" and change.new:
+            message = message_from_image(change.new)
+            if message.delivery is Delivery.PENDING:
+                return [Planned("reply", message.id, message)]
+            return []
+        if change.kind != "ticket" or change.new is None:
+            return []
+        after = ticket_from_image(change.new)
+        if change.event == "INSERT":
+            return [Planned("confirmation", after.id)] if after.customer_email else []
+        if change.event != "MODIFY" or change.old is None:
+            return []
+        before = ticket_from_image(change.old)
+        planned = []
+        if after.status is Status.RESOLVED and before.status is not Status.RESOLVED:
+            planned.append(Planned("resolved", f"v{after.version}"))
+        if after.access_nonce and before.access_nonce and after.access_nonce != before.access_nonce:
+            planned.append(Planned("link", after.access_nonce))
+        return planned
+
+    def handle(self, change: TableChange) -> None:
+        """Send what the change calls for (idempotent; raises to have the record retried)."""
+        for planned in self.plan(change):
+            self._deliver(change.ticket_id, planned)
+
+    # ---- one email, exactly once ----------------------------------------------------
+
+    def _deliver(self, ticket_id: str, planned: Planned) -> None:  # noqa: PLR0911 - one exit per case
+        try:
+            ticket = self._repository.get(ticket_id)
+        except TicketNotFound:
+            return  # deleted since: nobody to write to about it
+        if planned.kind == "link" and ticket.access_nonce != planned.key:
+            return  # superseded by an even newer link, which sends its own email
+        to = ticket.customer_email
+        if not to:
+            return
+        record = self._claim(ticket, planned, to)
+        if record is None:
+            return  # already handled
+        if planned.kind == "confirmation" and not self._within_rate(to):
+            note = (
+                f"Not sent: more than {self._per_hour} confirmation emails to this address "
+                "in an hour (the form may be misused)"
+            )
+            self._finish(record, Delivery.SUPPRESSED, note, planned)
+            return
+        if self._sender is None:
+            self._finish(record, Delivery.NOT_DELIVERED, "Email is not configured", planned)
+            return
+        try:
+            self._sender.send(self._compose(ticket, planned, to))
+        except SendFailed as exc:
+            attempts = int(record.attempts) + 1
+            if exc.permanent or attempts >= MAX_ATTEMPTS:
+                self._finish(record, Delivery.NOT_DELIVERED, f"Not delivered: {exc}", planned)
+                if exc.permanent:
+                    return
+            else:
+                self._release(record, attempts, str(exc))
+            raise
+        self._finish(record, Delivery.SENT, None, planned)
+
+    def _compose(self, ticket: Ticket, planned: Planned, to: str) -> emails.Email:
+        if planned.kind == "link":
+            url = self._links.url(ticket.id, self._links.secret(ticket.id, planned.key))
+        else:
+            url = self._links.url_for(ticket)
+        if planned.kind == "confirmation":
+            return emails.confirmation(ticket, to, url)
+        if planned.kind == "resolved":
+            return emails.resolved(ticket, to, url)
+        if planned.kind == "link":
+            return emails.new_link(ticket, to, url)
+        assert planned.message is not None
+        author = self._directory.public_name(planned.message.author)
+        return emails.reply(ticket, to, url, author, planned.message.body)
+
+    def _claim(self, ticket: Ticket, planned: Planned, to: str) -> NotificationModel | None:
+        """The notification item, leased to this invocation; None when already done."""
+        now = self._epoch()
+        record = NotificationModel(
+            ticket_pk(ticket.id),
+            notification_sk(planned.kind, planned.key),
+            ticket_id=ticket.id,
+            kind=planned.kind,
+            key=planned.key,
+            to=to,
+            status=Delivery.PENDING,
+            at=self._clock(),
+            attempts=0,
+            lease_until=int(now) + _LEASE_SECONDS,
+        )
+        try:
+            record.save(condition=NotificationModel.pk.does_not_exist())
+            return record
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise storage_error(exc) from exc
+        try:
+            existing = NotificationModel.get(record.pk, record.sk, consistent_read=True)
+        except (DoesNotExist, PynamoDBException) as exc:
+            raise InFlight("notification record unreadable") from exc
+        if existing.status is not Delivery.PENDING:
+            return None
+        if int(existing.lease_until) > now:
+            raise InFlight(f"{planned.kind} email for {ticket.id} is being sent")
+        try:
+            existing.update(
+                actions=[NotificationModel.lease_until.set(int(now) + _LEASE_SECONDS)],
+                condition=NotificationModel.lease_until == existing.lease_until,
+            )
+        except UpdateError as exc:
+            raise InFlight("another invocation took the notification") from exc
+        return existing
+
+    def _release(self, record: NotificationModel, attempts: int, reason: str) -> None:
+        try:
+            record.update(
+                actions=[
+                    NotificationModel.attempts.set(attempts),
+                    NotificationModel.lease_until.set(0),
+                    NotificationModel.note.set(f"Attempt {attempts} failed: {reason}"),
+                ]
+            )
+        except PynamoDBException as exc:
+            logger.warning("could not record a failed attempt", extra={"error": str(exc)})
+
+    def _finish(
+        self, record: NotificationModel, status: Delivery, note: str | None, planned: Planned
+    ) -> None:
+        actions: list[Action] = [
+            NotificationModel.status.set(status),
+            NotificationModel.lease_until.set(0),
+        ]
+        actions.append(
+            NotificationModel.note.set(note) if note else NotificationModel.note.remove()
+        )
+        try:
+            record.update(actions=actions)
+            if planned.message is not None:
+                MessageModel(
+                    ticket_pk(planned.message.ticket_id),
+                    message_sk(planned.message.created_at, planned.message.id),
+                ).update(
+                    actions=[
+                        MessageModel.delivery.set(status),
+                        MessageModel.delivery_note.set(note)
+                        if note
+                        else MessageModel.delivery_note.remove(),
+                    ],
+                    condition=MessageModel.sk.exists(),
+                )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise storage_error(exc) from exc
+        except PynamoDBException as exc:
+            raise storage_error(exc) from exc
+        logger.info(
+            "notification",
+            extra={"kind": planned.kind, "ticket_id": record.ticket_id, "status": status.value},
+        )
+
+    def _within_rate(self, address: str) -> bool:
+        """Count one confirmation to ``address`` this hour; False past the limit."""
+        now = self._clock()
+        digest = hashlib.sha256(address.lower().encode()).hexdigest()
+        item = CounterModel(f"MAILRATE#{digest}", now.strftime("%Y%m%d%H"))
+        try:
+            item.update(
+                actions=[
+                    CounterModel.value.add(1),
+                    CounterModel.expires_at.set(int(now.timestamp()) + _RATE_KEEP_SECONDS),
+                ],
+                condition=CounterModel.value.does_not_exist()
+                | (CounterModel.value < self._per_hour),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise storage_error(exc) from exc
+        return True
