@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,15 @@ from local_stack.cognito import AgentPool, add_agent, create_agent_pool, sign_in
 from local_stack.fake_claude import FakeClaudeServer
 from local_stack.moto_server import MotoServer
 from local_stack.schema import ensure_table
+from local_stack.stack import verify_sender
+from local_stack.stream_poller import StreamPoller
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 AGENT_USERNAME = "agent.smith@example.com"
 AGENT_PASSWORD = "Test-agent-password-1"  # a moto-only credential
+AGENT_NAME = "Agent Smith"
+MAIL_SENDER = "Support desk <support@example.com>"
 
 # No test may ever reach a real AWS account or the real Anthropic API.
 for _name in (
@@ -46,6 +50,10 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         # Unreachable until a test points it at moto: a missed fixture fails fast.
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "CURSOR_KEY": "tests-cursor-key-0123456789",
+        "LINK_KEY": "tests-link-key-0123456789",
+        "SITE_URL": "http://127.0.0.1:3000",
+        "MAIL_SENDER": MAIL_SENDER,
     }
 )
 
@@ -67,9 +75,10 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture(scope="session")
 def agent_pool(moto_server: MotoServer) -> AgentPool:
-    """moto's Cognito with one agent, as `make run` sets it up."""
+    """moto's Cognito with one agent, as `make run` sets it up; and the verified sender."""
     pool = create_agent_pool(moto_server.url, REGION)
-    add_agent(pool, AGENT_USERNAME, AGENT_PASSWORD)
+    add_agent(pool, AGENT_USERNAME, AGENT_PASSWORD, AGENT_NAME)
+    verify_sender(moto_server.url, REGION, MAIL_SENDER)
     return pool
 
 
@@ -101,6 +110,23 @@ def table(aws: str, agent_pool: AgentPool, monkeypatch: pytest.MonkeyPatch) -> I
 
     TicketModel.delete_table()
     reset_dependencies()
+
+
+@pytest.fixture
+def stream(table: str, aws: str) -> StreamPoller:
+    """The table's stream delivered to the stream consumer, on demand (``stream.drain()``),
+    exactly as the local stack's poller delivers it."""
+    from chalicelib.events.stream import handle_stream_batch
+
+    return StreamPoller(table, REGION, handle_stream_batch, aws, retry_pause_seconds=0.0)
+
+
+@pytest.fixture
+def outbox(moto_server: MotoServer) -> Callable[[], list[dict[str, Any]]]:
+    """The emails moto's SES has accepted so far (newest first), as the outbox shows them."""
+    from local_stack.outbox import sent_emails
+
+    return sent_emails
 
 
 @pytest.fixture(scope="session")

@@ -1,34 +1,54 @@
-"""One contract, two implementations: the in-memory fake and DynamoDB (moto)."""
+"""One contract, two implementations: the in-memory fake and DynamoDB (moto).
+
+The DynamoDB side runs the real stream consumer (search index) between writes and
+reads, as the deployed stack does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.cursor import PagePosition
+from chalicelib.data.lists import ListSpec
 from chalicelib.data.repository import DynamoTicketRepository, StaleTicket, TicketRepository
-from chalicelib.domain import Category, Priority, Status, Ticket
+from chalicelib.domain import (
+    Category,
+    Delivery,
+    Message,
+    Priority,
+    SortOrder,
+    Status,
+    Ticket,
+)
 from chalicelib.errors import TicketNotFound
+from chalicelib.search.text import parse_search
 from tests.fakes import InMemoryTicketRepository
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+_DIGITS = str.maketrans("0123456789", "abcdefghij")
+
+
+@dataclass
+class Store:
+    repository: TicketRepository
+    settle: Callable[[], None]
 
 
 @pytest.fixture(params=["in-memory", "dynamodb"])
-def repository(request: pytest.FixtureRequest) -> Iterator[TicketRepository]:
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     if request.param == "in-memory":
-        yield InMemoryTicketRepository()
+        yield Store(InMemoryTicketRepository(), lambda: None)
     else:
-        request.getfixturevalue("table")
-        yield DynamoTicketRepository(counter_shards=3)
+        poller = request.getfixturevalue("stream")
+        yield Store(DynamoTicketRepository(counter_shards=3), poller.drain)
 
 
 def ticket(n: int, **changes: object) -> Ticket:
     base = Ticket(
-        id=f"{n:024d}".replace("0", "a").replace("1", "b")[:24],
+        id="abcdefghijklmnopqrstuvwxyz"[n % 26] * 8 + f"{n:016d}".translate(_DIGITS),
         title=f"Ticket {n}",
         description=f"Description {n}",
         category=Category.BILLING,
@@ -37,81 +57,150 @@ def ticket(n: int, **changes: object) -> Ticket:
         created_at=T0 + timedelta(minutes=n),
         updated_at=T0 + timedelta(minutes=n),
         version=1,
+        number=n,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def test_create_then_get_round_trips(repository: TicketRepository) -> None:
-    original = ticket(1, suggested_category=Category.ACCOUNT)
-    repository.create(original, "customer")
-    assert repository.get(original.id) == original
+def titles(page: object) -> list[str]:
+    return [t.title for t in page.tickets]  # type: ignore[attr-defined]
 
 
-def test_get_unknown_is_not_found(repository: TicketRepository) -> None:
+def test_create_then_get_round_trips(store: Store) -> None:
+    original = ticket(
+        1, suggested_category=Category.ACCOUNT, customer_email="c@example.com", assignee="s"
+    )
+    store.repository.create(original, "customer")
+    assert store.repository.get(original.id) == original
+    assert store.repository.get_by_number(1) == original
+
+
+def test_get_unknown_is_not_found(store: Store) -> None:
     with pytest.raises(TicketNotFound):
-        repository.get("c" * 24)
+        store.repository.get("c" * 24)
+    with pytest.raises(TicketNotFound):
+        store.repository.get_by_number(999)
 
 
-def test_update_requires_the_read_version(repository: TicketRepository) -> None:
+def test_numbers_increase(store: Store) -> None:
+    first = store.repository.next_number()
+    assert store.repository.next_number() == first + 1
+
+
+def test_update_requires_the_read_version(store: Store) -> None:
     first = ticket(2)
-    repository.create(first, "customer")
+    store.repository.create(first, "customer")
     second = replace(first, status=Status.CLOSED, version=2)
-    repository.update(first, second, "agent")
+    store.repository.update(first, second, "agent")
     with pytest.raises(StaleTicket):
-        repository.update(first, replace(first, status=Status.RESOLVED, version=2), "agent")
-    assert repository.get(first.id) == second
+        store.repository.update(first, replace(first, status=Status.RESOLVED, version=2), "agent")
+    assert store.repository.get(first.id) == second
 
 
-def test_delete_requires_the_read_version(repository: TicketRepository) -> None:
+def test_delete_requires_the_read_version_and_an_id_is_never_reused(store: Store) -> None:
     first = ticket(3)
-    repository.create(first, "customer")
+    store.repository.create(first, "customer")
     with pytest.raises(StaleTicket):
-        repository.delete(replace(first, version=7), "agent", T0)
-    repository.delete(first, "agent", T0 + timedelta(days=1))
+        store.repository.delete(replace(first, version=7), "agent", T0)
+    store.repository.delete(first, "agent", T0 + timedelta(days=1))
     with pytest.raises(TicketNotFound):
-        repository.get(first.id)
+        store.repository.get(first.id)
+    with pytest.raises(TicketNotFound):
+        store.repository.get_by_number(3)
+    with pytest.raises(StaleTicket):
+        store.repository.create(first, "customer")
 
 
-def test_pages_are_newest_first_and_filtered(repository: TicketRepository) -> None:
-    for n in range(1, 8):
-        repository.create(ticket(n, status=Status.CLOSED if n % 2 else Status.OPEN), "c")
-    page = repository.list_page({}, 3, None, None, 100)
-    assert [t.title for t in page.tickets] == ["Ticket 7", "Ticket 6", "Ticket 5"]
+def test_pages_follow_each_order_and_filter(store: Store) -> None:
+    repo = store.repository
+    statuses = [Status.OPEN, Status.IN_PROGRESS, Status.CLOSED, Status.RESOLVED]
+    priorities = [Priority.LOW, Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM]
+    for n in range(1, 9):
+        repo.create(
+            ticket(n, status=statuses[n % 4], priority=priorities[n % 4], assignee="s" if n % 3 == 0 else None),
+            "c",
+        )  # fmt: skip
+    page = repo.list_page(ListSpec(), 3, None)
+    assert titles(page) == ["Ticket 8", "Ticket 7", "Ticket 6"]
     assert page.next_position is not None
-    rest = repository.list_page({}, 10, page.next_position, None, 100)
-    assert [t.title for t in rest.tickets] == ["Ticket 4", "Ticket 3", "Ticket 2", "Ticket 1"]
+    rest = repo.list_page(ListSpec(), 10, page.next_position)
+    assert titles(rest) == ["Ticket 5", "Ticket 4", "Ticket 3", "Ticket 2", "Ticket 1"]
     assert rest.next_position is None
-    open_only = repository.list_page({"status": "open"}, 10, None, None, 100)
-    assert [t.title for t in open_only.tickets] == ["Ticket 6", "Ticket 4", "Ticket 2"]
+    unsolved = ListSpec({"status": frozenset({"open", "in_progress"})}, SortOrder.OLDEST)
+    assert titles(repo.list_page(unsolved, 10, None)) == [
+        "Ticket 1", "Ticket 4", "Ticket 5", "Ticket 8",
+    ]  # fmt: skip
+    by_priority = ListSpec({"status": frozenset({"open", "in_progress"})}, SortOrder.PRIORITY)
+    first = repo.list_page(by_priority, 2, None)
+    assert titles(first) == ["Ticket 1", "Ticket 5"]  # critical first, oldest first
+    assert titles(repo.list_page(by_priority, 2, first.next_position)) == ["Ticket 4", "Ticket 8"]
+    mine = ListSpec({"assignee": frozenset({"s"})})
+    assert titles(repo.list_page(mine, 10, None)) == ["Ticket 6", "Ticket 3"]
+    nobody_open = ListSpec({"assignee": frozenset({"none"}), "status": frozenset({"open"})})
+    assert titles(repo.list_page(nobody_open, 10, None)) == ["Ticket 8", "Ticket 4"]
 
 
-def test_search_is_bounded_and_resumable(repository: TicketRepository) -> None:
-    for n in range(1, 11):
-        repository.create(ticket(n, title="Needle" if n in (2, 9) else f"Hay {n}"), "c")
-    first = repository.list_page({}, 10, None, "needle", 5)
-    assert [t.id for t in first.tickets] == [ticket(9).id]
-    assert first.examined == 5 and isinstance(first.next_position, PagePosition)
-    second = repository.list_page({}, 10, first.next_position, "needle", 5)
-    assert [t.id for t in second.tickets] == [ticket(2).id]
+def test_search_matches_every_word_as_a_prefix_with_filters(store: Store) -> None:
+    repo = store.repository
+    repo.create(ticket(1, title="Refund please", description="Invoice INV-2024-0012"), "c")
+    repo.create(ticket(2, title="Refunded twice", category=Category.TECHNICAL), "c")
+    repo.create(ticket(3, title="Login", customer_email="ana@example.com"), "c")
+    store.settle()
+
+    def found(query: str, **filters: str) -> list[str]:
+        spec = ListSpec(
+            {name: frozenset({value}) for name, value in filters.items()}, search=parse_search(query)
+        )
+        return titles(repo.list_page(spec, 10, None))
+
+    assert found("refu") == ["Refunded twice", "Refund please"]
+    assert found("refund inv 0012") == ["Refund please"]
+    assert found("refu", category="technical") == ["Refunded twice"]
+    assert found("ana@example.com") == ["Login"]
+    assert found("#3") == ["Login"]
+    assert found(ticket(2).id[:8]) == ["Refunded twice"]
+    assert found("nothing") == []
 
 
-def test_counters_and_history_follow_every_write(repository: TicketRepository) -> None:
+def test_counters_and_history_follow_every_write(store: Store) -> None:
+    repo = store.repository
     a, b = ticket(1), ticket(2, category=Category.TECHNICAL)
-    repository.create(a, "customer")
-    repository.create(b, "customer")
-    repository.update(a, replace(a, category=Category.ACCOUNT, version=2), "agent@x")
-    repository.delete(b, "agent@x", T0)
-    stats = repository.stats()
-    assert stats.total == 1
-    assert stats.by_category[Category.ACCOUNT] == 1
-    assert stats.by_category[Category.TECHNICAL] == 0
-    assert stats.days_with_tickets == 1
-    history = repository.history(a.id)
+    repo.create(a, "customer")
+    repo.create(b, "customer")
+    repo.update(a, replace(a, category=Category.ACCOUNT, version=2), "agent-sub")
+    repo.delete(b, "agent-sub", T0)
+    stats = repo.stats(T0)
+    assert stats.totals["total"] == 1
+    assert stats.totals["c_account"] == 1
+    assert stats.totals.get("c_technical", 0) == 0
+    assert stats.totals["u"] == 1 and stats.totals["ua"] == 1
+    assert stats.days["d_20260301"] == 1
+    history = repo.history(a.id)
     assert [(h.action, h.actor) for h in history] == [
         ("created", "customer"),
-        ("updated", "agent@x"),
+        ("updated", "agent-sub"),
     ]
     assert [(c.field, c.old, c.new) for c in history[1].changes] == [
         ("category", "billing", "account")
     ]
-    assert [h.action for h in repository.history(b.id)] == ["created", "deleted"]
+    assert [h.action for h in repo.history(b.id)] == ["created", "deleted"]
+
+
+def test_messages_are_paged_oldest_first_with_their_ticket(store: Store) -> None:
+    repo = store.repository
+    current = ticket(1)
+    repo.create(current, "customer")
+    for n in range(5):
+        at = T0 + timedelta(hours=1, minutes=n)
+        message = Message(f"m{n}", current.id, f"body {n}", n == 2, "agent", at, Delivery.NONE)
+        updated = replace(current, version=current.version + 1, message_count=n + 1, last_message_at=at)
+        repo.add_message(current, updated, message, "agent")
+        current = updated
+    first, after = repo.messages(current.id, 3, None)
+    assert [m.body for m in first] == ["body 0", "body 1", "body 2"] and after
+    second, end = repo.messages(current.id, 3, after)
+    assert [m.body for m in second] == ["body 3", "body 4"] and end is None
+    assert first[2].internal is True
+    assert repo.get(current.id).message_count == 5
+    with pytest.raises(StaleTicket):
+        repo.add_message(ticket(1), replace(ticket(1), version=2), first[0], "agent")

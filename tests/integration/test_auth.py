@@ -20,16 +20,23 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from local_stack.cognito import AgentPool, sign_in
-from tests.conftest import AGENT_PASSWORD, AGENT_USERNAME, ApiClient
+from tests.conftest import AGENT_NAME, AGENT_PASSWORD, AGENT_USERNAME, ApiClient
 from tests.factories import ticket_payload
 
 AGENT_ROUTES = [
     ("GET", "/api/tickets/"),
     ("GET", "/api/tickets/stats/"),
     ("GET", "/api/tickets/{id}/"),
+    ("GET", "/api/tickets/by-number/{number}/"),
     ("PATCH", "/api/tickets/{id}/"),
     ("DELETE", "/api/tickets/{id}/"),
     ("GET", "/api/tickets/{id}/history/"),
+    ("GET", "/api/tickets/{id}/messages/"),
+    ("POST", "/api/tickets/{id}/messages/"),
+    ("GET", "/api/tickets/{id}/emails/"),
+    ("POST", "/api/tickets/{id}/access-link/"),
+    ("POST", "/api/tickets/bulk/"),
+    ("GET", "/api/agents/"),
 ]
 
 
@@ -61,14 +68,28 @@ def mint(pool: AgentPool, key: Any = None, **overrides: Any) -> str:
 @pytest.fixture
 def ticket(api: ApiClient) -> dict[str, Any]:
     created: dict[str, Any] = api.post(
-        "/api/tickets/", json_body=ticket_payload(), token=None
+        "/api/tickets/", json_body=ticket_payload(customer_email="c@example.com"), token=None
     ).json_body
+    created.pop("customer_key")
+    created.pop("customer_url")
     return created
 
 
-def call(api: ApiClient, method: str, path: str, ticket_id: str, token: Any) -> Any:
-    body = {"status": "closed"} if method == "PATCH" else None
-    return api.request(method, path.format(id=ticket_id), json_body=body, token=token)
+def call(api: ApiClient, method: str, path: str, ticket: dict[str, Any], token: Any) -> Any:
+    bodies: dict[str, Any] = {
+        "PATCH": {"status": "closed"},
+        "POST /api/tickets/{id}/messages/": {"body": "Hello"},
+        "POST /api/tickets/bulk/": {
+            "items": [{"id": ticket["id"], "version": 1, "changes": {"priority": "high"}}]
+        },
+    }
+    body = bodies.get(method, bodies.get(f"{method} {path}"))
+    return api.request(
+        method,
+        path.format(id=ticket["id"], number=ticket["number"]),
+        json_body=body,
+        token=token,
+    )
 
 
 def test_customers_create_and_classify_without_signing_in(api: ApiClient) -> None:
@@ -85,7 +106,7 @@ def test_customers_create_and_classify_without_signing_in(api: ApiClient) -> Non
 def test_agent_routes_refuse_a_missing_token_with_a_json_401(
     api: ApiClient, ticket: dict[str, Any], method: str, path: str
 ) -> None:
-    response = call(api, method, path, ticket["id"], token=None)
+    response = call(api, method, path, ticket, token=None)
     assert response.status_code == 401
     assert "Sign in" in response.json_body["error"]
     # And nothing changed
@@ -96,14 +117,59 @@ def test_agent_routes_refuse_a_missing_token_with_a_json_401(
 def test_agent_routes_accept_a_real_cognito_token(
     api: ApiClient, ticket: dict[str, Any], method: str, path: str
 ) -> None:
-    response = call(api, method, path, ticket["id"], token=True)
-    assert response.status_code in (200, 204)
+    response = call(api, method, path, ticket, token=True)
+    assert response.status_code in (200, 201, 202, 204), response.body
 
 
-def test_changes_are_recorded_under_the_agents_name(api: ApiClient, ticket: dict[str, Any]) -> None:
+def test_changes_are_recorded_under_the_agents_stable_id(
+    api: ApiClient, ticket: dict[str, Any], agent_pool: AgentPool
+) -> None:
     api.patch(f"/api/tickets/{ticket['id']}/", json_body={"priority": "critical"})
     history = api.get(f"/api/tickets/{ticket['id']}/history/").json_body
-    assert [entry["actor"] for entry in history] == ["customer", AGENT_USERNAME]
+    sub = _sub_of(agent_pool, AGENT_USERNAME)
+    assert [entry["actor"] for entry in history] == ["customer", sub]
+    assert [entry["actor_name"] for entry in history] == ["Customer", AGENT_NAME]
+
+
+def test_a_renamed_agents_history_keeps_naming_the_agent(
+    api: ApiClient, ticket: dict[str, Any], agent_pool: AgentPool
+) -> None:
+    # Given an agent who changed a ticket
+    api.patch(f"/api/tickets/{ticket['id']}/", json_body={"priority": "critical"})
+    # When the agent's token later carries another email (as after an email change)
+    renamed = mint(agent_pool, sub=_sub_of(agent_pool, AGENT_USERNAME), email="ciso@example.com")
+    api.patch(f"/api/tickets/{ticket['id']}/", json_body={"priority": "low"}, token=renamed)
+    # Then the history records the same stable id both times, never the claimed name
+    history = api.get(f"/api/tickets/{ticket['id']}/history/").json_body
+    assert history[1]["actor"] == history[2]["actor"] != "ciso@example.com"
+    assert "ciso@example.com" not in json.dumps(history)
+    assert history[2]["actor_name"] == AGENT_NAME
+
+
+def test_history_written_with_emails_stays_readable(api: ApiClient, ticket: dict[str, Any]) -> None:
+    # Given an entry recorded the old way (the agent's email as actor)
+    from chalicelib.data.items import history_model
+    from chalicelib.dependencies import get_repository
+    from chalicelib.domain import FieldChange
+
+    old = get_repository().get(ticket["id"])
+    from dataclasses import replace
+
+    entry = history_model(
+        replace(old, version=99), "updated", "old.agent@example.com", (FieldChange("title", "a", "b"),)
+    )
+    entry.save()
+    # Then it is served, named by that email
+    history = api.get(f"/api/tickets/{ticket['id']}/history/").json_body
+    assert history[-1]["actor"] == history[-1]["actor_name"] == "old.agent@example.com"
+
+
+def _sub_of(pool: AgentPool, email: str) -> str:
+    import boto3
+
+    client = boto3.client("cognito-idp", endpoint_url=pool.endpoint, region_name=pool.region)
+    user = client.admin_get_user(UserPoolId=pool.pool_id, Username=email)
+    return str(next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub"))
 
 
 def test_an_access_token_is_accepted_too(api: ApiClient, agent_pool: AgentPool) -> None:

@@ -23,6 +23,8 @@ def test_claude_suggestion_is_returned_as_llm(
         "suggested_category": "account",
         "suggested_priority": "critical",
         "source": "llm",
+        # The scripted answer carries no confidence of its own: it is read as low.
+        "confidence": "low",
     }
 
 
@@ -70,3 +72,42 @@ def test_out_of_enum_answer_falls_back_and_says_why(
     assert body["source"] == "fallback"
     assert body["suggested_category"] == "billing"
     assert "outside the allowed" in body["warning"]
+
+
+def test_near_identical_text_is_answered_from_the_cache(
+    api: ApiClient, fake_claude: FakeClaudeServer
+) -> None:
+    # Given a classified text
+    classify(api, "The export button does nothing at all", title="Export broken")
+    # When the person fixes capitals, punctuation and spacing while typing
+    for variant in (
+        "the export button does nothing at all.",
+        "The  Export button, does nothing at all!",
+        "THE EXPORT BUTTON DOES NOTHING AT ALL",
+    ):
+        assert classify(api, variant, title="export broken").json_body["source"] == "llm"
+    # Then Claude was asked once
+    assert len(fake_claude.state.requests) == 1
+
+
+def test_a_daily_budget_caps_the_calls_to_claude(
+    api: ApiClient, fake_claude: FakeClaudeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a budget of 5 calls a day
+    monkeypatch.setenv("CLAUDE_DAILY_CALL_BUDGET", "5")
+    from chalicelib.dependencies import reset_dependencies
+
+    reset_dependencies()
+    # When 100 different texts are classified, as an attacker would send them
+    answers = [
+        classify(api, f"Attack text number {index}: please classify me {index * 7}").json_body
+        for index in range(100)
+    ]
+    # Then Claude was called 5 times; the others were answered offline, saying why
+    assert len(fake_claude.state.requests) == 5
+    assert [a["source"] for a in answers[:5]] == ["llm"] * 5
+    assert {a["source"] for a in answers[5:]} == {"fallback"}
+    assert all("budget" in a["warning"] for a in answers[5:])
+    # And agents see how much of the budget was used
+    budget = api.get("/api/tickets/stats/").json_body["claude_budget"]
+    assert (budget["used"], budget["limit"]) == (5, 5)

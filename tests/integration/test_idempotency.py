@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import json
 import time
 import uuid
 from typing import Any
@@ -122,21 +123,51 @@ def test_keys_expire(api: ApiClient, table: str, aws: str) -> None:
                 ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
             )
 
-    dynamodb.update_item(
-        TableName=table,
-        Key={"pk": records[0]["pk"], "sk": records[0]["sk"]},
-        UpdateExpression="SET expires_at = :past",
-        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
-    )
-    # When the key is used again with the same body, it lands on the same ticket
-    # (the id derives from key and body): a very late retry still creates nothing
-    again = create(api, key, payload)
-    assert again.status_code == 201
-    assert again.json_body["id"] == first["id"]
-    assert total(api) == 1
+    # And an agent has since changed the ticket
+    api.patch(f"/api/tickets/{first['id']}/", json_body={"title": "Edited by an agent"})
     expire_records()
+    # When the key is replayed anonymously with the same body after its record expired
+    again = create(api, key, payload)
+    # Then the answer is a 409, never the live ticket (and nothing is created)
+    assert again.status_code == 409
+    assert "Edited by an agent" not in json.dumps(again.json_body)
+    assert total(api) == 1
     # And reused for another body, the expired key makes a new ticket
     another = create(api, key, ticket_payload(title="Another"))
     assert another.status_code == 201
     assert another.json_body["id"] != first["id"]
     assert total(api) == 2
+
+
+def test_a_replay_after_delete_never_recreates_the_ticket(api: ApiClient, table: str, aws: str) -> None:
+    # Given a ticket created with a key, then deleted by an agent
+    key = str(uuid.uuid4())
+    payload = ticket_payload()
+    first = create(api, key, payload).json_body
+    assert api.delete(f"/api/tickets/{first['id']}/").status_code == 204
+    # When the same request is replayed after its record expired
+    dynamodb = boto3.client("dynamodb", endpoint_url=aws, region_name="us-east-1")
+    for record in dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#create-ticket"}},
+    )["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"pk": record["pk"], "sk": record["sk"]})
+    again = create(api, key, payload)
+    # Then it is refused and the ticket stays deleted
+    assert again.status_code == 409
+    assert api.get(f"/api/tickets/{first['id']}/").status_code == 404
+    assert total(api) == 0
+
+
+def test_a_replay_within_the_record_returns_the_creation_snapshot_and_the_link(
+    api: ApiClient,
+) -> None:
+    key = str(uuid.uuid4())
+    payload = ticket_payload()
+    first = create(api, key, payload)
+    api.patch(f"/api/tickets/{first.json_body['id']}/", json_body={"title": "Changed later"})
+    again = create(api, key, payload)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json_body["title"] == first.json_body["title"]
+    assert again.json_body["customer_url"] == first.json_body["customer_url"]

@@ -1,16 +1,18 @@
-"""Enum validation in the model layer: no code path can store a value outside an enum."""
+"""The model layer: enums validated on write, the index catalogue, sort keys, counters."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.data.attributes import EnumAttribute
-from chalicelib.data.models import FILTER_INDEX_SPECS, TicketModel
-from chalicelib.data.repository import _to_model, counter_deltas, created_sort_key
+from chalicelib.data.counters import counter_deltas, first_reply_bucket, ticket_counters
+from chalicelib.data.items import created_sort_key, list_keys, to_ticket, to_ticket_model
+from chalicelib.data.models import LIST_INDEX_SPECS, TicketModel
 from chalicelib.domain import Category, Priority, Status, Ticket
 
 VALID = {c.value for c in Category}
@@ -32,19 +34,44 @@ def test_a_model_with_an_invalid_enum_cannot_be_serialised_for_writing() -> None
     # Given a complete ticket model whose status was then set outside the enum
     now = datetime(2026, 1, 1, tzinfo=UTC)
     ticket = Ticket("a" * 24, "t", "d", Category.BILLING, Priority.LOW, Status.OPEN, now, now, 1)
-    model = _to_model(ticket)
+    model = to_ticket_model(ticket)
     model.status = "archived"  # type: ignore[assignment]
     # When it is serialised for a write, it fails before any request is made
     with pytest.raises(ValueError, match="Status"):
         model.serialize()
 
 
-def test_every_filter_combination_has_its_own_index() -> None:
-    indexes = {name for name, _ in FILTER_INDEX_SPECS.values()}
-    assert len(indexes) == 8
+def test_the_models_declare_exactly_the_catalogued_list_indexes() -> None:
+    # Given the catalogue the query planner reads
+    catalogued = set(LIST_INDEX_SPECS)
+    # Then the model declares those indexes and no others, within DynamoDB's 20
     schema = TicketModel._get_schema()
     declared = {index["index_name"] for index in schema["global_secondary_indexes"]}
-    assert declared == indexes
+    assert declared == catalogued
+    assert len(declared) <= 20
+
+
+def test_every_ticket_has_a_partition_in_every_index() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    ticket = Ticket(
+        "a" * 24, "t", "d", Category.BILLING, Priority.HIGH, Status.OPEN, now, now, 1, assignee="s1"
+    )
+    keys = list_keys(ticket)
+    assert keys["lk_all"] == "ALL"
+    assert keys["lk_cps"] == "billing#high#open"
+    assert keys["lk_a"] == "s1"
+    assert keys["lk_acps"] == "billing#high#open#s1"
+    assert list_keys(replace(ticket, assignee=None))["lk_aps"] == "high#open#none"
+
+
+def test_a_ticket_round_trips_through_its_item() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    ticket = Ticket(
+        "a" * 24, "t", "d", Category.BILLING, Priority.HIGH, Status.OPEN, now, now, 3,
+        number=7, customer_email="c@example.com", assignee="sub-1", message_count=2,
+        last_message_at=now + timedelta(hours=1), access_nonce="n", access_key_hash="h",
+    )  # fmt: skip
+    assert to_ticket(to_ticket_model(ticket)) == ticket
 
 
 @given(
@@ -68,6 +95,9 @@ tickets = st.builds(
     created_at=st.datetimes(min_value=datetime(2020, 1, 1), timezones=st.just(UTC)),
     updated_at=st.just(datetime(2030, 1, 1, tzinfo=UTC)),
     version=st.integers(1, 100),
+    suggested_category=st.one_of(st.none(), st.sampled_from(list(Category))),
+    suggested_priority=st.one_of(st.none(), st.sampled_from(list(Priority))),
+    assignee=st.one_of(st.none(), st.just("agent-sub")),
 )
 
 
@@ -75,19 +105,46 @@ tickets = st.builds(
 def test_counter_deltas_conserve_the_total_and_each_breakdown(
     before: Ticket, after: Ticket
 ) -> None:
-    after = Ticket(
-        **{**{s: getattr(after, s) for s in Ticket.__slots__}, "created_at": before.created_at}
-    )
+    # Given the same ticket before and after a change (same creation time)
+    after = replace(after, created_at=before.created_at)
     deltas = counter_deltas(before, after)
-    assert "total" not in deltas
+    # Then the total does not move and every breakdown moves by as much as it gains
+    assert "total" not in deltas.totals
     for prefix in ("c_", "p_", "s_"):
-        assert sum(v for k, v in deltas.items() if k.startswith(prefix)) == 0
-    assert all(v in (-1, 1) for v in deltas.values())
+        assert sum(v for k, v in deltas.totals.items() if k.startswith(prefix)) == 0
+    assert all(v in (-1, 1) for v in deltas.totals.values())
+    assert deltas.totals.get("u", 0) == int(after.unsolved) - int(before.unsolved)
+    for values in deltas.months.values():
+        assert "d_" + before.created_at.strftime("%Y%m%d") not in values
 
 
 @given(tickets)
 def test_create_and_delete_deltas_cancel_out(ticket: Ticket) -> None:
     created = counter_deltas(None, ticket)
     deleted = counter_deltas(ticket, None)
-    assert created["total"] == 1 and deleted["total"] == -1
-    assert {k: -v for k, v in created.items()} == deleted
+    assert created.totals["total"] == 1 and deleted.totals["total"] == -1
+    assert {k: -v for k, v in created.totals.items()} == deleted.totals
+    assert {
+        month: {k: -v for k, v in values.items()} for month, values in created.months.items()
+    } == deleted.months
+
+
+def test_unsolved_and_ai_agreement_counters() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    ticket = Ticket(
+        "a" * 24, "t", "d", Category.BILLING, Priority.HIGH, Status.IN_PROGRESS, now, now, 1,
+        suggested_category=Category.BILLING, suggested_priority=Priority.LOW,
+        first_reply_at=now + timedelta(minutes=30),
+    )  # fmt: skip
+    names = ticket_counters(ticket)
+    assert {"u", "up_high", "ua", "ai_c_kept", "ai_p_over", "fr_1h"} <= names.totals
+    assert names.days == {"d_20260101", "ud_20260101"}
+    assert names.month == "202601"
+    solved = ticket_counters(replace(ticket, status=Status.CLOSED, assignee="x"))
+    assert not {"u", "up_high", "ua"} & solved.totals
+    assert solved.days == {"d_20260101"}
+
+
+@given(st.floats(min_value=0, max_value=100_000))
+def test_first_reply_buckets_cover_every_time(minutes: float) -> None:
+    assert first_reply_bucket(minutes).startswith("fr_")
