@@ -12,7 +12,13 @@ PYTEST_ARGS ?=
 
 export API_PORT SITE_PORT
 
-.PHONY: help install run test lint unit browser bench accuracy screenshots token plan deploy destroy clean
+# checkov's own pins clash with ours (docs/dependencies.md): its own virtualenv, with the
+# version pinned in requirements-dev.txt.
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_PIN := $(shell sed -n 's/^\# *\(checkov==[0-9.]*\).*/\1/p' requirements-dev.txt)
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+.PHONY: help install run test lint unit browser bench accuracy screenshots token plan deploy destroy clean checkov
 
 help:
 	@echo "make run          start the local stack (moto, API on :$(API_PORT), site on :$(SITE_PORT)); SEED=1 adds demo tickets"
@@ -20,7 +26,8 @@ help:
 	@echo "make lint         ruff and mypy only"
 	@echo "make bench        measure DynamoDB work per request, cold import time, package size"
 	@echo "make screenshots  PNGs of every view into docs/screenshots/"
-	@echo "make plan|deploy|destroy STAGE=dev|prod   see README 'Deploy to AWS'"
+	@echo "make plan         build and check both stages' templates (cfn-lint, SAM, package, checkov)"
+	@echo "make deploy|destroy STAGE=dev|prod   see README 'Deploy to AWS'"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +35,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@touch $@
 
 install: $(STAMP)
+
+$(CHECKOV_STAMP): requirements-dev.txt
+	@test -n "$(CHECKOV_PIN)" || { echo "no '# checkov==X.Y.Z' line in requirements-dev.txt"; exit 1; }
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "$(CHECKOV_PIN)"
+	@touch $@
+
+checkov: $(CHECKOV_STAMP)
 
 browser:
 	@bash tools/ensure-chromium.sh
@@ -43,7 +58,7 @@ lint: install
 unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test: install browser lint
+test: install checkov browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
@@ -58,8 +73,9 @@ screenshots: install browser
 token: install
 	$(BIN)/python -m tools.token
 
-plan: install
-	$(BIN)/python -m tools.deploy plan --stage $(STAGE)
+# Both stages, whatever STAGE says: checkov audits them side by side, and no AWS is called.
+plan: install checkov
+	$(BIN)/python -m tools.deploy plan --stage dev --stage prod
 
 deploy: install
 	$(BIN)/python -m tools.deploy deploy --stage $(STAGE)

@@ -56,8 +56,12 @@ def test_artifacts_bucket_is_created_once_named_for_account_and_region(session: 
     s3 = session.client("s3")
     block = s3.get_public_access_block(Bucket=first)["PublicAccessBlockConfiguration"]
     assert all(block.values())
-    rules = s3.get_bucket_lifecycle_configuration(Bucket=first)["Rules"]
-    assert rules[0]["Expiration"] == {"Days": 30}
+    assert deploy.bucket_region(s3, first) == "eu-west-1"
+    # And nothing in it expires: a rollback needs the package of the version it returns
+    # to, however old (issue 13); only interrupted uploads are cleaned up
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=first)["Rules"]
+    assert "Expiration" not in rule
+    assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
 
 
 def test_package_and_template_are_uploaded_and_linked(session: Any, fake_build: Build) -> None:

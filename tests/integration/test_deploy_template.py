@@ -1,7 +1,8 @@
 """The deployable template and Lambda package of every stage, checked without AWS.
 
-``chalice package`` runs once per stage per test session (a module fixture caching the
-build under a temporary directory); every test reads those artifacts.
+``chalice package`` runs once per stage per test session (the ``builds`` fixture in
+tests/integration/conftest.py, shared with the checkov audit); every test reads those
+artifacts.
 """
 
 from __future__ import annotations
@@ -21,29 +22,23 @@ import pytest
 from chalicelib.data.models import ALL_MODELS, FILTER_INDEX_SPECS, TicketModel
 from tools.deploy import (
     DEV_ONLY,
+    LAMBDA_RUNTIME,
     MAX_PACKAGE_BYTES,
     SITE_ORIGIN_HEADER_VALUE,
     STAGES,
     Build,
     DeployError,
     bind_preflight_origin,
-    build,
     lint_template,
     package_problems,
     render_merge_template,
+    runtime_problems,
     sam_translate,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SITE_ORIGIN = {"Fn::Sub": "https://${SiteDistribution.DomainName}"}
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
-    """Both stages built once: template.json and the slimmed deployment.zip."""
-    root = tmp_path_factory.mktemp("deploy-build")
-    return {stage: build(stage, root / stage) for stage in STAGES}
 
 
 @pytest.fixture(params=STAGES)
@@ -129,16 +124,41 @@ def test_sam_transform_gives_plain_cloudformation(template: dict[str, Any]) -> N
     assert set(functions) == {"APIHandler", "AgentAuthorizer"}
     for function in functions.values():
         assert function["Code"] == {"S3Bucket": "artifacts-bucket", "S3Key": "deployment.zip"}
-    (stage,) = [r for r in output["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
-    assert stage["Properties"]["StageName"] == "api"
-    assert stage["Properties"]["TracingEnabled"] is True
-    (throttle,) = stage["Properties"]["MethodSettings"]
+
+
+def test_sam_creates_exactly_one_stage_behind_the_web_acl(template: dict[str, Any]) -> None:
+    # Given the plain CloudFormation the SAM transform makes of the template
+    output = sam_translate(template)["Resources"]
+    # Then there is exactly one stage, `api` (issue 13: SAM used to add a second stage
+    # named "Stage" through the deployment, without WAF, throttling or tracing)
+    stages = {name: r for name, r in output.items() if r["Type"] == "AWS::ApiGateway::Stage"}
+    assert list(stages) == ["RestAPIapiStage"]
+    deployments = [r for r in output.values() if r["Type"] == "AWS::ApiGateway::Deployment"]
+    assert len(deployments) == 1
+    assert "StageName" not in deployments[0]["Properties"], "the deployment makes a stage"
+    stage = stages["RestAPIapiStage"]["Properties"]
+    assert stage["StageName"] == "api"
+    assert stage["TracingEnabled"] is True
+    # And it is throttled
+    (throttle,) = stage["MethodSettings"]
     assert throttle["ResourcePath"] == "/*" and throttle["HttpMethod"] == "*"
     assert throttle["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRateLimit"}
     assert throttle["ThrottlingBurstLimit"] == {"Ref": "ApiThrottleBurstLimit"}
-    # And the WAF association names the generated stage
-    association = output["Resources"]["ApiWebAclAssociation"]["Properties"]["ResourceArn"]
-    assert association["Fn::Sub"].endswith("/restapis/${RestAPI}/stages/${RestAPIapiStage}")
+    # And associated with the web ACL
+    association = output["ApiWebAclAssociation"]["Properties"]
+    assert association["ResourceArn"]["Fn::Sub"].endswith(
+        "/restapis/${RestAPI}/stages/${RestAPIapiStage}"
+    )
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
+    # And it writes access logs (JSON, one line per request) to its own log group
+    access = stage["AccessLogSetting"]
+    assert access["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    fields = json.loads(access["Format"])
+    assert fields["requestId"] == "$context.requestId"
+    assert {"ip", "status", "resource", "waf", "authorizerError"} <= set(fields)
+    # And only that stage may invoke the API function
+    permission = output["APIHandlerInvokePermission"]["Properties"]
+    assert permission["SourceArn"]["Fn::Sub"].endswith(":${RestAPI}/api/*")
 
 
 def test_stage_parameters_have_sane_defaults(template: dict[str, Any], stage: str) -> None:
@@ -210,11 +230,18 @@ def test_table_settings(resources: dict[str, Any], stage: str, template: dict[st
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert props["TableName"] == {"Fn::Sub": "support-tickets-${Stage}"}
-    protection = template["Parameters"]["TableDeletionProtection"]["Default"]
-    assert props["DeletionProtectionEnabled"] == {"Ref": "TableDeletionProtection"}
-    # And prod keeps its data when the stack goes; dev does not
+    protection = template["Parameters"]["DataDeletionProtection"]["Default"]
+    assert props["DeletionProtectionEnabled"] == {"Fn::If": ["ProtectData", True, False]}
+    assert template["Conditions"]["ProtectData"] == {
+        "Fn::Equals": [{"Ref": "DataDeletionProtection"}, "true"]
+    }
+    # And prod keeps its data when the stack goes, except when the create that made it
+    # fails (then the next deploy would trip over it: issue 13); dev keeps nothing
     if stage == "prod":
-        assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == (
+            "RetainExceptOnCreate",
+            "Retain",
+        )
         assert protection == "true"
     else:
         assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Delete", "Delete")
@@ -235,6 +262,15 @@ def test_lambda_environment_names_its_table_parameter_and_site(
     assert env["ANTHROPIC_API_KEY_PARAMETER"] == {"Ref": "AnthropicKeyParameterName"}
     parameter = template["Parameters"]["AnthropicKeyParameterName"]["Default"]
     assert parameter == f"/support-tickets/{stage}/anthropic-api-key"
+    # And the stage's cursor signing key (created by tools/deploy.py) and the daily Claude
+    # call budget (issue 14)
+    assert env["CURSOR_KEY_PARAMETER"] == {"Ref": "CursorKeyParameterName"}
+    cursor_key = template["Parameters"]["CursorKeyParameterName"]["Default"]
+    assert cursor_key == f"/support-tickets/{stage}/cursor-key"
+    assert env["CLAUDE_DAILY_CALL_BUDGET"] == {"Ref": "ClaudeDailyCallBudget"}
+    budget = template["Parameters"]["ClaudeDailyCallBudget"]
+    assert (budget["Type"], int(budget["Default"]), budget["MinValue"]) == ("Number", 2000, 0)
+    assert "CURSOR_KEY" not in env
     assert env["CORS_ALLOWED_ORIGINS"] == SITE_ORIGIN
     assert env["STAGE"] == {"Ref": "Stage"}
     assert env["POWERTOOLS_TRACE_DISABLED"] == "false"
@@ -252,6 +288,45 @@ def test_lambda_environment_names_its_table_parameter_and_site(
     assert int(template["Parameters"]["LogRetentionDays"]["Default"]) in {14, 90}
     assert function["Runtime"] == "python3.11"
     assert function["CodeUri"] == "./deployment.zip"
+    assert function["MemorySize"] == (1024 if stage == "prod" else 512)
+
+
+def test_functions_run_the_python_the_tests_ran_on(template: dict[str, Any]) -> None:
+    # Given the built template (Chalice names the runtime after the packaging interpreter)
+    # Then every function runs the pinned runtime, which is the interpreter running this
+    assert runtime_problems(template) == []
+    assert f"python{sys.version_info.major}.{sys.version_info.minor}" == LAMBDA_RUNTIME
+    # And a function on another runtime is refused by the plan's checks
+    other = json.loads(json.dumps(template))
+    other["Resources"]["AgentAuthorizer"]["Properties"]["Runtime"] = "python3.12"
+    (problem,) = runtime_problems(other)
+    assert problem.startswith("AgentAuthorizer runs 'python3.12', not 'python3.11'")
+
+
+def test_reserved_concurrency_caps_both_functions(
+    resources: dict[str, Any], template: dict[str, Any], stage: str
+) -> None:
+    # Given the functions and the stage's parameters
+    parameters = template["Parameters"]
+    for logical_id, parameter in (
+        ("APIHandler", "ApiReservedConcurrency"),
+        ("AgentAuthorizer", "AuthorizerReservedConcurrency"),
+    ):
+        reserved = resources[logical_id]["Properties"]["ReservedConcurrentExecutions"]
+        # Then each reserves (and so is capped at) its parameter, unless it is 0 (an
+        # account whose quota cannot hold a reservation: --no-reserved-concurrency)
+        condition, value, otherwise = reserved["Fn::If"]
+        assert value == {"Ref": parameter} and otherwise == {"Ref": "AWS::NoValue"}
+        assert template["Conditions"][condition] == {
+            "Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, 0]}]
+        }
+        assert int(parameters[parameter]["Default"]) > 0
+    # And the API's cap bounds Claude calls in flight more tightly on dev than prod
+    expected = {"dev": (10, 5), "prod": (50, 10)}[stage]
+    assert (
+        int(parameters["ApiReservedConcurrency"]["Default"]),
+        int(parameters["AuthorizerReservedConcurrency"]["Default"]),
+    ) == expected
 
 
 def test_iam_grants_no_wildcard_action_or_data_resource(resources: dict[str, Any]) -> None:
@@ -277,27 +352,48 @@ def test_iam_grants_no_wildcard_action_or_data_resource(resources: dict[str, Any
         if services == {"dynamodb"}:
             assert sources == ["${TicketsTable.Arn}", "${TicketsTable.Arn}/index/*"]
         elif services == {"ssm"}:
+            # Exactly one parameter per statement: the Anthropic key and the cursor key.
             assert actions == ["ssm:GetParameter"]
+            name = {
+                "AnthropicKeyParameter": "AnthropicKeyParameterName",
+                "CursorKeyParameter": "CursorKeyParameterName",
+            }[statement["Sid"]]
             assert sources == [
                 "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-                "${AnthropicKeyParameterName}"
+                f"${{{name}}}"
             ]
         elif services == {"kms"}:
-            # Any key of the account, but only through SSM and only for this parameter.
+            # Any key of the account, but only through SSM and only for these parameters.
             assert actions == ["kms:Decrypt"]
             condition = statement["Condition"]["StringEquals"]
             assert condition["kms:ViaService"] == {
                 "Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"
             }
-            assert (
-                "${AnthropicKeyParameterName}"
-                in condition["kms:EncryptionContext:PARAMETER_ARN"]["Fn::Sub"]
-            )
+            arns = [arn["Fn::Sub"] for arn in condition["kms:EncryptionContext:PARAMETER_ARN"]]
+            assert arns == [
+                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                f"${{{name}}}"
+                for name in ("AnthropicKeyParameterName", "CursorKeyParameterName")
+            ]
         elif services == {"logs"}:
             assert sources == ["${ApiHandlerLogGroup.Arn}"]
             assert "logs:CreateLogGroup" not in actions
         else:
             raise AssertionError(f"unexpected statement {statement}")
+
+
+def test_the_api_may_read_the_cursor_key_and_no_other_parameter(resources: dict[str, Any]) -> None:
+    # Given the role's statements that read SSM parameters
+    by_sid = {statement["Sid"]: statement for statement in statements(resources)}
+    ssm = {sid: st for sid, st in by_sid.items() if "ssm:" in json.dumps(st["Action"])}
+    # Then there are exactly two: the Anthropic key and the stage's cursor signing key
+    assert set(ssm) == {"AnthropicKeyParameter", "CursorKeyParameter"}
+    cursor = ssm["CursorKeyParameter"]
+    assert cursor["Action"] == "ssm:GetParameter"
+    assert cursor["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+        "${CursorKeyParameterName}"
+    }
 
 
 def test_the_merge_template_replaces_chalices_policy(resources: dict[str, Any], stage: str) -> None:
@@ -340,6 +436,8 @@ def test_authorizer_function_gets_the_pool_its_own_log_group_and_a_short_timeout
     assert function["Tracing"] == "Active"
     # And it gives up well before API Gateway's 29 s (the JWKS fetch times out after 5 s)
     assert function["Timeout"] <= 10
+    # And it gets the memory a signature check needs, not the stage's (1,024 MB on prod)
+    assert function["MemorySize"] == 256
 
 
 def test_authorizer_role_may_only_write_its_logs_and_traces(resources: dict[str, Any]) -> None:
@@ -532,7 +630,8 @@ def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -
     assert api["EndpointConfiguration"] == "REGIONAL"
     assert api["StageName"] == "api"
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
-    (rule,) = acl["Rules"]
+    rule, _classify = acl["Rules"]
+    assert rule["Name"] == "public-post-rate-per-ip"
     assert rule["Action"] == {"Block": {}}
     rate = rule["Statement"]["RateBasedStatement"]
     assert rate["AggregateKeyType"] == "IP"
@@ -555,7 +654,69 @@ def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -
     assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
 
 
+def test_classification_has_its_own_tighter_per_ip_limit(
+    resources: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # Given the web ACL's rules (issue 14: each classification may cost a Claude call)
+    general, classify = resources["ApiWebAcl"]["Properties"]["Rules"]
+    # Then a second rule blocks a client IP past its own limit, over the same 5 minutes
+    assert classify["Name"] == "classify-rate-per-ip"
+    assert classify["Action"] == {"Block": {}}
+    assert classify["Priority"] != general["Priority"]
+    rate = classify["Statement"]["RateBasedStatement"]
+    assert rate["AggregateKeyType"] == "IP" and rate["EvaluationWindowSec"] == 300
+    assert rate["Limit"] == {"Ref": "WafClassifyRateLimitPerIp"}
+    # And that limit is tighter than the general one (30 per 5 minutes by default)
+    parameters = template["Parameters"]
+    limit = int(parameters["WafClassifyRateLimitPerIp"]["Default"])
+    assert 10 <= limit < int(parameters["WafRateLimitPerIp"]["Default"])
+    assert limit == 30
+    # And it counts POSTs to the classify route only, with or without the trailing slash
+    method, path = rate["ScopeDownStatement"]["AndStatement"]["Statements"]
+    assert method["ByteMatchStatement"]["SearchString"] == "POST"
+    pattern = re.compile(path["RegexMatchStatement"]["RegexString"])
+    assert pattern.search("/api/tickets/classify") and pattern.search("/api/tickets/classify/")
+    for free in ("/api/tickets", "/api/tickets/", "/api/tickets/classifyx", "/tickets/classify"):
+        assert not pattern.search(free), free
+
+
 # --- the site -------------------------------------------------------------------------
+
+
+# Names CloudFormation must make unique per account, whatever the region.
+ACCOUNT_GLOBAL_NAMES = {
+    "AWS::CloudFront::OriginAccessControl": ("OriginAccessControlConfig", "Name"),
+    "AWS::CloudFront::ResponseHeadersPolicy": ("ResponseHeadersPolicyConfig", "Name"),
+    "AWS::CloudFront::CachePolicy": ("CachePolicyConfig", "Name"),
+    "AWS::CloudFront::OriginRequestPolicy": ("OriginRequestPolicyConfig", "Name"),
+    "AWS::CloudFront::Function": ("Name",),
+    "AWS::IAM::Role": ("RoleName",),
+    "AWS::IAM::ManagedPolicy": ("ManagedPolicyName",),
+    "AWS::S3::Bucket": ("BucketName",),
+}
+
+
+def test_account_global_names_carry_the_region(template: dict[str, Any]) -> None:
+    # Given the plain CloudFormation (SAM's roles and stages included)
+    output = sam_translate(template)["Resources"]
+    named = 0
+    for logical_id, resource in output.items():
+        path = ACCOUNT_GLOBAL_NAMES.get(resource["Type"])
+        if path is None:
+            continue
+        value: Any = resource.get("Properties", {})
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            continue  # CloudFormation generates a unique name
+        named += 1
+        # Then every name that is unique per account includes the region, so the same
+        # stage deploys in a second region (issue 13)
+        assert "${AWS::Region}" in sub_text(value), (logical_id, value)
+    # And that covers the origin access control and the response headers policy
+    assert named == 2
+    oac = output["SiteOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert oac["Name"] == {"Fn::Sub": "${AWS::StackName}-${AWS::Region}-site"}
 
 
 def test_site_bucket_is_private_and_read_only_by_cloudfront(resources: dict[str, Any]) -> None:
@@ -567,6 +728,10 @@ def test_site_bucket_is_private_and_read_only_by_cloudfront(resources: dict[str,
     assert len(bucket["PublicAccessBlockConfiguration"]) == 4
     (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    # And an overwritten or deleted file can be restored for 30 days (versioning)
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
     # And plain HTTP is denied, and only this distribution may read objects
     deny, allow = policy
     assert deny["Effect"] == "Deny" and deny["Condition"] == {
@@ -785,6 +950,31 @@ def test_agents_user_pool_is_wired_to_the_lambda(
     assert outputs["AgentSignInEndpoint"]["Value"] == {
         "Fn::Sub": "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/"
     }
-    # And prod keeps its agents' accounts when the stack goes
-    expected = "Retain" if stage == "prod" else "Delete"
-    assert pool["DeletionPolicy"] == pool["UpdateReplacePolicy"] == expected
+    # And prod keeps its agents' accounts when the stack goes, except when the create
+    # that made them fails; dev keeps nothing
+    if stage == "prod":
+        assert (pool["DeletionPolicy"], pool["UpdateReplacePolicy"]) == (
+            "RetainExceptOnCreate",
+            "Retain",
+        )
+    else:
+        assert pool["DeletionPolicy"] == pool["UpdateReplacePolicy"] == "Delete"
+    assert pool["Properties"]["DeletionProtection"] == {
+        "Fn::If": ["ProtectData", "ACTIVE", "INACTIVE"]
+    }
+
+
+def test_agents_cannot_change_the_email_their_history_names(resources: dict[str, Any]) -> None:
+    # Given the pool and the site's app client (issue 14: an agent renamed herself)
+    pool = resources["AgentUserPool"]["Properties"]
+    client = resources["AgentUserPoolClient"]["Properties"]
+    # Then a new email takes effect only once verified (Cognito requires the attribute to
+    # be auto-verified for that)
+    required = pool["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"]
+    assert required == ["email"]
+    assert set(required) <= set(pool["AutoVerifiedAttributes"])
+    # And the client lists what it may read and write: agents may set their display name,
+    # never their email (nor mark it verified)
+    assert client["WriteAttributes"] == ["name"]
+    assert {"email", "email_verified", "name"} <= set(client["ReadAttributes"])
+    assert not {"email", "email_verified"} & set(client["WriteAttributes"])
