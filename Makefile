@@ -18,7 +18,7 @@ CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := $(shell sed -n 's/^\# *\(checkov==[0-9.]*\).*/\1/p' requirements-dev.txt)
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help install run test lint unit browser bench accuracy screenshots token plan deploy destroy clean checkov
+.PHONY: help install run test lint unit browser bench accuracy screenshots token plan deploy destroy clean checkov reindex
 
 help:
 	@echo "make run          start the local stack (moto, API on :$(API_PORT), site on :$(SITE_PORT)); SEED=1 adds demo tickets"
@@ -72,6 +72,11 @@ screenshots: install browser
 
 token: install
 	$(BIN)/python -m tools.token
+
+# Build or repair the search index (idempotent, resumable). STAGE=local (default) is the
+# stack `make run` started; STAGE=dev|prod is the deployed table (AWS credentials).
+reindex: install
+	$(BIN)/python -m tools.reindex --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),local)
 
 # Both stages, whatever STAGE says: checkov audits them side by side, and no AWS is called.
 plan: install checkov

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import boto3

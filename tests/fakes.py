@@ -108,7 +108,9 @@ class InMemoryTicketRepository:
     def messages(
         self, ticket_id: str, limit: int, after: str | None
     ) -> tuple[list[Message], str | None]:
-        ordered = sorted(self.threads.get(ticket_id, []), key=lambda m: message_sk(m.created_at, m.id))
+        ordered = sorted(
+            self.threads.get(ticket_id, []), key=lambda m: message_sk(m.created_at, m.id)
+        )
         if after:
             ordered = [m for m in ordered if message_sk(m.created_at, m.id) > after]
         page = ordered[:limit]
@@ -135,8 +137,7 @@ class InMemoryTicketRepository:
             found = [
                 t
                 for t in found
-                if set(search.terms)
-                <= terms_of(t, [m.body for m in self.threads.get(t.id, [])])
+                if set(search.terms) <= terms_of(t, [m.body for m in self.threads.get(t.id, [])])
             ]
         elif search is not None:
             found = []

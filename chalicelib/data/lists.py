@@ -121,9 +121,7 @@ def plan_list(filters: Filters, sort: SortOrder) -> ListPlan:
         ):
             continue  # the priority order needs partitions of one priority each
         ordered = tuple(d for d in LIST_DIMENSIONS if d in dimensions)
-        choices = [
-            tuple(sorted(filters[d])) if d in filters else _ALL_VALUES[d] for d in ordered
-        ]
+        choices = [tuple(sorted(filters[d])) if d in filters else _ALL_VALUES[d] for d in ordered]
         cost = (math.prod(len(values) for values in choices), len(ordered))
         if best is None or cost < best[0]:
             best = (cost, name, choices, ordered)

@@ -116,10 +116,10 @@ def test_pages_follow_each_order_and_filter(store: Store) -> None:
     statuses = [Status.OPEN, Status.IN_PROGRESS, Status.CLOSED, Status.RESOLVED]
     priorities = [Priority.LOW, Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM]
     for n in range(1, 9):
+        assignee = "s" if n % 3 == 0 else None
         repo.create(
-            ticket(n, status=statuses[n % 4], priority=priorities[n % 4], assignee="s" if n % 3 == 0 else None),
-            "c",
-        )  # fmt: skip
+            ticket(n, status=statuses[n % 4], priority=priorities[n % 4], assignee=assignee), "c"
+        )
     page = repo.list_page(ListSpec(), 3, None)
     assert titles(page) == ["Ticket 8", "Ticket 7", "Ticket 6"]
     assert page.next_position is not None
@@ -149,7 +149,8 @@ def test_search_matches_every_word_as_a_prefix_with_filters(store: Store) -> Non
 
     def found(query: str, **filters: str) -> list[str]:
         spec = ListSpec(
-            {name: frozenset({value}) for name, value in filters.items()}, search=parse_search(query)
+            {name: frozenset({value}) for name, value in filters.items()},
+            search=parse_search(query),
         )
         return titles(repo.list_page(spec, 10, None))
 
@@ -193,7 +194,9 @@ def test_messages_are_paged_oldest_first_with_their_ticket(store: Store) -> None
     for n in range(5):
         at = T0 + timedelta(hours=1, minutes=n)
         message = Message(f"m{n}", current.id, f"body {n}", n == 2, "agent", at, Delivery.NONE)
-        updated = replace(current, version=current.version + 1, message_count=n + 1, last_message_at=at)
+        updated = replace(
+            current, version=current.version + 1, message_count=n + 1, last_message_at=at
+        )
         repo.add_message(current, updated, message, "agent")
         current = updated
     first, after = repo.messages(current.id, 3, None)

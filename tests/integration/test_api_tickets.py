@@ -77,7 +77,9 @@ def test_create_returns_the_ticket_with_location_and_etag(api: ApiClient) -> Non
     assert response.headers["etag"] == '"v1"'
     # The customer's private link is in the answer, once
     key = ticket.pop("customer_key")
-    assert ticket.pop("customer_url") == f"http://127.0.0.1:3000/#/my-ticket/{ticket['id']}?key={key}"
+    assert (
+        ticket.pop("customer_url") == f"http://127.0.0.1:3000/#/my-ticket/{ticket['id']}?key={key}"
+    )
     assert api.get(response.headers["location"]).json_body == ticket
 
 
@@ -120,7 +122,9 @@ def test_a_person_choice_is_kept_beside_the_servers_own_proposal(api: ApiClient)
         {"classification_source": "llm"},
     ],
 )
-def test_clients_cannot_send_the_servers_suggestion(api: ApiClient, spoofed: dict[str, str]) -> None:
+def test_clients_cannot_send_the_servers_suggestion(
+    api: ApiClient, spoofed: dict[str, str]
+) -> None:
     response = api.post("/api/tickets/", json_body=ticket_payload(**spoofed), token=None)
     assert response.status_code == 400
     field = next(iter(spoofed))

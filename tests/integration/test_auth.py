@@ -156,7 +156,10 @@ def test_history_written_with_emails_stays_readable(api: ApiClient, ticket: dict
     from dataclasses import replace
 
     entry = history_model(
-        replace(old, version=99), "updated", "old.agent@example.com", (FieldChange("title", "a", "b"),)
+        replace(old, version=99),
+        "updated",
+        "old.agent@example.com",
+        (FieldChange("title", "a", "b"),),
     )
     entry.save()
     # Then it is served, named by that email

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from local_stack.fake_claude import FakeClaudeServer
 from tests.conftest import ApiClient
 from tests.factories import ticket_payload

@@ -53,8 +53,12 @@ def recount() -> dict[str, Any]:
         "unsolved_tickets": len(unsolved),
         "unassigned_unsolved": sum(1 for t in unsolved if t.assignee is None),
         "new_today": created_today,
-        "category_breakdown": {c.value: sum(1 for t in tickets if t.category == c) for c in Category},
-        "priority_breakdown": {p.value: sum(1 for t in tickets if t.priority == p) for p in Priority},
+        "category_breakdown": {
+            c.value: sum(1 for t in tickets if t.category == c) for c in Category
+        },
+        "priority_breakdown": {
+            p.value: sum(1 for t in tickets if t.priority == p) for p in Priority
+        },
         "status_breakdown": {s.value: sum(1 for t in tickets if t.status == s) for s in Status},
         "unsolved_by_priority": {
             p.value: sum(1 for t in unsolved if t.priority == p) for p in Priority
@@ -63,13 +67,17 @@ def recount() -> dict[str, Any]:
             "category": {
                 "kept": sum(1 for t in tickets if t.category == t.suggested_category),
                 "overridden": sum(
-                    1 for t in tickets if t.suggested_category and t.category != t.suggested_category
+                    1
+                    for t in tickets
+                    if t.suggested_category and t.category != t.suggested_category
                 ),
             },
             "priority": {
                 "kept": sum(1 for t in tickets if t.priority == t.suggested_priority),
                 "overridden": sum(
-                    1 for t in tickets if t.suggested_priority and t.priority != t.suggested_priority
+                    1
+                    for t in tickets
+                    if t.suggested_priority and t.priority != t.suggested_priority
                 ),
             },
         },

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import json
+import threading
 import time
 import uuid
 from typing import Any
@@ -139,7 +139,9 @@ def test_keys_expire(api: ApiClient, table: str, aws: str) -> None:
     assert total(api) == 2
 
 
-def test_a_replay_after_delete_never_recreates_the_ticket(api: ApiClient, table: str, aws: str) -> None:
+def test_a_replay_after_delete_never_recreates_the_ticket(
+    api: ApiClient, table: str, aws: str
+) -> None:
     # Given a ticket created with a key, then deleted by an agent
     key = str(uuid.uuid4())
     payload = ticket_payload()

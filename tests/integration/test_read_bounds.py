@@ -61,9 +61,7 @@ def _fill(api: ApiClient, copies: int) -> None:
                 },
             ).json_body
             if (index // 4) % 2:  # every status has assigned and unassigned tickets
-                api.patch(
-                    f"/api/tickets/{created['id']}/", json_body={"assignee": AGENT_USERNAME}
-                )
+                api.patch(f"/api/tickets/{created['id']}/", json_body={"assignee": AGENT_USERNAME})
 
 
 def _first_page_reads(api: ApiClient, meter: DynamoMeter, query: str) -> int:

@@ -53,7 +53,13 @@ def parts() -> tuple[TicketService, ConversationService, InMemoryTicketRepositor
     clock = Clock()
     retry = RetryBudget(1.0, sleep=lambda _: None, rng=random.Random(1))
     tickets = TicketService(
-        repo, Offline(), CursorCodec(b"c" * 16), AgentDirectory(None), links, retry, clock  # type: ignore[arg-type]
+        repo,
+        Offline(),
+        CursorCodec(b"c" * 16),
+        AgentDirectory(None),
+        links,
+        retry,
+        clock,  # type: ignore[arg-type]
     )
     return tickets, ConversationService(repo, links, retry, clock), repo
 
@@ -92,7 +98,9 @@ def test_a_reply_without_a_customer_email_says_it_was_not_emailed(parts: tuple) 
     tickets, conversation, _ = parts
     created = tickets.create(parse_new_ticket({"title": "t", "description": "d"}), ANONYMOUS)
     message, _ = conversation.post_as_agent(created.ticket.id, NewMessage("Hi"), AGENT)
-    assert message.delivery is Delivery.NONE and "No customer email" in (message.delivery_note or "")
+    assert message.delivery is Delivery.NONE and "No customer email" in (
+        message.delivery_note or ""
+    )
 
 
 def test_the_customer_reopens_a_resolved_ticket_and_the_history_says_so(parts: tuple) -> None:  # type: ignore[type-arg]

@@ -268,9 +268,7 @@ def test_mine_and_unassigned_views(service: TicketService) -> None:
 def test_cursors_are_tied_to_their_query_and_to_who_asks(service: TicketService) -> None:
     for _ in range(3):
         service.create(new(category="billing", priority="low"), ANONYMOUS)
-    first = service.list_tickets(
-        parse_list_query({"limit": "2", "category": "billing"}), AS_ALICE
-    )
+    first = service.list_tickets(parse_list_query({"limit": "2", "category": "billing"}), AS_ALICE)
     assert first.next_cursor
     rest = service.list_tickets(
         parse_list_query({"limit": "2", "category": "billing", "cursor": first.next_cursor}),
@@ -278,7 +276,9 @@ def test_cursors_are_tied_to_their_query_and_to_who_asks(service: TicketService)
     )
     assert len(rest.tickets) == 1 and rest.next_cursor is None
     with pytest.raises(ValidationFailed):
-        service.list_tickets(parse_list_query({"limit": "2", "cursor": first.next_cursor}), AS_ALICE)
+        service.list_tickets(
+            parse_list_query({"limit": "2", "cursor": first.next_cursor}), AS_ALICE
+        )
     with pytest.raises(ValidationFailed):
         service.list_tickets(
             parse_list_query(
