@@ -38,7 +38,7 @@ def _bucket(minutes: float) -> str:
 def recount() -> dict[str, Any]:
     """Every figure the counters keep, counted from the ticket items (a full scan),
     written independently of chalicelib.data.counters."""
-    tickets = [item for item in TicketModel.scan(consistent_read=True) if item.sk == "TICKET"]
+    tickets = [item for item in TicketModel.scan(TicketModel.sk == "TICKET", consistent_read=True)]
     unsolved = [t for t in tickets if t.status in UNSOLVED]
     today = datetime.now(UTC).date()
     created_today = sum(1 for t in tickets if t.created_at.date() == today)

@@ -1,0 +1,251 @@
+"""Customer emails, delivered from the table's stream through moto's SES.
+
+The stream is read from moto and handed to the real consumer exactly as the local
+stack's poller (and Lambda) does; the emails are read back from moto's SES the way
+the local outbox shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from chalicelib.events.stream import handle_stream_batch
+from chalicelib.notifications.sender import SendFailed, SesEmailSender
+from local_stack.stream_poller import StreamPoller
+from tests.conftest import REGION, ApiClient
+from tests.factories import ticket_payload
+
+Outbox = Callable[[], list[dict[str, Any]]]
+
+
+def create(api: ApiClient, email: str = "ana@example.com", **fields: Any) -> dict[str, Any]:
+    response = api.post(
+        "/api/tickets/",
+        json_body=ticket_payload(customer_email=email, customer_name="Ana", **fields),
+        token=None,
+    )
+    assert response.status_code == 201, response.body
+    body: dict[str, Any] = response.json_body
+    return body
+
+
+def mails_to(outbox: Outbox, address: str) -> list[dict[str, Any]]:
+    return [mail for mail in outbox() if address in mail["to"]]
+
+
+def key_in(mail: dict[str, Any]) -> str:
+    url = next(word for word in mail["text"].split() if "/#/my-ticket/" in word)
+    return parse_qs(urlsplit(url.replace("#", "", 1)).query)["key"][0]
+
+
+def test_the_confirmation_carries_the_reference_and_a_working_private_link(
+    api: ApiClient, stream: StreamPoller, outbox: Outbox
+) -> None:
+    ticket = create(api, email="first@example.com", title="Cannot pay my invoice")
+    stream.drain()
+    mails = mails_to(outbox, "first@example.com")
+    assert len(mails) == 1
+    mail = mails[0]
+    assert (
+        mail["subject"] == f"[#{ticket['number']}] We received your request: Cannot pay my invoice"
+    )
+    assert mail["text"] and mail["html"] and ticket["customer_url"] in mail["text"]
+    assert "did not contact us" in mail["text"]
+    key = key_in(mail)
+    assert key == ticket["customer_key"]
+    view = api.get(
+        f"/api/public/tickets/{ticket['id']}/", headers={"X-Ticket-Key": key}, token=None
+    )
+    assert view.status_code == 200
+    emails = api.get(f"/api/tickets/{ticket['id']}/emails/").json_body
+    assert [(e["kind"], e["status"]) for e in emails] == [("confirmation", "sent")]
+
+
+def test_replies_and_the_resolution_are_emailed_notes_never(
+    api: ApiClient, stream: StreamPoller, outbox: Outbox
+) -> None:
+    ticket = create(api, email="second@example.com")
+    path = f"/api/tickets/{ticket['id']}/messages/"
+    api.post(path, json_body={"body": "Secret internal note", "internal": True})
+    api.post(path, json_body={"body": "Here is the fix.\n\nRegards", "status": "resolved"})
+    stream.drain()
+    mails = mails_to(outbox, "second@example.com")
+    subjects = sorted(mail["subject"] for mail in mails)
+    reference = f"[#{ticket['number']}]"
+    assert subjects == sorted(
+        [
+            f"{reference} We received your request: {ticket['title']}",
+            f"{reference} {ticket['title']}",
+            f"{reference} Resolved: {ticket['title']}",
+        ]
+    )
+    for mail in mails:
+        assert "Secret internal note" not in mail["text"] + mail["html"]
+    reply = next(m for m in mails if m["subject"] == f"{reference} {ticket['title']}")
+    assert "Here is the fix.\r\n\r\nRegards" in reply["text"] or "Here is the fix." in reply["text"]
+    thread = api.get(path).json_body
+    assert [(m["internal"], m["delivery"]) for m in thread] == [(True, "none"), (False, "sent")]
+
+
+def test_markup_and_line_breaks_in_titles_never_reach_headers_or_html(
+    api: ApiClient, stream: StreamPoller, outbox: Outbox
+) -> None:
+    ticket = create(
+        api,
+        email="third@example.com",
+        title="Hello\r\nBcc: victim@example.com <script>x</script>",
+        description="<img src=x onerror=alert(1)>",
+    )
+    api.post(
+        f"/api/tickets/{ticket['id']}/messages/", json_body={"body": "<b>bold</b> & <i>co</i>"}
+    )
+    stream.drain()
+    mails = mails_to(outbox, "third@example.com")
+    assert len(mails) == 2
+    assert all("victim@example.com" not in mail["to"] for mail in outbox())
+    for mail in mails:
+        assert "\r" not in mail["subject"] and "\n" not in mail["subject"]
+        assert "<script>" not in mail["html"] and "<b>bold</b>" not in mail["html"]
+    reply = next(mail for mail in mails if "received" not in mail["subject"])
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;co&lt;/i&gt;" in reply["html"]
+
+
+def test_confirmations_to_one_address_are_limited_and_agents_see_why(
+    api: ApiClient, stream: StreamPoller, outbox: Outbox
+) -> None:
+    # Given five tickets filed with the same address within the hour
+    tickets = [create(api, email="flooded@example.com") for _ in range(5)]
+    stream.drain()
+    # Then every ticket exists, but only three confirmations went out
+    assert len(mails_to(outbox, "flooded@example.com")) == 3
+    statuses = [api.get(f"/api/tickets/{t['id']}/emails/").json_body[0] for t in tickets]
+    assert sorted(s["status"] for s in statuses) == ["sent"] * 3 + ["suppressed"] * 2
+    suppressed = next(s for s in statuses if s["status"] == "suppressed")
+    assert "more than 3 confirmation emails" in suppressed["note"]
+
+
+def test_a_retried_batch_sends_every_email_exactly_once(
+    api: ApiClient, table: str, aws: str, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given three tickets, and SES failing once on the second confirmation
+    addresses = ["r1@example.com", "r2@example.com", "r3@example.com"]
+    for address in addresses:
+        create(api, email=address)
+    real_send = SesEmailSender.send
+    failures = {"r2@example.com": 1}
+
+    def flaky(self: SesEmailSender, message: Any) -> str:
+        if failures.get(message.to, 0) > 0:
+            failures[message.to] -= 1
+            raise SendFailed("throttled (injected)", permanent=False)
+        return real_send(self, message)
+
+    monkeypatch.setattr(SesEmailSender, "send", flaky)
+    deliveries: list[int] = []
+
+    def consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        deliveries.append(len(event["Records"]))
+        return handle_stream_batch(event, context)
+
+    # When the stream is delivered: the batch fails part-way and is retried from there
+    poller = StreamPoller(table, REGION, consumer, aws, retry_pause_seconds=0.0)
+    poller.drain()
+    # Then the batch was delivered more than once, yet each email went out exactly once
+    assert len(deliveries) >= 2
+    for address in addresses:
+        assert len(mails_to(outbox, address)) == 1, address
+    assert poller.dead_letters == []
+
+
+def test_a_batch_delivered_twice_sends_nothing_twice(
+    api: ApiClient, table: str, aws: str, outbox: Outbox
+) -> None:
+    ticket = create(api, email="twice@example.com")
+    api.post(f"/api/tickets/{ticket['id']}/messages/", json_body={"body": "Reply"})
+
+    def twice(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        handle_stream_batch(event, context)
+        return handle_stream_batch(event, context)
+
+    StreamPoller(table, REGION, twice, aws).drain()
+    assert len(mails_to(outbox, "twice@example.com")) == 2  # confirmation and reply
+
+
+def test_ses_failing_never_fails_the_request_and_agents_see_not_delivered(
+    api: ApiClient, table: str, aws: str, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given SES failing on every attempt
+    def down(self: SesEmailSender, message: Any) -> str:
+        raise SendFailed("SES could not be reached (injected)", permanent=False)
+
+    monkeypatch.setattr(SesEmailSender, "send", down)
+    # When a customer files a ticket and an agent replies, the API answers as usual
+    ticket = create(api, email="unlucky@example.com")
+    reply = api.post(f"/api/tickets/{ticket['id']}/messages/", json_body={"body": "Hello"})
+    assert reply.status_code == 201
+    # And after Lambda's attempts the failing record goes to the on-failure destination
+    # (the reply, retried with it each time, has used up its attempts by then too)
+    poller = StreamPoller(table, REGION, handle_stream_batch, aws, retry_pause_seconds=0.0)
+    poller.drain()
+    assert len(poller.dead_letters) >= 1
+    assert mails_to(outbox, "unlucky@example.com") == []
+    # And agents see that neither email was delivered
+    emails = api.get(f"/api/tickets/{ticket['id']}/emails/").json_body
+    assert {(e["kind"], e["status"]) for e in emails} == {
+        ("confirmation", "not_delivered"),
+        ("reply", "not_delivered"),
+    }
+    message = api.get(f"/api/tickets/{ticket['id']}/messages/").json_body[0]
+    assert message["delivery"] == "not_delivered" and "Not delivered" in message["delivery_note"]
+
+
+def test_a_refused_address_is_not_retried(
+    api: ApiClient, stream: StreamPoller, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(self: SesEmailSender, message: Any) -> str:
+        raise SendFailed("SES refused the email (MessageRejected)", permanent=True)
+
+    monkeypatch.setattr(SesEmailSender, "send", refused)
+    ticket = create(api, email="bounce@example.com")
+    stream.drain()
+    assert stream.dead_letters == []
+    emails = api.get(f"/api/tickets/{ticket['id']}/emails/").json_body
+    assert [(e["status"], "MessageRejected" in e["note"]) for e in emails] == [
+        ("not_delivered", True)
+    ]
+
+
+def test_a_new_link_is_emailed_and_works(
+    api: ApiClient, stream: StreamPoller, outbox: Outbox
+) -> None:
+    ticket = create(api, email="renew@example.com")
+    api.post(f"/api/tickets/{ticket['id']}/access-link/")
+    stream.drain()
+    mail = next(m for m in mails_to(outbox, "renew@example.com") if "new link" in m["subject"])
+    new_key = key_in(mail)
+    assert new_key != ticket["customer_key"]
+    ok = api.get(
+        f"/api/public/tickets/{ticket['id']}/", headers={"X-Ticket-Key": new_key}, token=None
+    )
+    assert ok.status_code == 200
+
+
+def test_deleting_a_ticket_removes_its_conversation_and_index(
+    api: ApiClient, stream: StreamPoller
+) -> None:
+    ticket = create(api, email="gone@example.com", title="Zebra unique words")
+    api.post(f"/api/tickets/{ticket['id']}/messages/", json_body={"body": "quagga"})
+    stream.drain()
+    assert [t["id"] for t in api.get("/api/tickets/?search=quagga").json_body] == [ticket["id"]]
+    api.delete(f"/api/tickets/{ticket['id']}/")
+    stream.drain()
+    assert api.get("/api/tickets/?search=quagga").json_body == []
+    from chalicelib.data.models import MessageModel, PostingModel
+
+    assert list(MessageModel.query(f"TICKET#{ticket['id']}")) != []  # history stays
+    assert all(not i.sk.startswith("MSG#") for i in MessageModel.query(f"TICKET#{ticket['id']}"))
+    assert list(PostingModel.query("IX#quagga")) == []
