@@ -18,7 +18,7 @@ CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := $(shell sed -n 's/^\# *\(checkov==[0-9.]*\).*/\1/p' requirements-dev.txt)
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help install run test lint unit browser bench accuracy screenshots token plan deploy destroy clean checkov reindex
+.PHONY: help install run test lint unit browser bench accuracy screenshots token plan deploy destroy clean checkov reindex openapi
 
 help:
 	@echo "make run          start the local stack (moto, API on :$(API_PORT), site on :$(SITE_PORT)); SEED=1 adds demo tickets"
@@ -72,6 +72,10 @@ screenshots: install browser
 
 token: install
 	$(BIN)/python -m tools.token
+
+# Rewrite chalicelib/api/openapi.json from tools/openapi_build.py (a test checks they agree).
+openapi: install
+	$(BIN)/python -m tools.openapi_build
 
 # Build or repair the search index (idempotent, resumable). STAGE=local (default) is the
 # stack `make run` started; STAGE=dev|prod is the deployed table (AWS credentials).

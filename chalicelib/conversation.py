@@ -81,9 +81,10 @@ class ConversationService:
     def thread(self, ticket_id: str, limit: int, cursor: str | None) -> Thread:
         """A page of the ticket's messages, internal notes included (agents only)."""
         after = _decode_cursor(cursor)
+        # A deleted ticket's messages are purged shortly after (by the stream consumer);
+        # until then they must not be served: 404 as for any ticket that is gone.
+        self._repository.get(ticket_id)
         messages, last = self._repository.messages(ticket_id, limit, after)
-        if not messages and after is None:
-            self._repository.get(ticket_id)  # 404 for a ticket that does not exist
         return Thread(messages, _encode_cursor(last) if last else None)
 
     def notifications(self, ticket_id: str) -> list[Notification]:

@@ -69,6 +69,12 @@ class UpdateConflict(AppError):
     status_code = 409
 
 
+class NoCustomerEmail(AppError):
+    """The ticket's state does not allow the request: it has no customer email (409)."""
+
+    status_code = 409
+
+
 class VersionMismatch(AppError):
     """If-Match named a version that is no longer current (412); carries the current ticket."""
 

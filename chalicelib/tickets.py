@@ -35,6 +35,7 @@ from chalicelib.domain import (
 from chalicelib.errors import (
     AppError,
     IdempotencyKeyExpired,
+    NoCustomerEmail,
     TicketNotFound,
     UpdateConflict,
     ValidationFailed,
@@ -253,9 +254,8 @@ class TicketService:
         def attempt() -> Ticket:
             current = self._repository.get(ticket_id)
             if not current.customer_email:
-                raise ValidationFailed(
-                    "This ticket has no customer email to send a link to; add one first",
-                    fields={"customer_email": "missing"},
+                raise NoCustomerEmail(
+                    "This ticket has no customer email to send a link to", field="customer_email"
                 )
             link = self._links.issue(current.id)
             updated = replace(

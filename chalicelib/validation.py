@@ -428,7 +428,8 @@ def parse_new_message(body: Mapping[str, Any], *, agent: bool) -> NewMessage:
 
 def parse_bulk_request(body: Mapping[str, Any]) -> BulkRequest:
     """Validate ``POST /tickets/bulk``: ``{"items": [{"id", "version", "changes"}]}``,
-    1 to 100 items, each change valid on its own."""
+    1 to 100 items, each change valid on its own. A ticket named twice is changed in
+    order (the second, conditional on the same version, gets its 412)."""
     _reject_unknown(body, frozenset({"items"}), "a bulk change")
     items = body.get("items")
     if not isinstance(items, list) or not items:
@@ -439,7 +440,6 @@ def parse_bulk_request(body: Mapping[str, Any]) -> BulkRequest:
         message = f"at most {BULK_MAX} tickets per bulk change (got {len(items)})"
         raise ValidationFailed(f"items: {message}", fields={"items": message})
     parsed: list[BulkItem] = []
-    seen: set[str] = set()
     for position, item in enumerate(items):
         where = f"items[{position}]"
         if not isinstance(item, dict):
@@ -451,12 +451,6 @@ def parse_bulk_request(body: Mapping[str, Any]) -> BulkRequest:
         version = item.get("version")
         if not isinstance(ticket_id, str) or not ticket_id:
             raise ValidationFailed(f"{where}.id is required", fields={f"{where}.id": "required"})
-        if ticket_id in seen:
-            raise ValidationFailed(
-                f"{where}.id repeats a ticket already in the list",
-                fields={f"{where}.id": "duplicate"},
-            )
-        seen.add(ticket_id)
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise ValidationFailed(
                 f"{where}.version must be the version you saw (a positive integer)",

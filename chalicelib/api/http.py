@@ -163,8 +163,9 @@ def query_params(request: Request) -> dict[str, str]:
 
 
 def parse_if_match(request: Request) -> IfMatch:
-    """The versions named by ``If-Match``. An empty header is a 400 (the client meant to
-    send a tag and sent nothing); a tag that is not one of ours matches nothing (412)."""
+    """The versions named by ``If-Match``. An empty or malformed header is a 400 (the
+    client meant to send one of our tags and did not); a well-formed tag of another
+    version is a 412 (the service answers that)."""
     header = request.headers.get("if-match")
     if header is None:
         return None
@@ -178,8 +179,13 @@ def parse_if_match(request: Request) -> IfMatch:
     versions = set()
     for tag in header.split(","):
         match = _ETAG.match(tag.strip())
-        if match:
-            versions.add(int(match.group(1)))
+        if not match:
+            raise ValidationFailed(
+                f'If-Match must hold entity tags as the API sends them (for example "v3"), '
+                f"or *; got {header.strip()[:60]!r}",
+                fields={"If-Match": "malformed"},
+            )
+        versions.add(int(match.group(1)))
     return frozenset(versions)
 
 

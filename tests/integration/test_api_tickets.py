@@ -306,10 +306,11 @@ def test_current_if_match_applies(api: ApiClient) -> None:
     path = f"/api/tickets/{ticket['id']}/"
     response = api.patch(path, json_body={"title": "New"}, headers={"If-Match": 'W/"v1"'})
     assert response.status_code == 200 and response.json_body["title"] == "New"
-    assert (
-        api.patch(path, json_body={"title": "x"}, headers={"If-Match": "garbage"}).status_code
-        == 412
-    )
+    # A tag the API never sends is malformed (400); another version's tag is stale (412)
+    malformed = api.patch(path, json_body={"title": "x"}, headers={"If-Match": "garbage"})
+    assert malformed.status_code == 400 and "If-Match" in malformed.json_body["fields"]
+    assert api.patch(path, json_body={"title": "x"}, headers={"If-Match": ""}).status_code == 400
+    assert api.patch(path, json_body={"title": "x"}, headers={"If-Match": '"v1"'}).status_code == 412
     assert api.patch(path, json_body={"title": "Any"}, headers={"If-Match": "*"}).status_code == 200
 
 
