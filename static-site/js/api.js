@@ -67,12 +67,14 @@ export const apiOrigin = config ? config.origin : null;
  * Headers for one request. The single place where credentials and idempotency
  * keys are added. `token` is the signed-in agent's ID token, only for agents' routes.
  */
-function headersFor({ body, ifMatch, idempotencyKey, token }) {
+function headersFor({ body, ifMatch, idempotencyKey, ticketKey, token }) {
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (ifMatch) headers["If-Match"] = ifMatch;
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
+  // The customer's private link secret: a header, so it never lands in a URL or a log.
+  if (ticketKey) headers["X-Ticket-Key"] = ticketKey;
   return headers;
 }
 
@@ -154,7 +156,7 @@ async function request(method, path, options = {}) {
   }
 }
 
-async function send(method, path, { query, body, ifMatch, idempotencyKey, signal, timeoutMs } = {}, token) {
+async function send(method, path, { query, body, ifMatch, idempotencyKey, ticketKey, signal, timeoutMs } = {}, token) {
   const url = urlFor(path, query);
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -167,7 +169,7 @@ async function send(method, path, { query, body, ifMatch, idempotencyKey, signal
   try {
     response = await fetch(url, {
       method,
-      headers: headersFor({ body, ifMatch, idempotencyKey, token }),
+      headers: headersFor({ body, ifMatch, idempotencyKey, ticketKey, token }),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: timeout.signal,
       mode: "cors",
@@ -236,9 +238,11 @@ export function newIdempotencyKey() {
 // ---- The API, one function per operation ----
 
 /**
- * A page of tickets, newest first.
- * @param {{category?: string, priority?: string, status?: string, search?: string, limit?: number}|string} queryOrNextUrl
- *   filters for the first page, or the `next` URL of the previous page
+ * A page of tickets.
+ * @param {{category?: string, priority?: string, status?: string, assignee?: string,
+ *          search?: string, sort?: string, limit?: number}|string} queryOrNextUrl
+ *   filters (status may be "unsolved"; assignee an email, "me" or "none"; sort "newest",
+ *   "oldest" or "priority") for the first page, or the `next` URL of the previous page
  */
 export async function listTickets(queryOrNextUrl, { signal } = {}) {
   const { data, headers } =
@@ -254,6 +258,83 @@ export async function listTickets(queryOrNextUrl, { signal } = {}) {
 
 export async function getTicket(id, { signal } = {}) {
   const { data } = await request("GET", `tickets/${encodeURIComponent(id)}/`, { signal, agent: true });
+  return data;
+}
+
+/** The ticket with this number (`#1042`), or an ApiError with status 404. */
+export async function getTicketByNumber(number, { signal } = {}) {
+  const { data } = await request("GET", `tickets/by-number/${encodeURIComponent(number)}/`, { signal, agent: true });
+  return data;
+}
+
+/** One page of a ticket's messages, oldest first: `{messages, next}`. */
+export async function getMessages(idOrNextUrl, { signal } = {}) {
+  const path = idOrNextUrl.startsWith("/") ? idOrNextUrl : `tickets/${encodeURIComponent(idOrNextUrl)}/messages/`;
+  const { data, headers } = await request("GET", path, { signal, agent: true });
+  return { messages: Array.isArray(data) ? data : [], next: nextLink(headers.get("Link")) };
+}
+
+/** Every message of a ticket (follows the pages). */
+export async function getAllMessages(id, { signal } = {}) {
+  const all = [];
+  let next = id;
+  while (next) {
+    const page = await getMessages(next, { signal });
+    all.push(...page.messages);
+    next = page.next;
+  }
+  return all;
+}
+
+/**
+ * A reply (emailed to the customer) or an internal note, optionally setting the status.
+ * Resolves to `{message, version}`: the ticket's new version, for the next If-Match.
+ */
+export async function postMessage(id, { body, internal = false, status }) {
+  const payload = { body, internal };
+  if (status) payload.status = status;
+  const { data, headers } = await request("POST", `tickets/${encodeURIComponent(id)}/messages/`, { body: payload, agent: true });
+  const etag = headers.get("ETag");
+  const version = etag ? Number.parseInt(etag.replace(/\D+/g, ""), 10) : null;
+  return { message: data, version };
+}
+
+/** The emails sent to the customer about a ticket (and those not sent, with why). */
+export async function getEmails(id, { signal } = {}) {
+  const { data } = await request("GET", `tickets/${encodeURIComponent(id)}/emails/`, { signal, agent: true });
+  return Array.isArray(data) ? data : [];
+}
+
+/** Email the customer a new private link (the old one stops working). */
+export async function renewLink(id) {
+  const { data } = await request("POST", `tickets/${encodeURIComponent(id)}/access-link/`, { agent: true });
+  return data;
+}
+
+/** The agents of the desk (for the assignee controls). */
+export async function listAgents({ signal } = {}) {
+  const { data } = await request("GET", "agents/", { signal, agent: true });
+  return Array.isArray(data) ? data : [];
+}
+
+/**
+ * Change up to 100 tickets at once: `items` = [{id, version, changes}]. Resolves to
+ * `[{id, status, ticket?, error?, current?}]`, one result per item, in order.
+ */
+export async function bulkUpdate(items) {
+  const { data } = await request("POST", "tickets/bulk/", { body: { items }, agent: true });
+  return data && Array.isArray(data.results) ? data.results : [];
+}
+
+/** The customer's view of a ticket through its private link (no sign-in). */
+export async function getPublicTicket(id, key, { signal } = {}) {
+  const { data } = await request("GET", `public/tickets/${encodeURIComponent(id)}/`, { signal, ticketKey: key });
+  return data;
+}
+
+/** The customer's message on their ticket (reopens a resolved one). */
+export async function postPublicMessage(id, key, body) {
+  const { data } = await request("POST", `public/tickets/${encodeURIComponent(id)}/messages/`, { body: { body }, ticketKey: key });
   return data;
 }
 
@@ -290,7 +371,11 @@ function retryWait(error, attempt) {
   return null;
 }
 
-/** PATCH with If-Match: a 412 (ApiError.isConflict) means someone else changed it first. */
+/**
+ * PATCH with If-Match: a 412 (ApiError.isConflict) means someone else changed it first.
+ * `changes` may hold title, description, category, priority, status and assignee (an
+ * agent's email, or null to unassign).
+ */
 export async function updateTicket(id, changes, version) {
   const { data } = await request("PATCH", `tickets/${encodeURIComponent(id)}/`, {
     body: changes,

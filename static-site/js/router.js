@@ -1,6 +1,9 @@
-// Hash routes: #/new, #/tickets?filters, #/tickets/<id>, #/dashboard.
+// Hash routes: #/new, #/tickets?filters, #/tickets/<id>, #/dashboard, and the customer's
+// private page #/my-ticket/<id>?key=<secret> (the key stays in the fragment: it never
+// reaches a server log or a Referer).
 
 const TICKET_PATH = /^\/tickets\/([a-z2-7]{24})\/?$/;
+const MY_TICKET_PATH = /^\/my-ticket\/([a-z2-7]{24})\/?$/;
 
 /** `{name, params, query}` for a location hash; unknown hashes are "not-found". */
 export function parseRoute(hash) {
@@ -12,6 +15,8 @@ export function parseRoute(hash) {
   if (path === "/dashboard") return { name: "dashboard", params: {}, query };
   const ticket = path.match(TICKET_PATH);
   if (ticket) return { name: "ticket", params: { id: ticket[1] }, query };
+  const mine = path.match(MY_TICKET_PATH);
+  if (mine) return { name: "my-ticket", params: { id: mine[1] }, query };
   return { name: "not-found", params: {}, query };
 }
 

@@ -65,6 +65,13 @@ class RunningStack:
             f"{self.fake_claude_url}/_control", json=control, timeout=5
         ).raise_for_status()
 
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every email the stack has sent, newest first (the local outbox's JSON)."""
+        response = requests.get(f"{self.site_url}_outbox.json", timeout=5)
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()
+        return result
+
     def reset_claude(self) -> None:
         """Default behaviour and an empty request log."""
         requests.post(f"{self.fake_claude_url}/_reset", timeout=5).raise_for_status()

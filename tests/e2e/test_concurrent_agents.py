@@ -10,6 +10,7 @@ import random
 import threading
 import uuid
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -144,3 +145,46 @@ def test_counters_equal_a_recount_after_concurrent_edits(stack: RunningStack) ->
         category: sum(1 for t in tickets if t["category"] == category)
         for category in ("billing", "technical", "account", "general")
     }
+
+
+def test_sixteen_unconditional_patches_to_one_ticket_all_succeed(stack: RunningStack) -> None:
+    # Given one ticket and sixteen clients that change it without If-Match, 8 at a time
+    api = stack.api_url
+    headers = stack.agent_headers()
+    ticket = requests.post(
+        f"{api}/tickets/",
+        json={"title": "contended", "description": "d", "category": "general", "priority": "low"},
+        timeout=10,
+    ).json()
+
+    def patch(index: int) -> requests.Response:
+        # Each update sets two fields that belong together: the final ticket must hold
+        # one whole update, never a mix of two.
+        return requests.patch(
+            f"{api}/tickets/{ticket['id']}/",
+            json={"title": f"edit {index}", "description": f"description of edit {index}"},
+            headers=headers,
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(patch, range(16)))
+    # Then every one was applied (a database with row locks would have queued them too)
+    assert [r.status_code for r in responses] == [200] * 16, [r.text for r in responses]
+    versions = sorted(r.json()["version"] for r in responses)
+    assert versions == list(range(2, 18))
+    final = requests.get(f"{api}/tickets/{ticket['id']}/", headers=headers, timeout=10).json()
+    index = final["title"].removeprefix("edit ")
+    assert final["description"] == f"description of edit {index}"
+    assert final["version"] == 17
+    history = requests.get(f"{api}/tickets/{ticket['id']}/history/", headers=headers, timeout=10)
+    assert len(history.json()) == 17  # created + 16 updates
+
+    # And with If-Match a stale write still gets its 412 at once
+    stale = requests.patch(
+        f"{api}/tickets/{ticket['id']}/",
+        json={"title": "late"},
+        headers={**headers, "If-Match": '"v1"'},
+        timeout=10,
+    )
+    assert stale.status_code == 412

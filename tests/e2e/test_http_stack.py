@@ -27,7 +27,10 @@ def test_create_then_read_through_the_api_prefix(stack: RunningStack) -> None:
         stack.api_url.removesuffix("/api") + location, headers=stack.agent_headers(), timeout=10
     )
     assert fetched.status_code == 200
-    assert fetched.json() == created.json()
+    body = created.json()
+    # The create alone carries the customer's private link
+    assert body.pop("customer_key") and body.pop("customer_url").startswith(stack.site_url)
+    assert fetched.json() == body
     assert fetched.headers["ETag"] == '"v1"'
 
 
@@ -119,6 +122,7 @@ def test_classification_goes_through_the_fake_claude(claude: RunningStack) -> No
         "suggested_category": "account",
         "suggested_priority": "high",
         "source": "llm",
+        "confidence": "low",  # the scripted answer states no confidence
     }
     [sent] = claude.claude_requests()
     assert "<ticket_description>Nobody on my team" in str(sent["body"]["messages"])
@@ -156,3 +160,62 @@ def test_make_token_prints_a_working_bearer_token(stack: RunningStack, tmp_path:
         f"{stack.api_url}/tickets/stats/", headers={"Authorization": output}, timeout=10
     )
     assert response.status_code == 200
+
+
+def test_a_new_ticket_is_searchable_and_its_email_in_the_outbox_within_two_seconds(
+    stack: RunningStack,
+) -> None:
+    import time
+    import uuid
+
+    word = "zq" + uuid.uuid4().hex[:10]
+    address = f"{word}@example.com"
+    started = time.monotonic()
+    created = requests.post(
+        f"{stack.api_url}/tickets/",
+        json=ticket_payload(title=f"Printer {word}", customer_email=address),
+        timeout=10,
+    )
+    assert created.status_code == 201
+    found_at = mailed_at = None
+    while time.monotonic() - started < 10 and (found_at is None or mailed_at is None):
+        if found_at is None:
+            hits = requests.get(
+                f"{stack.api_url}/tickets/?search={word[:6]}",
+                headers=stack.agent_headers(),
+                timeout=10,
+            ).json()
+            if [t["id"] for t in hits] == [created.json()["id"]]:
+                found_at = time.monotonic() - started
+        if mailed_at is None and any(address in mail["to"] for mail in stack.outbox()):
+            mailed_at = time.monotonic() - started
+        time.sleep(0.1)
+    assert found_at is not None and mailed_at is not None
+    # Freshness as the issue states it (a bound, not a benchmark: the poller runs every 0.2 s)
+    assert found_at < 2.0 and mailed_at < 2.0, (found_at, mailed_at)
+
+
+def test_an_agent_creating_through_the_public_route_is_recorded_as_the_agent(
+    stack: RunningStack,
+) -> None:
+    headers = stack.agent_headers()
+    as_agent = requests.post(
+        f"{stack.api_url}/tickets/",
+        json=ticket_payload(status="resolved"),
+        headers=headers,
+        timeout=10,
+    ).json()
+    as_customer = requests.post(
+        f"{stack.api_url}/tickets/",
+        json=ticket_payload(),
+        headers={"Authorization": "Bearer not-a-token"},
+        timeout=10,
+    ).json()
+    first = requests.get(
+        f"{stack.api_url}/tickets/{as_agent['id']}/history/", headers=headers, timeout=10
+    ).json()[0]
+    assert first["actor"] != "customer" and as_agent["status"] == "resolved"
+    other = requests.get(
+        f"{stack.api_url}/tickets/{as_customer['id']}/history/", headers=headers, timeout=10
+    ).json()[0]
+    assert other["actor"] == "customer"

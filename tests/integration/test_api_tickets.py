@@ -310,7 +310,9 @@ def test_current_if_match_applies(api: ApiClient) -> None:
     malformed = api.patch(path, json_body={"title": "x"}, headers={"If-Match": "garbage"})
     assert malformed.status_code == 400 and "If-Match" in malformed.json_body["fields"]
     assert api.patch(path, json_body={"title": "x"}, headers={"If-Match": ""}).status_code == 400
-    assert api.patch(path, json_body={"title": "x"}, headers={"If-Match": '"v1"'}).status_code == 412
+    assert (
+        api.patch(path, json_body={"title": "x"}, headers={"If-Match": '"v1"'}).status_code == 412
+    )
     assert api.patch(path, json_body={"title": "Any"}, headers={"If-Match": "*"}).status_code == 200
 
 
