@@ -46,6 +46,7 @@ checkov: $(CHECKOV_STAMP)
 
 browser:
 	@bash tools/ensure-chromium.sh
+	@bash tools/ensure-axe.sh
 
 run: install
 	$(BIN)/python -m local_stack
