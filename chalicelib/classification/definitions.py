@@ -33,12 +33,13 @@ CATEGORY_BOUNDARIES: Final[tuple[str, ...]] = (
     "Signing in, passwords, two-factor, SSO, sessions, roles, invitations and someone "
     "else in an account are account, even when a bug causes them.",
     "Anything about money is billing, even when a page is broken: paying, invoices, "
-    "charges, refunds, plans and seats, and a workspace suspended for non-payment.",
+    "charges, refunds, prices, quotes, plans and seats, and a workspace suspended for "
+    "non-payment.",
     "Technical is the product misbehaving: errors, crashes, slowness, sync and "
     "integrations, lost data, vulnerabilities in the product.",
     "A question about what the product can do, a request, praise, a complaint about "
-    "support, sales, legal and compliance paperwork are general, even when they name "
-    "technical things (an API, Slack), as long as nothing is broken.",
+    "support, demos, partnerships, legal and compliance paperwork are general, even when "
+    "they name technical things (an API, Slack), as long as nothing is broken.",
 )
 
 # The priority boundaries agents argue about most, written out.
