@@ -241,9 +241,9 @@ def test_labelled_sets_are_valid_balanced_and_disjoint() -> None:
     dev_texts = {(t.title, t.description) for t in dev}
     holdout_texts = {(t.title, t.description) for t in holdout}
     # Then there are enough of each label to measure, and no ticket is in both sets
-    assert len(everything) >= 160
-    assert min(categories[c] for c in Category) >= 30
-    assert min(priorities[p] for p in Priority) >= 25
+    assert len(dev) >= 500 and len(holdout) >= 150
+    assert min(categories[c] for c in Category) >= 100
+    assert min(priorities[p] for p in Priority) >= 100
     assert not dev_texts & holdout_texts
     assert len(dev_texts) == len(dev) and len(holdout_texts) == len(holdout)
 
