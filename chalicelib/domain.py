@@ -41,13 +41,21 @@ class ClassificationSource(StrEnum):
     FALLBACK = "fallback"
 
 
+class Confidence(StrEnum):
+    """How far a suggestion can be trusted: "low" asks a person to check it."""
+
+    HIGH = "high"
+    LOW = "low"
+
+
 @dataclass(frozen=True, slots=True)
 class Classification:
-    """A suggested category and priority, and where it came from."""
+    """A suggested category and priority, how sure the classifier is, and who made it."""
 
     category: Category
     priority: Priority
     source: ClassificationSource
+    confidence: Confidence
     warning: str | None = None
 
 

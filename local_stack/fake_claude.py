@@ -4,8 +4,9 @@ The real ``anthropic`` SDK talks to it through ``base_url``. Its behaviour is
 scripted over HTTP (``POST /_control``) so tests in other processes can drive it:
 
 - ``{"mode": "ok"}`` (default): a ``tool_use`` answer. The classification is the
-  scripted ``answer`` if one is set, else the offline classifier's reading of the
-  fenced ticket text, so the local stack gives sensible suggestions.
+  scripted ``answer`` if one is set (sent as is, so a script may leave out
+  ``confidence``), else the offline classifier's reading of the fenced ticket text
+  (with a low confidence), so the local stack gives sensible suggestions.
 - ``"timeout"``: wait ``delay`` seconds (default 30) before answering.
 - ``"error500"``, ``"overloaded529"``, ``"ratelimit429"``: that error.
 - ``"out_of_enum"``: a tool call whose category is not an allowed value.
@@ -179,7 +180,7 @@ def _read_ticket(body: dict[str, Any]) -> dict[str, str]:
     category, priority = classify_offline(
         title.group(1) if title else "", description.group(1) if description else text
     )
-    return {"category": category.value, "priority": priority.value}
+    return {"category": category.value, "priority": priority.value, "confidence": "low"}
 
 
 class _FakeClaudeHTTPServer(ThreadingHTTPServer):

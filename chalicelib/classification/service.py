@@ -8,7 +8,7 @@ from typing import Protocol
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.classification.offline import classify_offline
-from chalicelib.domain import Category, Classification, ClassificationSource, Priority
+from chalicelib.domain import Category, Classification, ClassificationSource, Confidence, Priority
 from chalicelib.errors import ClassificationUnavailable
 from chalicelib.observability import logger, metrics
 
@@ -24,11 +24,18 @@ class LlmClassifier(Protocol):
 
 
 class ClassificationCache(Protocol):
-    """Remembers Claude's answers by text."""
+    """Remembers Claude's answers, with their confidence, by text."""
 
-    def get(self, title: str, description: str) -> tuple[Category, Priority] | None: ...
+    def get(self, title: str, description: str) -> tuple[Category, Priority, Confidence] | None: ...
 
-    def put(self, title: str, description: str, category: Category, priority: Priority) -> None: ...
+    def put(
+        self,
+        title: str,
+        description: str,
+        category: Category,
+        priority: Priority,
+        confidence: Confidence,
+    ) -> None: ...
 
 
 class TicketClassifier:
@@ -43,24 +50,29 @@ class TicketClassifier:
         self._cache = cache
 
     def classify(self, title: str, description: str) -> Classification:
-        """Category and priority for the text, from Claude (or its cache) or else offline."""
+        """Category, priority and confidence, from Claude (or its cache) or else offline."""
         started = time.perf_counter()
         # Without a key the cache can hold nothing useful: skip its read.
         use_cache = self._cache is not None and self._llm.configured()
         cached = self._cache.get(title, description) if self._cache and use_cache else None
         if cached is not None:
             metrics.add_metric(name="ClassificationCacheHit", unit=MetricUnit.Count, value=1)
-            return Classification(cached[0], cached[1], ClassificationSource.LLM)
+            category, priority, confidence = cached
+            return Classification(category, priority, ClassificationSource.LLM, confidence)
         try:
             result = self._llm.classify(title, description)
             if self._cache and use_cache:
-                self._cache.put(title, description, result.category, result.priority)
+                self._cache.put(
+                    title, description, result.category, result.priority, result.confidence
+                )
         except ClassificationUnavailable as exc:
             category, priority = classify_offline(title, description)
             result = Classification(
                 category,
                 priority,
                 ClassificationSource.FALLBACK,
+                # The keyword rules have no measure of how sure they are.
+                Confidence.LOW,
                 warning=f"AI suggestion unavailable ({exc}); "
                 "this suggestion comes from the offline keyword classifier.",
             )

@@ -37,7 +37,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.data.attributes import EnumAttribute
-from chalicelib.domain import Category, ClassificationSource, Priority, Status
+from chalicelib.domain import Category, ClassificationSource, Confidence, Priority, Status
 
 TICKET_SK = "TICKET"
 STATS_PK = "STATS"
@@ -177,6 +177,8 @@ class ClassificationCacheModel(Model):
     sk = UnicodeAttribute(range_key=True)
     category = EnumAttribute(Category)
     priority = EnumAttribute(Priority)
+    # Absent on items cached before confidence existed; read as "low".
+    confidence = EnumAttribute(Confidence, null=True)
     expires_at = NumberAttribute()
 
 

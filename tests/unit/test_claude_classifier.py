@@ -14,7 +14,13 @@ from chalicelib.classification.prompt import (
     TOOL_NAME,
 )
 from chalicelib.classification.service import TicketClassifier
-from chalicelib.domain import Category, Classification, ClassificationSource, Priority
+from chalicelib.domain import (
+    Category,
+    Classification,
+    ClassificationSource,
+    Confidence,
+    Priority,
+)
 from chalicelib.errors import ClassificationUnavailable
 from local_stack.fake_claude import FakeClaudeServer
 
@@ -45,12 +51,12 @@ def classifier(
 def test_success_returns_claudes_answer_and_sends_a_forced_strict_tool(
     fake: FakeClaudeServer,
 ) -> None:
-    # Given Claude answers account/high
-    fake.state.answer = {"category": "account", "priority": "high"}
+    # Given Claude answers account/high, and is sure
+    fake.state.answer = {"category": "account", "priority": "high", "confidence": "high"}
     # When a ticket is classified
     result = classifier(fake).classify("Locked out", "Nobody can sign in <b>today</b>")
-    # Then the answer is Claude's
-    assert result == llm_result(Category.ACCOUNT, Priority.HIGH)
+    # Then the answer is Claude's, confidence included
+    assert result == llm_result(Category.ACCOUNT, Priority.HIGH, Confidence.HIGH)
     # And the request forced our tool, with enums, the configured model and fenced text
     [request] = fake.state.requests
     body = request["body"]
@@ -58,7 +64,10 @@ def test_success_returns_claudes_answer_and_sends_a_forced_strict_tool(
     assert body["tool_choice"] == {"type": "tool", "name": TOOL_NAME}
     [tool] = body["tools"]
     assert tool["input_schema"]["properties"]["category"]["enum"] == [c.value for c in Category]
+    assert tool["input_schema"]["properties"]["confidence"]["enum"] == ["high", "low"]
+    assert "confidence" in tool["input_schema"]["required"]
     assert tool["input_schema"]["additionalProperties"] is False
+    assert tool["strict"] is True
     assert body["system"] == SYSTEM_PROMPT
     content = body["messages"][0]["content"]
     assert "<ticket_title>Locked out</ticket_title>" in content
@@ -66,8 +75,29 @@ def test_success_returns_claudes_answer_and_sends_a_forced_strict_tool(
     assert request["headers"]["x-stainless-retry-count"] == "0"
 
 
-def llm_result(category: Category, priority: Priority) -> Classification:
-    return Classification(category, priority, ClassificationSource.LLM)
+def llm_result(category: Category, priority: Priority, confidence: Confidence) -> Classification:
+    return Classification(category, priority, ClassificationSource.LLM, confidence)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"confidence": "low"}, Confidence.LOW),
+        ({}, Confidence.LOW),  # an answer without a confidence is not vouched for
+        ({"confidence": "certain"}, Confidence.LOW),  # nor one with an unknown value
+        ({"confidence": "high"}, Confidence.HIGH),
+    ],
+)
+def test_confidence_comes_from_the_tool_call_and_defaults_to_low(
+    fake: FakeClaudeServer, answer: dict[str, str], expected: Confidence
+) -> None:
+    # Given Claude answers with this confidence field (or none)
+    fake.state.answer = {"category": "billing", "priority": "medium", **answer}
+    # When a ticket is classified
+    result = classifier(fake).classify("Refund", "Charged twice")
+    # Then the category and priority are Claude's and the confidence is read as stated,
+    # anything but an explicit "high" counting as low
+    assert result == llm_result(Category.BILLING, Priority.MEDIUM, expected)
 
 
 def test_prompt_injection_cannot_close_the_fence(fake: FakeClaudeServer) -> None:
@@ -150,14 +180,12 @@ def test_service_falls_back_to_the_offline_classifier_with_a_warning(
     assert result.source is ClassificationSource.FALLBACK
     assert result.category is Category.BILLING
     assert result.warning and "offline" in result.warning
+    # And the keyword rules, which cannot tell how sure they are, say low
+    assert result.confidence is Confidence.LOW
 
 
 def test_service_uses_claude_when_it_answers(fake: FakeClaudeServer) -> None:
-    fake.state.answer = {"category": "general", "priority": "low"}
+    fake.state.answer = {"category": "general", "priority": "low", "confidence": "high"}
     result = TicketClassifier(classifier(fake)).classify("t", "I was charged twice")
-    assert (result.category, result.priority, result.source) == (
-        Category.GENERAL,
-        Priority.LOW,
-        ClassificationSource.LLM,
-    )
+    assert result == llm_result(Category.GENERAL, Priority.LOW, Confidence.HIGH)
     assert result.warning is None

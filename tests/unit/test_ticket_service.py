@@ -8,7 +8,14 @@ import pytest
 
 from chalicelib.cursor import CursorCodec
 from chalicelib.data.repository import StaleTicket, WriteContention
-from chalicelib.domain import Category, Classification, ClassificationSource, Priority, Status
+from chalicelib.domain import (
+    Category,
+    Classification,
+    ClassificationSource,
+    Confidence,
+    Priority,
+    Status,
+)
 from chalicelib.errors import UpdateConflict, ValidationFailed, VersionMismatch
 from chalicelib.tickets import ANY_VERSION, TicketService
 from chalicelib.validation import (
@@ -28,7 +35,9 @@ class ScriptedClassifier:
 
     def classify(self, title: str, description: str) -> Classification:
         self.calls += 1
-        return Classification(Category.TECHNICAL, Priority.HIGH, ClassificationSource.LLM)
+        return Classification(
+            Category.TECHNICAL, Priority.HIGH, ClassificationSource.LLM, Confidence.HIGH
+        )
 
 
 class Clock:
