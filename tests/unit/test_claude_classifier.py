@@ -7,8 +7,14 @@ import time
 
 import pytest
 
+from chalicelib.classification.definitions import (
+    CATEGORY_DEFINITIONS,
+    PRIORITY_BOUNDARIES,
+    PRIORITY_DEFINITIONS,
+)
 from chalicelib.classification.llm import ClaudeClassifier
 from chalicelib.classification.prompt import (
+    BOUNDARY_EXAMPLES,
     MAX_PROMPT_DESCRIPTION_CHARS,
     SYSTEM_PROMPT,
     TOOL_NAME,
@@ -98,6 +104,22 @@ def test_confidence_comes_from_the_tool_call_and_defaults_to_low(
     # Then the category and priority are Claude's and the confidence is read as stated,
     # anything but an explicit "high" counting as low
     assert result == llm_result(Category.BILLING, Priority.MEDIUM, expected)
+
+
+def test_prompt_gives_the_shared_definitions_and_boundary_examples() -> None:
+    # Given the system prompt Claude receives
+    # Then every shared definition and priority boundary rule is in it, word for word
+    for text in [*CATEGORY_DEFINITIONS.values(), *PRIORITY_DEFINITIONS.values()]:
+        assert text in SYSTEM_PROMPT
+    for rule in PRIORITY_BOUNDARIES:
+        assert rule in SYSTEM_PROMPT
+    # And it shows short examples on both sides of medium/high and of high/critical
+    example_priorities = {priority for _, _, priority, _ in BOUNDARY_EXAMPLES}
+    assert {Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL} <= example_priorities
+    for text, category, priority, _ in BOUNDARY_EXAMPLES:
+        assert f'"{text}" -> {category.value}, {priority.value}' in SYSTEM_PROMPT
+    # And the injection defences are still stated
+    assert "untrusted customer text" in SYSTEM_PROMPT
 
 
 def test_prompt_injection_cannot_close_the_fence(fake: FakeClaudeServer) -> None:
