@@ -12,13 +12,15 @@ PYTEST_ARGS ?=
 
 export API_PORT SITE_PORT
 
-.PHONY: help install run test lint unit browser bench accuracy screenshots token plan deploy destroy clean
+.PHONY: help install run test lint unit browser bench accuracy train-classifier screenshots token plan deploy destroy clean
 
 help:
 	@echo "make run          start the local stack (moto, API on :$(API_PORT), site on :$(SITE_PORT)); SEED=1 adds demo tickets"
 	@echo "make test         lint and run every test (unit, integration, HTTP and browser)"
 	@echo "make lint         ruff and mypy only"
 	@echo "make bench        measure DynamoDB work per request, cold import time, package size"
+	@echo "make accuracy     offline classifier on the labelled sets (fails below the targets)"
+	@echo "make train-classifier   retrain the offline model from the development set"
 	@echo "make screenshots  PNGs of every view into docs/screenshots/"
 	@echo "make plan|deploy|destroy STAGE=dev|prod   see README 'Deploy to AWS'"
 
@@ -51,6 +53,9 @@ bench: install
 
 accuracy: install
 	$(BIN)/python -m tools.classifier_accuracy
+
+train-classifier: install
+	$(BIN)/python -m tools.train_classifier
 
 screenshots: install browser
 	$(BIN)/python -m tools.screenshots

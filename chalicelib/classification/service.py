@@ -7,7 +7,6 @@ from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.classification.offline import classify_offline
 from chalicelib.domain import Category, Classification, ClassificationSource, Confidence, Priority
 from chalicelib.errors import ClassificationUnavailable
 from chalicelib.observability import logger, metrics
@@ -66,15 +65,18 @@ class TicketClassifier:
                     title, description, result.category, result.priority, result.confidence
                 )
         except ClassificationUnavailable as exc:
-            category, priority = classify_offline(title, description)
+            # Imported on the first fallback, not at cold start: most requests (lists,
+            # reads, updates) never classify, and with Claude configured few fall back.
+            from chalicelib.classification.offline import classify_offline
+
+            suggestion = classify_offline(title, description)
             result = Classification(
-                category,
-                priority,
+                suggestion.category,
+                suggestion.priority,
                 ClassificationSource.FALLBACK,
-                # The keyword rules have no measure of how sure they are.
-                Confidence.LOW,
+                suggestion.confidence,
                 warning=f"AI suggestion unavailable ({exc}); "
-                "this suggestion comes from the offline keyword classifier.",
+                "this suggestion comes from the offline classifier.",
             )
             # Running without a key is a choice, not an incident: keep it out of INFO logs.
             log = logger.debug if exc.no_key else logger.warning

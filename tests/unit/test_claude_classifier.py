@@ -202,8 +202,8 @@ def test_service_falls_back_to_the_offline_classifier_with_a_warning(
     assert result.source is ClassificationSource.FALLBACK
     assert result.category is Category.BILLING
     assert result.warning and "offline" in result.warning
-    # And the keyword rules, which cannot tell how sure they are, say low
-    assert result.confidence is Confidence.LOW
+    # And the offline suggestion carries the offline model's own confidence
+    assert result.confidence is Confidence.HIGH
 
 
 def test_service_uses_claude_when_it_answers(fake: FakeClaudeServer) -> None:
@@ -211,3 +211,18 @@ def test_service_uses_claude_when_it_answers(fake: FakeClaudeServer) -> None:
     result = TicketClassifier(classifier(fake)).classify("t", "I was charged twice")
     assert result == llm_result(Category.GENERAL, Priority.LOW, Confidence.HIGH)
     assert result.warning is None
+
+
+def test_the_fake_answers_with_the_offline_models_reading_and_confidence(
+    fake: FakeClaudeServer,
+) -> None:
+    # Given the fake with no scripted answer (as `make accuracy CLAUDE=1` uses it)
+    # When a clear ticket and an empty one are classified through the SDK
+    clear = classifier(fake).classify("Double charge", "I was charged twice, refund please")
+    empty = classifier(fake).classify("", "")
+    # Then the answers come back through the tool call, confidence included
+    assert (clear.category, clear.confidence) == (Category.BILLING, Confidence.HIGH)
+    assert empty.confidence is Confidence.LOW
+    assert len(fake.state.requests) == 2
+    first_message = fake.state.requests[0]["body"]["messages"][0]["content"]
+    assert first_message.startswith("<ticket_title>Double charge")
