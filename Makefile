@@ -19,7 +19,7 @@ help:
 	@echo "make test         lint and run every test (unit, integration, HTTP and browser)"
 	@echo "make lint         ruff and mypy only"
 	@echo "make bench        measure DynamoDB work per request, cold import time, package size"
-	@echo "make accuracy     offline classifier on the labelled sets (fails below the targets)"
+	@echo "make accuracy     offline classifier on the labelled sets (fails below the targets); CLAUDE=1 for the Claude path"
 	@echo "make train-classifier   retrain the offline model from the development set"
 	@echo "make screenshots  PNGs of every view into docs/screenshots/"
 	@echo "make plan|deploy|destroy STAGE=dev|prod   see README 'Deploy to AWS'"
@@ -51,8 +51,9 @@ test: install browser lint
 bench: install
 	$(BIN)/python -m tools.bench --write docs/benchmarks.md
 
+# CLAUDE=1 measures the Claude path: the real API with ANTHROPIC_API_KEY, else the local fake.
 accuracy: install
-	$(BIN)/python -m tools.classifier_accuracy
+	$(BIN)/python -m tools.classifier_accuracy $(if $(CLAUDE),--claude)
 
 train-classifier: install
 	$(BIN)/python -m tools.train_classifier

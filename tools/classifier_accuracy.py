@@ -3,12 +3,20 @@
 Run from the repository root::
 
     python -m tools.classifier_accuracy            # the offline classifier (make accuracy)
+    python -m tools.classifier_accuracy --claude   # the Claude path (make accuracy CLAUDE=1)
 
 It prints a markdown section per set: accuracy, per-class precision and recall,
 confusion matrices and how accurate high- and low-confidence suggestions are. The
 development set is what the offline model was trained and tuned on; the holdout set is
 what it never saw, so only the holdout numbers say how it generalises. The exit status
 is 1 when the holdout misses a target (``TARGETS``).
+
+``--claude`` sends every ticket through ``ClaudeClassifier`` (the real ``anthropic``
+SDK): to the Anthropic API when ``ANTHROPIC_API_KEY`` is set (``ANTHROPIC_BASE_URL`` and
+``ANTHROPIC_MODEL`` are honoured), and otherwise to the local fake Messages API, whose
+answers are the offline model's. Against the fake the run checks the plumbing (every
+ticket answered through the SDK, confidence read from the tool call), not Claude: the
+targets are then not applied, and any failed call fails the run.
 
 This lives outside ``chalicelib`` because it never ships to Lambda.
 """
@@ -17,10 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -92,7 +102,7 @@ def load_labelled(path: Path) -> list[LabelledTicket]:
 
 
 def offline_predict(title: str, description: str) -> Prediction:
-    """The offline classifier's answer."""
+    """The offline classifier's answer (imported here so ``--claude`` runs never load it)."""
     from chalicelib.classification.offline import classify_offline
 
     answer = classify_offline(title, description)
@@ -284,10 +294,57 @@ def _confidence_row(level: Confidence, share: dict[str, Any], total: int) -> lis
     ]
 
 
+@contextmanager
+def claude_predictor(timeout_seconds: float) -> Iterator[tuple[Predict, str]]:
+    """A ``Predict`` through ``ClaudeClassifier``, and a line saying what it talks to.
+
+    With ``ANTHROPIC_API_KEY`` set it calls the API that key is for; otherwise it starts
+    the fake Messages API on 127.0.0.1 for the duration.
+    """
+    from chalicelib.classification.llm import ClaudeClassifier
+    from chalicelib.errors import ClassificationUnavailable
+    from chalicelib.settings import DEFAULT_MODEL
+
+    model = os.environ.get("ANTHROPIC_MODEL") or DEFAULT_MODEL
+    key = os.environ.get("ANTHROPIC_API_KEY")
+    fake = None
+    if key:
+        base_url = os.environ.get("ANTHROPIC_BASE_URL")
+        target = f"Claude ({model}) at {base_url or 'the Anthropic API'}"
+    else:
+        from local_stack.fake_claude import FakeClaudeServer
+
+        fake = FakeClaudeServer().start()
+        key, base_url = "fake-key", fake.url
+        target = (
+            "the fake Messages API (no ANTHROPIC_API_KEY): its answers are the offline "
+            "model's, so this checks the plumbing, not Claude"
+        )
+    classifier = ClaudeClassifier(
+        api_key=lambda: key, model=model, timeout_seconds=timeout_seconds, base_url=base_url
+    )
+
+    def predict(title: str, description: str) -> Prediction:
+        try:
+            answer = classifier.classify(title, description)
+        except ClassificationUnavailable as exc:
+            return Prediction(None, None, None, failure=str(exc))
+        return Prediction(answer.category, answer.priority, answer.confidence)
+
+    try:
+        yield predict, target
+    finally:
+        if fake is not None:
+            fake.stop()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the report for both sets; 1 when the holdout misses a target or a call failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claude", action="store_true", help="measure the Claude path")
     parser.add_argument("--limit", type=int, help="an even sample of this many tickets per set")
+    parser.add_argument("--workers", type=int, default=4, help="parallel calls with --claude")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per Claude call")
     parser.add_argument(
         "--mistakes",
         action="store_true",
@@ -296,8 +353,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sets = (("Development set (trained and tuned on)", DEV_SET), ("Holdout set", HOLDOUT_SET))
-    print("## Offline classifier accuracy\n")
-    reports = [(name, evaluate(path, limit=args.limit)) for name, path in sets]
+    if args.claude:
+        with claude_predictor(args.timeout) as (predict, target):
+            print(f"## Claude classifier accuracy\n\nThrough {target}.\n")
+            reports = [
+                (name, evaluate(path, predict, args.limit, args.workers)) for name, path in sets
+            ]
+        against_fake = "fake Messages API" in target
+    else:
+        print("## Offline classifier accuracy\n")
+        reports = [(name, evaluate(path, limit=args.limit)) for name, path in sets]
+        against_fake = False
     for (name, report), (_, path) in zip(reports, sets, strict=True):
         print(render(name, report))
         if args.mistakes and path == DEV_SET:
@@ -312,7 +378,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"FAILED: {failed} tickets got no answer")
         status = 1
     holdout = reports[-1][1]
-    if args.limit is not None:
+    if against_fake:
+        print("Targets not applied: the fake's answers are not Claude's.")
+    elif args.limit is not None:
         print("Targets not applied to a sample.")
     elif missed := missed_targets(holdout):
         print("BELOW TARGET on the holdout: " + "; ".join(missed))
