@@ -69,7 +69,7 @@ _STATUS_CODES: Final = frozenset(
 # Words are cheap to read, so they are read further than the cues; past this the text is
 # nearly always a pasted log, and the bound keeps the time per ticket flat.
 MAX_TITLE_CHARS: Final = 500
-MAX_DESCRIPTION_CHARS: Final = 6_000
+MAX_DESCRIPTION_CHARS: Final = 3_000
 
 _SHORT_TEXT: Final = 60
 _LONG_TEXT: Final = 700
