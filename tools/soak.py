@@ -118,7 +118,11 @@ class Client:
     def search(self) -> None:
         query = " ".join(self.rng.sample(WORDS, k=self.rng.choice([1, 1, 2])))
         self._call(
-            "GET /tickets?search", "GET", "/tickets/", params={"search": query}, headers=self.headers
+            "GET /tickets?search",
+            "GET",
+            "/tickets/",
+            params={"search": query},
+            headers=self.headers,
         )
 
     def _pick(self) -> str | None:
@@ -132,13 +136,17 @@ class Client:
             return
         changes = {"status": self.rng.choice(STATUSES), "priority": self.rng.choice(PRIORITIES)}
         if self.rng.random() < 0.5:
-            current = self._call("GET /tickets/{id}", "GET", f"/tickets/{ticket_id}/", headers=self.headers)
+            path = f"/tickets/{ticket_id}/"
+            current = self._call("GET /tickets/{id}", "GET", path, headers=self.headers)
             if current.status_code != 200:
                 return
             headers = {**self.headers, "If-Match": current.headers["ETag"]}
-            self._call("PATCH /tickets/{id} (If-Match)", "PATCH", f"/tickets/{ticket_id}/", json=changes, headers=headers)
+            self._call(
+                "PATCH /tickets/{id} (If-Match)", "PATCH", path, json=changes, headers=headers
+            )
         else:
-            self._call("PATCH /tickets/{id}", "PATCH", f"/tickets/{ticket_id}/", json=changes, headers=self.headers)
+            path = f"/tickets/{ticket_id}/"
+            self._call("PATCH /tickets/{id}", "PATCH", path, json=changes, headers=self.headers)
 
     def delete(self) -> None:
         if len(self.mine) < 5:
@@ -151,14 +159,22 @@ class Client:
 
     def classify(self) -> None:
         text = " ".join(self.rng.choices(WORDS, k=10))
-        self._call("POST /tickets/classify", "POST", "/tickets/classify/", json={"description": text})
+        self._call(
+            "POST /tickets/classify", "POST", "/tickets/classify/", json={"description": text}
+        )
 
     def step(self) -> None:
         """One operation, chosen by weight (creates and deletes balance)."""
-        operation = self.rng.choices(
-            [self.create, self.delete, self.list, self.search, self.patch, self.stats, self.classify],
-            weights=[12, 12, 25, 15, 20, 8, 8],
-        )[0]
+        operations = [
+            self.create,
+            self.delete,
+            self.list,
+            self.search,
+            self.patch,
+            self.stats,
+            self.classify,
+        ]
+        operation = self.rng.choices(operations, weights=[12, 12, 25, 15, 20, 8, 8])[0]
         operation()
 
 
@@ -228,7 +244,9 @@ def run(seconds: float, clients: int, warmup_tickets: int) -> tuple[str, bool]:
         rss_end = stack.rss_mb()
         counter_drift = drift(stack.api_url, headers)
     duplicates = {key: ids for key, ids in results.keys.items() if len(ids) > 1}
-    server_errors = sum(n for c in results.statuses.values() for code, n in c.items() if code >= 500)
+    server_errors = sum(
+        n for c in results.statuses.values() for code, n in c.items() if code >= 500
+    )
     growth = (rss_end - rss_start) / rss_start if rss_start else 0.0
     total = sum(len(v) for v in results.latencies.values())
     lines = [
@@ -245,14 +263,19 @@ def run(seconds: float, clients: int, warmup_tickets: int) -> tuple[str, bool]:
             f"| `{route}` | {len(values):,} | {len(values) / elapsed:.1f} | "
             f"{statistics.median(values):.1f} | {percentile(values, 0.99):.1f} | {codes} |"
         )
-    passed = not server_errors and not counter_drift and not duplicates and growth < MEMORY_GROWTH_LIMIT
+    passed = (
+        not server_errors and not counter_drift and not duplicates and growth < MEMORY_GROWTH_LIMIT
+    )
     lines += [
         "",
-        f"- 5xx answers: **{server_errors}**; client errors (timeouts, resets): {len(results.errors)}",
-        f"- counter drift against a recount: **{len(counter_drift)}** {json.dumps(counter_drift) if counter_drift else ''}",
+        f"- 5xx answers: **{server_errors}**; "
+        f"client errors (timeouts, resets): {len(results.errors)}",
+        f"- counter drift against a recount: **{len(counter_drift)}** "
+        + (json.dumps(counter_drift) if counter_drift else ""),
         f"- duplicate tickets from retried Idempotency-Keys: **{len(duplicates)}** "
         f"({sum(1 for ids in results.keys.values() if ids)} keys used)",
-        f"- stack process memory: {rss_start:.0f} MB after the warm-up, {rss_end:.0f} MB at the end "
+        f"- stack process memory: {rss_start:.0f} MB after the warm-up, "
+        f"{rss_end:.0f} MB at the end "
         f"(**{growth:+.1%}**; target under {MEMORY_GROWTH_LIMIT:.0%})",
         f"- result: **{'passed' if passed else 'FAILED'}**",
     ]
@@ -264,7 +287,9 @@ def run(seconds: float, clients: int, warmup_tickets: int) -> tuple[str, bool]:
 def main(argv: list[str] | None = None) -> int:
     """Command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description="Bounded load test of the local stack")
-    parser.add_argument("--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", 300)))
+    parser.add_argument(
+        "--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS") or "300")
+    )
     parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--warmup", type=int, default=300, help="tickets created before measuring")
     parser.add_argument("--write", type=Path, help="also write the report to this file")
