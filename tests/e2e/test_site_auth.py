@@ -529,3 +529,43 @@ def test_the_sign_in_form_has_no_axe_violations(
         assert_accessible(page)
     finally:
         context.close()
+
+
+def test_a_refresh_in_one_tab_is_shared_with_the_other_tabs(anonymous_desk: Desk) -> None:
+    desk = anonymous_desk
+    page = desk.open("#/dashboard")
+    desk.sign_in_with_form()
+    expect(page.locator('[data-kpi="total"]')).to_be_visible()
+    second = _watch(desk, page.context.new_page())
+    second.goto(desk.stack.site_url + "#/tickets")
+    expect(second.get_by_role("heading", name="Tickets")).to_be_visible()
+    endpoint = desk.stack.state["cognito_endpoint"].rstrip("/")
+    refreshes: list[str] = []
+    page.context.on(
+        "request",
+        lambda request: (
+            refreshes.append(request.url)
+            if request.url.rstrip("/") == endpoint
+            and "REFRESH_TOKEN_AUTH" in (request.post_data or "")
+            else None
+        ),
+    )
+    stored = desk.stored_session()
+    assert stored is not None
+
+    # Given the first tab's ID token is about to expire
+    desk.store_session({**stored, "expiresAt": page.evaluate("Date.now()") + 5_000})
+    # When it loads the figures, it refreshes the token first
+    page.reload()
+    expect(page.locator('[data-kpi="total"]')).to_be_visible()
+    refreshed = desk.stored_session()
+    assert refreshed is not None and refreshed["idToken"] != stored["idToken"]
+    # Then the second tab takes the new ID token (and keeps its refresh token) without
+    # asking Cognito itself
+    second.wait_for_function(
+        "([key, token]) => JSON.parse(sessionStorage.getItem(key) || 'null')?.idToken === token",
+        arg=[SESSION_STORAGE_KEY, refreshed["idToken"]],
+    )
+    assert _stored(second) == refreshed
+    assert len(refreshes) == 1
+    second.close()
