@@ -27,6 +27,11 @@ const views = {
   ticket: new TicketView(store),
   dashboard: new DashboardView(store),
 };
+const checkingView = {
+  element: h("p", { class: "loading", attrs: { role: "status" }, dataset: { checkingSession: "" }, text: "Checking your sign-in…" }),
+  show() {},
+  hide() {},
+};
 const NAV_FOR_ROUTE = { new: "new", tickets: "tickets", ticket: "tickets", dashboard: "dashboard" };
 
 let current = null;
@@ -44,11 +49,11 @@ function announce(text) {
 }
 
 function signOut() {
-  session.signOut();
+  return session.signOut();
 }
 
 session.addEventListener("change", (event) => {
-  const { reason } = event.detail;
+  const { reason, revoked, elsewhere } = event.detail;
   renderSessionArea(sessionArea, session, signOut);
   if (reason === "refreshed") return;
   if (reason === "signed-in") {
@@ -59,10 +64,12 @@ session.addEventListener("change", (event) => {
   } else if (reason === "signed-out") {
     // Nothing an agent loaded stays in the page after they sign out.
     store.reset();
-    signInView.setReason("You have signed out.");
-    announce("You have signed out.");
-    // Back to the sign-in form, wherever the agent was.
-    if (!AGENT_ROUTES.has(parseRoute(window.location.hash).name)) {
+    const text = elsewhere ? MESSAGES.signedOutElsewhere : revoked ? MESSAGES.signedOutHere : MESSAGES.notRevoked;
+    signInView.setReason(text);
+    announce(text);
+    // Back to the sign-in form, wherever the agent was (another tab's sign-out leaves
+    // a customer's form as it is, with what was typed in it).
+    if (!elsewhere && !AGENT_ROUTES.has(parseRoute(window.location.hash).name)) {
       window.location.hash = "#/tickets";
       return; // hashchange routes
     }
@@ -75,7 +82,8 @@ function route() {
   if (hash && !hash.startsWith("#/")) return; // an in-page anchor, not a route
   const next = parseRoute(hash);
   const gated = AGENT_ROUTES.has(next.name) && !session.signedIn;
-  const view = gated ? signInView : views[next.name];
+  // A new tab asks the other tabs for their session first (session.js): no form meanwhile.
+  const view = gated ? (session.pending ? checkingView : signInView) : views[next.name];
   if (current && current !== view) current.hide();
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === NAV_FOR_ROUTE[next.name]) link.setAttribute("aria-current", "page");

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Route, expect
@@ -196,7 +197,12 @@ def test_the_dashboard_refreshes_when_a_ticket_changes_in_another_tab(desk: Desk
     # Each figure is written out with its share of the whole, not only drawn as a bar
     expect(resolved).to_have_text(re.compile(rf"^{before} \(\d+%\)$"))
 
-    # When the agent resolves a ticket in another tab of the same browser
+    # When the agent resolves a ticket in another tab of the same browser (once the
+    # search index, written from the stream about a second later, has the ticket)
+    deadline = time.monotonic() + 10
+    while not desk.api_find(token):
+        assert time.monotonic() < deadline, "the search never found the ticket"
+        time.sleep(0.2)
     console = dashboard.context.new_page()
     console.goto(desk.stack.site_url + f"#/tickets?search={token}")
     console.locator(f'[data-ticket-id="{ticket["id"]}"] select[data-field="status"]').select_option(
