@@ -1,4 +1,8 @@
-"""One contract, two implementations: the in-memory fake and DynamoDB (moto)."""
+"""One contract, two implementations: the in-memory fake and DynamoDB.
+
+DynamoDB runs twice: on the patched moto the local stack serves (local_stack.moto_patch)
+and on plain moto 5.2.5, so the patch is held to the same contract as moto itself.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +21,15 @@ from tests.fakes import InMemoryTicketRepository
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
+@pytest.fixture(params=["in-memory", "dynamodb-patched-moto", "dynamodb-plain-moto"])
 def repository(request: pytest.FixtureRequest) -> Iterator[TicketRepository]:
     if request.param == "in-memory":
         yield InMemoryTicketRepository()
-    else:
-        request.getfixturevalue("table")
-        yield DynamoTicketRepository(counter_shards=3)
+        return
+    request.getfixturevalue("table")
+    if request.param == "dynamodb-plain-moto":
+        request.getfixturevalue("plain_moto")
+    yield DynamoTicketRepository(counter_shards=3)
 
 
 def ticket(n: int, **changes: object) -> Ticket:
