@@ -24,7 +24,6 @@ functions wrapped here.
 from __future__ import annotations
 
 import bisect
-import copy
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -570,8 +569,12 @@ def _moto_tail(
     scanned_count: int,
     last_evaluated_key: dict[str, Any] | None,
 ) -> tuple[list[Item], int, dict[str, Any] | None]:
-    """The end of moto's Table.query, unchanged: copies, projection, filter."""
-    results = copy.deepcopy(results)
+    """The end of moto's Table.query: projection, filter.
+
+    moto deep-copies the results first. Nothing below changes them (projections build
+    new items, the response is converted to plain dicts before it is written), so the
+    copy, about a third of a page's cost, is skipped.
+    """
     if request.index_name:
         moto_index = table.get_index(request.index_name)
         results = [moto_index.project(r) for r in results]
