@@ -27,7 +27,7 @@ from local_stack.moto_patch import is_active
 
 # Longer strings are rarely repeated (titles, descriptions); interning them would only
 # grow the interpreter's table of interned strings.
-INTERN_MAX_LENGTH = 64
+INTERN_MAX_LENGTH = 32
 # moto's own limit (LimitedSizeDict): "between 409 and 410KB" on AWS.
 ITEM_SIZE_LIMIT = 405_000
 
