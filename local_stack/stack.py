@@ -49,6 +49,8 @@ class StackOptions:
     serve_site: bool = True
     agent_username: str = DEFAULT_AGENT_USERNAME
     agent_password: str = DEFAULT_AGENT_PASSWORD
+    # False serves plain moto, without local_stack.moto_patch (for comparisons only).
+    moto_patch: bool = True
 
 
 @dataclass
@@ -75,7 +77,7 @@ class LocalStack:
 
     def _start(self) -> None:
         options = self.options
-        self.moto = MotoServer(options.host, 0).start()
+        self.moto = MotoServer(options.host, 0, patched=options.moto_patch).start()
         config = load_chalice_config(PROJECT_DIR, "local")
         environment = dict(config.environment_variables)
         site_origins = [
