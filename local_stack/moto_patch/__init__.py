@@ -20,7 +20,9 @@ moto 5.2.5 has three costs that grow with the table (see docs/local-stack.md):
 - :mod:`.streams`: one stream record per written item (an upsert through UpdateItem made
   two) and a bound on the records and shard iterators a table's stream keeps;
 - :mod:`.serialize`: attribute values written to JSON directly (moto's generic
-  serializer spent ~0.2 ms on each attribute of each item returned).
+  serializer spent ~0.2 ms on each attribute of each item returned);
+- :mod:`.expressions`: update expressions parsed once per text, and two quadratic
+  validators run at the root of the expression only.
 
 The patch is active only for requests served by a :class:`local_stack.moto_server.MotoServer`
 started with ``patched=True`` (the default): another server in the same process started
@@ -82,11 +84,19 @@ def install() -> None:
         if _installed:
             return
         check_moto_version()
-        from local_stack.moto_patch import indexes, memory, serialize, streams, transactions
+        from local_stack.moto_patch import (
+            expressions,
+            indexes,
+            memory,
+            serialize,
+            streams,
+            transactions,
+        )
 
         memory.install()
         indexes.install()
         streams.install()
         serialize.install()
+        expressions.install()
         transactions.install()
         _installed.append(True)

@@ -145,6 +145,12 @@ def update_op(draw: st.DrawFn, key: tuple[str, str] | None = None) -> dict[str, 
         sets.append("g2pk = :g2pk")
         values[":g2pk"] = {"S": "n"}
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    # Sometimes an expression DynamoDB refuses: the same error is expected from both.
+    refused = draw(st.sampled_from([None, None, None, "overlap", "two clauses"]))
+    if refused == "overlap":
+        expression += ", v = :v" if not removes else ", v"
+    elif refused == "two clauses":
+        expression += " SET body = :v"
     op: dict[str, Any] = {
         "Key": _key(key),
         "UpdateExpression": expression,
@@ -222,7 +228,7 @@ def _apply(side: Side, write: dict[str, Any]) -> Any:
             call(TableName=side.name, **body)
     except ClientError as error:
         reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-        return error.response["Error"]["Code"], reasons
+        return error.response["Error"]["Code"], error.response["Error"]["Message"], reasons
     return "ok"
 
 
