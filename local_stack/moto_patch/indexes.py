@@ -524,7 +524,7 @@ def _page(
     result_size = 0
     for position in positions:
         item = item_at(position)
-        size = item.size()
+        size = _item_size(item)
         if len(results) == request.limit or result_size + size > RESULT_SIZE_LIMIT:
             return results, len(results), _last_key(table, request, results)
         if request.range_comparison and not item.attrs[index.shape.range_attr or ""].compare(
@@ -546,15 +546,31 @@ def _past_the_range(
 ) -> dict[str, Any] | None:
     """moto goes on past the key range: the next item ends the page with a
     LastEvaluatedKey if the limit is reached, or if it would take the page over 1 MB."""
-    result_size = sum(item.size() for item in results)
+    result_size = sum(_item_size(item) for item in results)
     for position in positions:
         if len(results) == request.limit:
             return _last_key(table, request, results)
         if result_size + ITEM_SIZE_LIMIT <= RESULT_SIZE_LIMIT:
             return None  # no item can be that large
-        if result_size + item_at(position).size() > RESULT_SIZE_LIMIT:
+        if result_size + _item_size(item_at(position)) > RESULT_SIZE_LIMIT:
             return _last_key(table, request, results)
     return None
+
+
+def _item_size(item: Item) -> int:
+    """``Item.size()``, with the arithmetic for strings and numbers done inline (moto's
+    per-attribute type checks were a third of a page's cost)."""
+    total = 0
+    for name, value in item.attrs.items():
+        total += len(name.encode("utf-8"))
+        kind, inner = value.type, value.value
+        if kind == "S" and type(inner) is str:
+            total += len(inner.encode("utf-8"))
+        elif kind == "N":
+            total += len(str(inner))
+        else:
+            total += value.size()
+    return total
 
 
 def _last_key(table: Table, request: QueryRequest, results: list[Item]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The patch writes DynamoDB attribute values to JSON exactly as moto's serializer does."""
+"""The patch serialises, converts and measures DynamoDB items exactly as moto does."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.utilities import dynamo_to_dict
 
 from local_stack import moto_patch
+from local_stack.moto_patch.indexes import _item_size
 from local_stack.moto_patch.serialize import _dynamo_to_dict
 
 moto_patch.install()
@@ -78,3 +79,11 @@ def test_items_convert_to_plain_values_as_moto_converts_them(item: dict[str, Any
     with moto_patch.active():
         converted = _dynamo_to_dict(response)
     assert converted == dynamo_to_dict(response)
+
+
+@settings(max_examples=200, deadline=None)
+@given(item=st.dictionaries(texts, attribute_values, max_size=5))
+def test_the_page_size_of_an_item_is_moto_item_size(item: dict[str, Any]) -> None:
+    # Given an item as moto stores it; then the patch measures it as moto does (1 MB pages)
+    stored = Item(DynamoType({"S": "h"}), None, item)
+    assert _item_size(stored) == stored.size()
