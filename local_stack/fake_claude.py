@@ -76,6 +76,9 @@ def _message(tool_input: dict[str, Any] | None, model: str, tool_name: str) -> d
 class _Handler(BaseHTTPRequestHandler):
     server: _FakeClaudeHTTPServer
     protocol_version = "HTTP/1.1"
+    # Headers and body are separate sends: without TCP_NODELAY the SDK's keep-alive
+    # connection waits ~40 ms for each answer (Nagle's algorithm meets delayed ACKs).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: tests read the request log instead."""
