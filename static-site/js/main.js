@@ -8,6 +8,7 @@ import { MESSAGES, session } from "./session.js";
 import { DeskStore } from "./store.js";
 import { errorNotice } from "./components/notice.js";
 import { DashboardView } from "./views/dashboard-view.js";
+import { MyTicketView } from "./views/my-ticket-view.js";
 import { SignInView, renderSessionArea } from "./views/signin-view.js";
 import { SubmitView } from "./views/submit-view.js";
 import { TicketView } from "./views/ticket-view.js";
@@ -26,6 +27,7 @@ const views = {
   tickets: new TicketsView(store),
   ticket: new TicketView(store),
   dashboard: new DashboardView(store),
+  "my-ticket": new MyTicketView(store),
 };
 const NAV_FOR_ROUTE = { new: "new", tickets: "tickets", ticket: "tickets", dashboard: "dashboard" };
 
@@ -61,8 +63,9 @@ session.addEventListener("change", (event) => {
     store.reset();
     signInView.setReason("You have signed out.");
     announce("You have signed out.");
-    // Back to the sign-in form, wherever the agent was.
-    if (!AGENT_ROUTES.has(parseRoute(window.location.hash).name)) {
+    // Back to the sign-in form, wherever the agent was (a customer's page stays).
+    const here = parseRoute(window.location.hash).name;
+    if (!AGENT_ROUTES.has(here) && here !== "my-ticket") {
       window.location.hash = "#/tickets";
       return; // hashchange routes
     }
@@ -77,6 +80,10 @@ function route() {
   const gated = AGENT_ROUTES.has(next.name) && !session.signedIn;
   const view = gated ? signInView : views[next.name];
   if (current && current !== view) current.hide();
+  // Customers' pages get a header with the brand and "Submit a ticket" only (css/customer.css):
+  // the private page always, the form unless an agent is signed in in this tab.
+  document.body.dataset.audience =
+    next.name === "my-ticket" || (next.name === "new" && !session.signedIn) ? "customer" : "agent";
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === NAV_FOR_ROUTE[next.name]) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
