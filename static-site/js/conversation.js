@@ -4,8 +4,10 @@
 // only adds what the conversation needs, so the list and dashboard are untouched.
 //
 // While an email is still pending (the stream mails it about a second after the
-// write), the messages and emails are read again every POLL_MS, a bounded number of
-// times, so "Sending email…" turns into "Emailed" or "Not delivered" by itself.
+// write), and for a few seconds after the agent sends something (a "resolved" or
+// new-link email has no record until the mailer takes it), the messages and emails
+// are read again every POLL_MS, a bounded number of times, so "Sending email…" turns
+// into "Emailed" or "Not delivered", and new emails appear, by themselves.
 //
 // Events (CustomEvent): "change".
 
@@ -14,6 +16,7 @@ import { session } from "./session.js";
 
 const POLL_MS = 1500;
 const MAX_POLLS = 20;
+const WATCH_AFTER_SENDING_MS = 6000;
 
 function empty() {
   return { id: null, messages: [], emails: [], loading: false, error: null, emailsError: null, sending: false, renewing: false };
@@ -25,6 +28,7 @@ export class Conversation extends EventTarget {
   #abort = null;
   #pollTimer = null;
   #polls = 0;
+  #watchUntil = 0;
 
   constructor() {
     super();
@@ -80,6 +84,7 @@ export class Conversation extends EventTarget {
     try {
       const { message } = await api.postMessage(id, { body, internal, status: status || undefined });
       this.#polls = 0;
+      this.#watchUntil = Date.now() + WATCH_AFTER_SENDING_MS;
       return message;
     } finally {
       this.state = { ...this.state, sending: false };
@@ -98,6 +103,7 @@ export class Conversation extends EventTarget {
     } finally {
       this.state = { ...this.state, renewing: false };
       this.#polls = 0;
+      this.#watchUntil = Date.now() + WATCH_AFTER_SENDING_MS;
       this.#emit();
       if (this.state.id === id) this.refresh();
     }
@@ -109,6 +115,7 @@ export class Conversation extends EventTarget {
     clearTimeout(this.#pollTimer);
     this.#pollTimer = null;
     this.#polls = 0;
+    this.#watchUntil = 0;
     if (forget) {
       this.state = empty();
       if (!session.signedIn) this.agents = { list: [], loaded: false, error: null };
@@ -129,7 +136,7 @@ export class Conversation extends EventTarget {
     const pending =
       this.state.messages.some((message) => message.delivery === "pending") ||
       this.state.emails.some((email) => email.status === "pending");
-    if (!pending || this.#polls >= MAX_POLLS) return;
+    if ((!pending && Date.now() > this.#watchUntil) || this.#polls >= MAX_POLLS) return;
     this.#polls += 1;
     this.#pollTimer = setTimeout(() => this.refresh(), POLL_MS);
   }

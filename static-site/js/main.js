@@ -63,9 +63,8 @@ session.addEventListener("change", (event) => {
     store.reset();
     signInView.setReason("You have signed out.");
     announce("You have signed out.");
-    // Back to the sign-in form, wherever the agent was (a customer's page stays).
-    const here = parseRoute(window.location.hash).name;
-    if (!AGENT_ROUTES.has(here) && here !== "my-ticket") {
+    // Back to the sign-in form, wherever the agent was.
+    if (!AGENT_ROUTES.has(parseRoute(window.location.hash).name)) {
       window.location.hash = "#/tickets";
       return; // hashchange routes
     }

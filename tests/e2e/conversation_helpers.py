@@ -3,15 +3,17 @@ page, the agents' ticket page, the local outbox and the confidence of suggestion
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from playwright.sync_api import ConsoleMessage, Page, Route
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Route
 
 from tests.e2e.conftest import RunningStack
+from tests.e2e.site_fixtures import SESSION_STORAGE_KEY, AgentTokens
 
 CLASSIFY_PATH = "/api/tickets/classify/"
 EMAIL_DEADLINE_SECONDS = 10.0
@@ -57,7 +59,7 @@ def force_confidence(page: Page, confidence: str) -> None:
             body = response.json()
             body["confidence"] = confidence
             route.fulfill(response=response, json=body)
-        except Exception:  # noqa: BLE001 - the page aborted the request meanwhile
+        except Exception:  # the page aborted the request meanwhile: nothing to answer
             return
 
     page.route(f"**{CLASSIFY_PATH}", rewrite)
@@ -110,3 +112,18 @@ def public_name(stack: RunningStack, headers: dict[str, str], email: str) -> str
         if agent["email"] == email:
             return str(agent["name"] or "Support")
     raise AssertionError(f"no agent {email}")
+
+
+def sign_in_context(context: BrowserContext, stack: RunningStack, tokens: AgentTokens) -> None:
+    """Every tab of ``context`` starts signed in as the demo agent, the way the ``desk``
+    fixture seeds its page (for contexts a test makes itself, such as an axe audit's
+    ``bypass_csp=True`` one)."""
+    origin = json.dumps(stack.site_url.rstrip("/"))
+    stored = json.dumps(json.dumps(tokens.stored_session()))
+    context.add_init_script(
+        f"""(() => {{
+          if (window.location.origin !== {origin} || sessionStorage.getItem("e2e-seeded")) return;
+          sessionStorage.setItem("e2e-seeded", "1");
+          sessionStorage.setItem({json.dumps(SESSION_STORAGE_KEY)}, {stored});
+        }})();"""
+    )

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from local_stack.cognito import sign_in
 from tests.e2e.conftest import PROJECT_DIR, RunningStack
@@ -263,11 +263,3 @@ def _watched_desk(
     leaked = [line for line in desk.console_lines if "eyJ" in line]
     assert not leaked, f"a token was written to the console: {leaked}"
     assert "eyJ" not in page.url, "a token was put in the address"
-
-
-def seed_agent_session(context: BrowserContext, stack: RunningStack, tokens: AgentTokens) -> None:
-    """Sign the demo agent in, in every new tab of ``context``, as ``desk`` does for its page
-    (for tests that need a context of their own, such as axe audits with ``bypass_csp``)."""
-    origin = stack.site_url.rstrip("/")
-    seed = json.dumps([origin, SESSION_STORAGE_KEY, json.dumps(tokens.stored_session())])
-    context.add_init_script(_SEED_SESSION % seed)

@@ -7,6 +7,7 @@ reopens, and the agent sees the answer."""
 from __future__ import annotations
 
 import re
+
 import pytest
 from playwright.sync_api import Browser, Response, expect
 
@@ -94,7 +95,9 @@ def test_the_whole_loop_customer_agent_customer_agent(
     agent.set_viewport_size(size)
     desk.open(f"#/tickets/{ticket_id}")
     expect(agent.locator("[data-ticket-title]")).to_have_text(f"Invoice wrong {token}")
-    agent.get_by_label("Message").fill(f"Sorry about that {token}.\nA corrected invoice is on its way.")
+    agent.get_by_label("Message").fill(
+        f"Sorry about that {token}.\nA corrected invoice is on its way."
+    )
     agent.get_by_label("Then set status").select_option("resolved")
     agent.get_by_role("button", name="Send reply").click()
     reply = agent.locator('[data-message-kind="reply"]')
@@ -105,11 +108,15 @@ def test_the_whole_loop_customer_agent_customer_agent(
     agent.get_by_role("button", name="Add internal note").click()
     expect(agent.locator('[data-message-kind="note"]')).to_contain_text(note_secret)
     # And the agent sees the reply emailed
-    expect(reply.locator("[data-delivery]")).to_have_attribute("data-delivery", "sent", timeout=15_000)
+    expect(reply.locator("[data-delivery]")).to_have_attribute(
+        "data-delivery", "sent", timeout=15_000
+    )
     expect(reply.locator("[data-delivery]")).to_contain_text("Emailed")
 
     # Then the reply email arrives, and the note is in no email to the customer
-    reply_email = wait_for_email(desk.stack, email, lambda e: f"Sorry about that {token}" in e["text"])
+    reply_email = wait_for_email(
+        desk.stack, email, lambda e: f"Sorry about that {token}" in e["text"]
+    )
     assert number in reply_email["subject"]
     for sent in emails_to(desk.stack, email):
         assert note_secret not in sent["text"] and note_secret not in sent["html"], sent["subject"]
@@ -155,4 +162,3 @@ def test_the_whole_loop_customer_agent_customer_agent(
     expect(reopened).to_contain_text("The customer reopened the ticket")
     seen.assert_clean()
     fresh_context.close()
-

@@ -57,7 +57,7 @@ def _create_with_link(stack: RunningStack, **fields: Any) -> dict[str, Any]:
         "customer_email": f"{unique()}@example.com",
         **fields,
     }
-    response = requests.post(f"{stack.api_url}/tickets/", json=body, timeout=10)
+    response = requests.post(f"{stack.api_url}/tickets/", json=body, timeout=30)
     assert response.status_code == 201, response.text
     ticket: dict[str, Any] = response.json()
     return ticket
@@ -121,9 +121,7 @@ def test_counters_show_the_length_and_never_block_typing(anonymous_desk: Desk) -
     sent = _create_requests(page)
     counter = page.locator('[data-char-counter="title"]')
     expect(counter).to_have_text("0 / 200 characters")
-    expect(page.locator('[data-char-counter="description"]')).to_have_text(
-        "0 / 10,000 characters"
-    )
+    expect(page.locator('[data-char-counter="description"]')).to_have_text("0 / 10,000 characters")
     # When a customer types past the title's limit
     page.get_by_label("Title").fill("x" * 195)
     page.get_by_label("Title").press_sequentially("y" * 10)
@@ -131,14 +129,10 @@ def test_counters_show_the_length_and_never_block_typing(anonymous_desk: Desk) -
     expect(page.get_by_label("Title")).to_have_value("x" * 195 + "y" * 10)
     expect(counter).to_have_text("205 / 200 characters: 5 too many")
     expect(counter).to_have_attribute("data-state", "over")
-    expect(page.locator("[data-announcer]")).to_have_text(
-        "Title is over the 200-character limit."
-    )
+    expect(page.locator("[data-announcer]")).to_have_text("Title is over the 200-character limit.")
     # And an emoji counts as one character, as the API counts it
     page.get_by_label("Description").fill("🙂" * 3)
-    expect(page.locator('[data-char-counter="description"]')).to_have_text(
-        "3 / 10,000 characters"
-    )
+    expect(page.locator('[data-char-counter="description"]')).to_have_text("3 / 10,000 characters")
     # When they submit, the form says what to fix and sends nothing
     page.get_by_label("Email").fill("someone@example.com")
     page.get_by_role("button", name="Submit ticket").click()
@@ -289,9 +283,7 @@ def test_the_form_offers_staff_sign_in_in_its_footer_only(anonymous_desk: Desk) 
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_the_customer_side_passes_axe(
-    browser: Browser, stack: RunningStack, viewport: str
-) -> None:
+def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, viewport: str) -> None:
     context = browser.new_context(viewport=VIEWPORTS[viewport], bypass_csp=True)
     page = context.new_page()
     seen = watch(page)
@@ -336,4 +328,3 @@ def test_the_customer_side_passes_axe(
     assert_accessible(page)
     seen.assert_clean()
     context.close()
-

@@ -23,6 +23,7 @@ export class MyTicketView {
   #active = false;
   #renderedId = null;
   #focusHeading = false;
+  #route = null;
 
   constructor(store) {
     this.#store = store;
@@ -35,6 +36,7 @@ export class MyTicketView {
     this.#active = true;
     this.#focusHeading = true;
     this.#renderedId = null;
+    this.#route = route;
     document.title = "Your ticket · Support desk";
     this.#model.load(route.params.id, route.query.key);
   }
@@ -67,7 +69,7 @@ export class MyTicketView {
       replaceChildren(
         this.element,
         h("h2", { tabIndex: -1, text: "Your ticket" }),
-        errorNotice("Could not load your ticket.", error, () => this.#model.load(this.#model.state.id, new URLSearchParams(window.location.hash.split("?")[1] || "").get("key"))),
+        errorNotice("Could not load your ticket.", error, () => this.#model.load(this.#route.params.id, this.#route.query.key)),
       );
       this.#maybeFocus();
       return;
