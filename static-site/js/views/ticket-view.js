@@ -38,6 +38,7 @@ export class TicketView {
   #renderedId = null;
   /** The history last shown, kept while the ticket reloads (no flicker). */
   #history = [];
+  #timelineSignature = "";
 
   constructor(store) {
     this.#store = store;
@@ -163,6 +164,7 @@ export class TicketView {
     );
     this.title.focus();
     this.#customerEmail = undefined;
+    this.#timelineSignature = "";
   }
 
   #buildReplyForm() {
@@ -340,10 +342,16 @@ export class TicketView {
       ...state.emails.filter((email) => email.kind !== "reply").map((email) => ({ kind: "email", at: email.at, item: email })),
     ];
     entries.sort((a, b) => a.at.localeCompare(b.at) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
-    replaceChildren(
-      this.timeline,
-      entries.map((entry) => (entry.kind === "message" ? messageItem(entry.item, ticket) : entry.kind === "email" ? emailItem(entry.item) : historyItem(entry.item))),
-    );
+    // Polling reads the same entries again and again: rebuild only when something
+    // changed, so keyboard focus on a link in the timeline is not lost.
+    const signature = JSON.stringify([entries, ticket?.customer_name, ticket?.customer_email]);
+    if (signature !== this.#timelineSignature) {
+      this.#timelineSignature = signature;
+      replaceChildren(
+        this.timeline,
+        entries.map((entry) => (entry.kind === "message" ? messageItem(entry.item, ticket) : entry.kind === "email" ? emailItem(entry.item) : historyItem(entry.item))),
+      );
+    }
     this.#renderReplyMode();
   }
 
