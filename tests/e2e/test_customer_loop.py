@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Response, expect
 
 from tests.e2e.conversation_helpers import (
+    CREATE_TIMEOUT_MS,
     VIEWPORTS,
     emails_to,
     public_name,
@@ -53,7 +54,7 @@ def test_the_whole_loop_customer_agent_customer_agent(
 
     # Then the confirmation shows the reference and the private link, and no console link
     success = customer.locator("[data-submit-success]")
-    expect(success).to_be_visible()
+    expect(success).to_be_visible(timeout=CREATE_TIMEOUT_MS)
     reference = success.locator("[data-ticket-ref]")
     expect(reference).to_have_text(re.compile(r"^#\d+$"))
     number = reference.inner_text()

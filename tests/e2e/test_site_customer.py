@@ -12,7 +12,13 @@ from playwright.sync_api import Browser, Page, Request, expect
 
 from tests.e2e.axe_audit import assert_accessible
 from tests.e2e.conftest import RunningStack
-from tests.e2e.conversation_helpers import CLASSIFY_PATH, VIEWPORTS, force_confidence, watch
+from tests.e2e.conversation_helpers import (
+    CLASSIFY_PATH,
+    CREATE_TIMEOUT_MS,
+    VIEWPORTS,
+    force_confidence,
+    watch,
+)
 from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
     Desk,
     agent_headers,
@@ -91,7 +97,7 @@ def test_the_draft_survives_a_reload_until_it_is_sent(anonymous_desk: Desk) -> N
     # When they finish and send it
     page.get_by_label("Description").fill("Line one\nLine two, finished now.")
     page.get_by_role("button", name="Submit ticket").click()
-    expect(page.locator("[data-submit-success]")).to_be_visible()
+    expect(page.locator("[data-submit-success]")).to_be_visible(timeout=CREATE_TIMEOUT_MS)
     # Then the draft is gone, and a reload shows an empty form
     assert page.evaluate(f"localStorage.getItem({DRAFT_KEY!r})") is None
     page.reload()
@@ -215,7 +221,7 @@ def test_a_low_confidence_suggestion_is_offered_not_filled_in(anonymous_desk: De
     expect(badge).to_have_text("Suggested")
     # And the priority they did not confirm is not sent
     page.get_by_role("button", name="Submit ticket").click()
-    expect(page.locator("[data-submit-success]")).to_be_visible()
+    expect(page.locator("[data-submit-success]")).to_be_visible(timeout=CREATE_TIMEOUT_MS)
     body = sent[0].post_data_json
     assert "category" in body and "priority" not in body, body
 
@@ -310,7 +316,7 @@ def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, vie
     # The confirmation
     page.get_by_role("button", name="Submit ticket").click()
     success = page.locator("[data-submit-success]")
-    expect(success).to_be_visible()
+    expect(success).to_be_visible(timeout=CREATE_TIMEOUT_MS)
     assert_accessible(page)
     # The private page, with a conversation and a code block
     link = success.locator("[data-private-link]").get_attribute("href")
