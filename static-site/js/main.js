@@ -8,6 +8,7 @@ import { MESSAGES, session } from "./session.js";
 import { DeskStore } from "./store.js";
 import { errorNotice } from "./components/notice.js";
 import { DashboardView } from "./views/dashboard-view.js";
+import { MyTicketView } from "./views/my-ticket-view.js";
 import { SignInView, renderSessionArea } from "./views/signin-view.js";
 import { SubmitView } from "./views/submit-view.js";
 import { TicketView } from "./views/ticket-view.js";
@@ -26,6 +27,7 @@ const views = {
   tickets: new TicketsView(store),
   ticket: new TicketView(store),
   dashboard: new DashboardView(store),
+  "my-ticket": new MyTicketView(store),
 };
 const checkingView = {
   element: h("p", { class: "loading", attrs: { role: "status" }, dataset: { checkingSession: "" }, text: "Checking your sign-in…" }),
@@ -85,6 +87,10 @@ function route() {
   // A new tab asks the other tabs for their session first (session.js): no form meanwhile.
   const view = gated ? (session.pending ? checkingView : signInView) : views[next.name];
   if (current && current !== view) current.hide();
+  // Customers' pages get a header with the brand and "Submit a ticket" only (css/customer.css):
+  // the private page always, the form unless an agent is signed in in this tab.
+  document.body.dataset.audience =
+    next.name === "my-ticket" || (next.name === "new" && !session.signedIn) ? "customer" : "agent";
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === NAV_FOR_ROUTE[next.name]) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");

@@ -369,6 +369,7 @@ def test_public_calls_carry_no_token_even_for_a_signed_in_agent(desk: Desk) -> N
         ),
     )
     # Even for a signed-in agent, the public calls carry no token
+    page.get_by_label("Email", exact=True).fill(f"{token}@example.com")
     page.get_by_label("Title").fill(f"Public {token}")
     page.get_by_label("Description").fill("Filed by an agent on behalf of a customer, by phone.")
     page.get_by_label("Category").select_option("general")
