@@ -1,8 +1,10 @@
 """``make soak``: a bounded load test of the local stack over loopback HTTP.
 
 It starts ``python -m local_stack`` (as ``make run`` does) on free ports, fills it with
-tickets (the warm-up), then runs several concurrent clients for ``SOAK_SECONDS``
-(default 300), each on its own keep-alive session, with a mixed workload: creates with
+tickets and runs the workload for a warm-up (a fifth of the run, at least 10 s: caches,
+connections and the allocator settle), then runs several concurrent clients for
+``SOAK_SECONDS`` (default 300), each on its own keep-alive session, with a mixed
+workload: creates with
 an Idempotency-Key (some sent twice, as a client retrying after a lost answer),
 lists with filters and orders, searches, PATCHes with and without If-Match,
 deletes, stats and classifications. Creates and deletes balance, so the table keeps
@@ -210,6 +212,28 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def _run_clients(clients: list[Client], seconds: float, results: Results) -> float:
+    """Every client steps until ``seconds`` have passed; returns the time taken."""
+    deadline = time.monotonic() + seconds
+
+    def work(client: Client) -> None:
+        client.results = results
+        while time.monotonic() < deadline:
+            try:
+                client.step()
+            except requests.RequestException as exc:
+                with results.lock:
+                    results.errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=work, args=(client,)) for client in clients]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
+
+
 def run(seconds: float, clients: int, warmup_tickets: int) -> tuple[str, bool]:
     """Run the soak; returns (markdown report, passed)."""
     with StackProcess() as stack:
@@ -218,28 +242,17 @@ def run(seconds: float, clients: int, warmup_tickets: int) -> tuple[str, bool]:
         warm = Client(stack.api_url, token, Results(), seed=0)
         for _ in range(warmup_tickets):
             warm.create()
+        workers = [Client(stack.api_url, token, Results(), seed) for seed in range(1, clients + 1)]
+        for index, client in enumerate(workers):
+            client.mine = list(warm.mine[index::clients])
+        # The warm-up runs the same workload: the measured window starts in steady state.
+        warm_results = Results()
+        _run_clients(workers, max(10.0, seconds / 5), warm_results)
         time.sleep(2)  # let the stream consumer catch up before measuring memory
         rss_start = stack.rss_mb()
         results = Results()
-        deadline = time.monotonic() + seconds
-
-        def work(seed: int) -> None:
-            client = Client(stack.api_url, token, results, seed)
-            client.mine = list(warm.mine[seed::clients])
-            while time.monotonic() < deadline:
-                try:
-                    client.step()
-                except requests.RequestException as exc:
-                    with results.lock:
-                        results.errors.append(f"{type(exc).__name__}: {exc}")
-
-        threads = [threading.Thread(target=work, args=(seed + 1,)) for seed in range(clients)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
+        results.keys.update(warm_results.keys)
+        elapsed = _run_clients(workers, seconds, results)
         time.sleep(2)
         rss_end = stack.rss_mb()
         counter_drift = drift(stack.api_url, headers)
