@@ -19,7 +19,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.data.models import ALL_MODELS, FILTER_INDEX_SPECS, TicketModel
+from chalicelib.data.models import (
+    ALL_MODELS,
+    LIST_INDEX_SPECS,
+    SORT_ATTRIBUTE,
+    TTL_ATTRIBUTE,
+    TicketModel,
+)
 from tools.deploy import (
     DEV_ONLY,
     LAMBDA_RUNTIME,
@@ -180,41 +186,103 @@ def _key_schema(items: list[Any]) -> dict[str, str]:
     return {item["KeyType"]: item["AttributeName"] for item in items}
 
 
-def test_table_matches_the_pynamodb_models(resources: dict[str, Any]) -> None:
-    # Given the table in the template and the schema PynamoDB derives from the models
-    table = resources["TicketsTable"]["Properties"]
+def table_drift(table: dict[str, Any]) -> list[str]:
+    """How the template's table differs from what the PynamoDB models declare."""
     schema = TicketModel._get_schema()
-    # Then the key schema and attribute types agree
-    assert _key_schema(table["KeySchema"]) == _key_schema(schema["key_schema"])
+    problems = []
+    if _key_schema(table["KeySchema"]) != _key_schema(schema["key_schema"]):
+        problems.append("key schema")
     declared = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
     expected = {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]}
-    assert declared == expected
-    # And every index exists with the same keys and projection, and no other
+    if declared != expected:
+        problems.append(f"attribute definitions: {sorted(set(declared) ^ set(expected))}")
     template_indexes = {
         index["IndexName"]: (_key_schema(index["KeySchema"]), index["Projection"])
-        for index in table["GlobalSecondaryIndexes"]
+        for index in table.get("GlobalSecondaryIndexes", [])
     }
     model_indexes = {
         index["index_name"]: (_key_schema(index["key_schema"]), index["projection"])
         for index in schema["global_secondary_indexes"]
     }
-    assert template_indexes == model_indexes
-    assert "local_secondary_indexes" not in schema or not schema["local_secondary_indexes"]
+    if template_indexes != model_indexes:
+        differ = {
+            name
+            for name in set(template_indexes) | set(model_indexes)
+            if template_indexes.get(name) != model_indexes.get(name)
+        }
+        problems.append(f"indexes: {sorted(differ)}")
+    if schema.get("local_secondary_indexes") or table.get("LocalSecondaryIndexes"):
+        problems.append("local secondary indexes")
+    # The stream the consumer reads carries what the model declares (old and new images).
+    view = getattr(TicketModel.Meta, "stream_view_type", None)
+    if table.get("StreamSpecification") != {"StreamViewType": view}:
+        problems.append("stream")
+    if table["TimeToLiveSpecification"] != {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}:
+        problems.append("time to live")
+    return problems
 
 
-def test_every_index_the_repository_queries_is_in_the_template(
+def test_table_matches_the_pynamodb_models(resources: dict[str, Any]) -> None:
+    # Given the table in the template and the schema PynamoDB derives from the models
+    table = resources["TicketsTable"]["Properties"]
+    # Then keys, attribute types, the eleven list indexes (keys and projection), the
+    # stream's view type and the TTL attribute all agree
+    assert table_drift(table) == []
+    assert len(table["GlobalSecondaryIndexes"]) == len(LIST_INDEX_SPECS) == 11
+    assert TicketModel.Meta.stream_view_type == "NEW_AND_OLD_IMAGES"
+
+
+def test_the_drift_check_catches_every_kind_of_difference(resources: dict[str, Any]) -> None:
+    # Given copies of the table each changed in one way (proves the check can fail)
+    def changed(change: Any) -> list[str]:
+        table = json.loads(json.dumps(resources["TicketsTable"]["Properties"]))
+        change(table)
+        return table_drift(table)
+
+    def drop_index(table: dict[str, Any]) -> None:
+        table["GlobalSecondaryIndexes"] = [
+            index
+            for index in table["GlobalSecondaryIndexes"]
+            if index["IndexName"] != "by_assignee"
+        ]
+
+    def keys_only(table: dict[str, Any]) -> None:
+        table["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "KEYS_ONLY"}
+
+    def new_images_only(table: dict[str, Any]) -> None:
+        table["StreamSpecification"]["StreamViewType"] = "NEW_IMAGE"
+
+    def no_stream(table: dict[str, Any]) -> None:
+        del table["StreamSpecification"]
+
+    def extra_attribute(table: dict[str, Any]) -> None:
+        table["AttributeDefinitions"].append({"AttributeName": "lk_x", "AttributeType": "S"})
+
+    # Then each is named
+    assert changed(drop_index) == ["indexes: ['by_assignee']"]
+    assert changed(keys_only) == ["indexes: ['by_created']"]
+    assert changed(new_images_only) == changed(no_stream) == ["stream"]
+    assert changed(extra_attribute) == ["attribute definitions: ['lk_x']"]
+
+
+def test_every_list_index_the_planner_reads_is_in_the_template(
     resources: dict[str, Any],
 ) -> None:
-    # Given the indexes the repository picks from for each filter combination
-    queried = {name: attribute for name, attribute in FILTER_INDEX_SPECS.values()}
-    # When compared with the template's indexes
+    # Given the catalogue the list planner picks indexes from (chalicelib/data/models.py)
     indexes = {
-        index["IndexName"]: _key_schema(index["KeySchema"])
+        index["IndexName"]: index
         for index in resources["TicketsTable"]["Properties"]["GlobalSecondaryIndexes"]
     }
-    # Then each exists, partitioned by the attribute the repository writes
-    for name, attribute in queried.items():
-        assert indexes[name] == {"HASH": attribute, "RANGE": "created_sk"}, name
+    # Then the template has exactly those indexes, each partitioned by the attribute the
+    # repository writes, sorted by creation, and projecting every attribute
+    assert set(indexes) == set(LIST_INDEX_SPECS)
+    for name, (attribute, _dimensions) in LIST_INDEX_SPECS.items():
+        assert _key_schema(indexes[name]["KeySchema"]) == {
+            "HASH": attribute,
+            "RANGE": SORT_ATTRIBUTE,
+        }, name
+        assert indexes[name]["Projection"] == {"ProjectionType": "ALL"}, name
+        assert attribute.startswith("lk_"), name
     # And every model stored in the table shares its key schema
     for model in ALL_MODELS:
         assert _key_schema(model._get_schema()["key_schema"]) == {"HASH": "pk", "RANGE": "sk"}
