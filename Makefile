@@ -10,7 +10,7 @@ SITE_PORT ?= 3000
 STAGE ?= dev
 PYTEST_ARGS ?=
 
-export API_PORT SITE_PORT
+export API_PORT SITE_PORT MAIL_SENDER CONFIRMATIONS_PER_ADDRESS_PER_HOUR
 
 # checkov's own pins clash with ours (docs/dependencies.md): its own virtualenv, with the
 # version pinned in requirements-dev.txt.
@@ -29,7 +29,7 @@ help:
 	@echo "make train-classifier   retrain the offline model from the development set"
 	@echo "make screenshots  PNGs of every view into docs/screenshots/"
 	@echo "make plan         build and check both stages' templates (cfn-lint, SAM, package, checkov)"
-	@echo "make deploy|destroy STAGE=dev|prod   see README 'Deploy to AWS'"
+	@echo "make deploy|destroy STAGE=dev|prod   see README 'Deploy to AWS' (first deploy: MAIL_SENDER=...)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -97,8 +97,13 @@ reindex: install
 plan: install checkov
 	$(BIN)/python -m tools.deploy plan --stage dev --stage prod
 
+# MAIL_SENDER="Support <support@example.com>" is required on a stage's first deploy, then
+# remembered by the stack; CONFIRMATIONS_PER_ADDRESS_PER_HOUR=N too (default 3). The sender
+# reaches the tool through the environment, so its quotes and angle brackets stay intact.
 deploy: install
-	$(BIN)/python -m tools.deploy deploy --stage $(STAGE)
+	$(BIN)/python -m tools.deploy deploy --stage $(STAGE) \
+		$(if $(MAIL_SENDER),--mail-sender "$$MAIL_SENDER") \
+		$(if $(CONFIRMATIONS_PER_ADDRESS_PER_HOUR),--confirmations-per-hour "$$CONFIRMATIONS_PER_ADDRESS_PER_HOUR")
 
 destroy: install
 	$(BIN)/python -m tools.deploy destroy --stage $(STAGE)

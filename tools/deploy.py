@@ -3,10 +3,13 @@
     python -m tools.deploy plan    --stage dev [--stage prod]  # build, checks, checkov; no AWS
     python -m tools.deploy deploy  --stage dev|prod [--yes] [--artifacts-bucket NAME]
                                    [--import-retained] [--no-reserved-concurrency]
+                                   [--mail-sender "Support <support@example.com>"]
+                                   [--confirmations-per-hour N]
     python -m tools.deploy destroy --stage dev|prod [--yes]     # prod: type the stack name
     python -m tools.deploy set-anthropic-key --stage dev|prod   # prompts; never on a command line
     python -m tools.deploy add-agent --stage dev|prod --email alice@example.com
     python -m tools.deploy rotate-cursor-key --stage dev|prod
+    python -m tools.deploy rotate-link-key --stage dev|prod
 
 ``plan`` merges ``infra/template.yaml`` with ``infra/stages/<stage>.yaml``, runs
 ``chalice package --merge-template`` into ``build/<stage>/``, binds the CORS preflight
@@ -14,8 +17,9 @@ answers to the site's origin, drops from ``deployment.zip`` what the Lambda runt
 already provides, and checks the result (cfn-lint, the SAM transform, package contents,
 size and runtime, checkov). ``deploy`` resolves the region (``AWS_REGION``, then
 ``AWS_DEFAULT_REGION``, then the profile), says what it will do to which account and asks
-before changing anything. It then uploads the artifacts, creates the stage's cursor
-signing key if missing, and applies the template through CloudFormation change sets,
+before changing anything (the SES sender's identity and the account's sandbox included).
+It then uploads the artifacts, creates the stage's cursor signing key and customer link key
+if missing, and applies the template through CloudFormation change sets,
 continuing from whatever state an earlier failed run left. Finally it publishes
 ``static-site/`` and invalidates CloudFront. See docs/deploy.md.
 """
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import functools
 import getpass
 import hashlib
 import json
@@ -855,7 +860,36 @@ def _upload_artifacts(session: Any, bucket: str, result: Build) -> tuple[str, st
 # --------------------------------------------------------------------------- AWS: secrets
 
 
-def _new_cursor_key() -> str:
+@dataclass(frozen=True)
+class StageKey:
+    """A random key the deploy creates in SSM for a stage: never printed, never overwritten."""
+
+    parameter: str  # the template parameter naming it
+    description: str  # stored with the parameter
+    rotate_command: str
+    rotation_effect: str  # what the operator is told before a rotation
+
+
+# Both are created (32 random bytes, base64, SecureString) by the first deploy of a stage.
+STAGE_KEYS = (
+    StageKey(
+        "CursorKeyParameterName",
+        "Signs the API's page cursors (tools/deploy.py; rotate-cursor-key)",
+        "rotate-cursor-key",
+        "Open page cursors stop working (lists start again at page 1)",
+    ),
+    StageKey(
+        "LinkKeyParameterName",
+        "Derives customers' private ticket links (tools/deploy.py; rotate-link-key)",
+        "rotate-link-key",
+        "Links customers already have keep working, but emails about tickets whose link was "
+        "issued before now (those in flight included) carry a link that does not open, "
+        "until an agent sends that customer a new link",
+    ),
+)
+
+
+def _new_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
@@ -867,22 +901,23 @@ def parameter_exists(ssm: Any, name: str) -> bool:
     return bool(found)
 
 
-def ensure_cursor_key(ssm: Any, name: str) -> bool:
-    """Create the stage's cursor signing key unless it exists; True when it was created.
+def ensure_key(ssm: Any, name: str, description: str) -> bool:
+    """Create a stage key (cursor or link key) unless it exists; True when it was created.
 
     32 random bytes, base64, as a SecureString. Never printed, never overwritten: a
-    redeploy must not invalidate the page cursors agents have open. Rotation is a
-    deliberate act (``rotate-cursor-key``).
+    redeploy must not invalidate the page cursors agents have open, nor the links in the
+    emails customers are about to receive. Rotation is a deliberate act
+    (``rotate-cursor-key``, ``rotate-link-key``).
     """
     from botocore.exceptions import ClientError
 
     try:
         ssm.put_parameter(
             Name=name,
-            Value=_new_cursor_key(),
+            Value=_new_key(),
             Type="SecureString",
             Overwrite=False,
-            Description="Signs the API's page cursors (tools/deploy.py; rotate-cursor-key)",
+            Description=description,
             Tags=[{"Key": "app", "Value": APP_NAME}],
         )
     except ClientError as exc:
@@ -892,9 +927,9 @@ def ensure_cursor_key(ssm: Any, name: str) -> bool:
     return True
 
 
-def rotate_cursor_key(ssm: Any, name: str) -> None:
-    """Replace the cursor signing key: open page cursors stop working (a clear 400)."""
-    ssm.put_parameter(Name=name, Value=_new_cursor_key(), Type="SecureString", Overwrite=True)
+def rotate_key(ssm: Any, name: str) -> None:
+    """Replace a stage key with a new random one (the value is never shown)."""
+    ssm.put_parameter(Name=name, Value=_new_key(), Type="SecureString", Overwrite=True)
 
 
 def store_anthropic_key(ssm: Any, name: str, read_secret: Ask = getpass.getpass) -> None:
@@ -942,6 +977,139 @@ def add_agent(cognito: Any, pool_id: str, email: str, read_secret: Ask = getpass
     except ClientError as exc:
         raise DeployError(f"password refused ({exc}); run the command again") from exc
     return created
+
+
+# --------------------------------------------------------------------------- AWS: customer email
+
+# Template parameters without a default: the stack's first deploy must be given the sender
+# (`make deploy MAIL_SENDER=...`); later deploys take it from the stack.
+MAIL_PARAMETERS = ("MailSender", "MailSenderAddress")
+CONFIRMATIONS_PARAMETER = "ConfirmationsPerAddressPerHour"
+CONFIRMATIONS_RANGE = (1, 1000)  # chalicelib/settings.py accepts these
+
+
+@dataclass(frozen=True)
+class MailSender:
+    """Who customers' emails come from: the From header, and its bare address."""
+
+    header: str  # Support <support@example.com>
+    address: str  # support@example.com
+
+    @property
+    def domain(self) -> str:
+        """The address's domain: the other SES identity that can send for it."""
+        return self.address.rpartition("@")[2]
+
+    def parameters(self) -> dict[str, str]:
+        """The template parameters this sender sets."""
+        return {"MailSender": self.header, "MailSenderAddress": self.address}
+
+
+def parse_mail_sender(value: str) -> MailSender:
+    """``support@example.com`` or ``Support <support@example.com>``; DeployError otherwise."""
+    import email.utils
+
+    text = value.strip()
+    found = email.utils.getaddresses([text])
+    name, address = found[0] if len(found) == 1 else ("", "")
+    local, at, domain = address.rpartition("@")
+    labels = domain.split(".")
+    valid = (
+        bool(text)
+        and not any(character in text for character in "\r\n")
+        and bool(at and local)
+        and len(labels) >= 2
+        and all(labels)
+        and not any(character.isspace() or character in "<>@" for character in local + domain)
+    )
+    if not valid:
+        raise DeployError(
+            f"MAIL_SENDER {value!r} is not an email address: write it as support@example.com "
+            'or "Support <support@example.com>"'
+        )
+    header = email.utils.formataddr((name, address)) if name else address
+    return MailSender(header, address)
+
+
+def resolve_mail_sender(given: str | None, deployed: Mapping[str, str], stage: str) -> MailSender:
+    """The sender given on this deploy, else the one the stack was deployed with."""
+    if given:
+        return parse_mail_sender(given)
+    if deployed.get("MailSender"):
+        return parse_mail_sender(deployed["MailSender"])
+    raise DeployError(
+        "the first deploy of a stage needs the sender of customers' emails, an address (or "
+        f'domain) verified in SES: make deploy STAGE={stage} MAIL_SENDER="Support '
+        '<support@example.com>" (docs/deploy.md, "Customer emails"). Later deploys keep it'
+    )
+
+
+def resolve_confirmations(given: int | None, deployed: Mapping[str, str]) -> str | None:
+    """The per-address confirmation limit to deploy: given, else the stack's; None keeps the
+    template's default (3)."""
+    if given is None:
+        return deployed.get(CONFIRMATIONS_PARAMETER)
+    low, high = CONFIRMATIONS_RANGE
+    if not low <= given <= high:
+        raise DeployError(
+            f"CONFIRMATIONS_PER_ADDRESS_PER_HOUR must be from {low} to {high}, not {given}"
+        )
+    return str(given)
+
+
+def check_mail_sender(sesv2: Any, sender: MailSender, region: str) -> list[str]:
+    """What the operator should know about sending from ``sender`` here (read-only).
+
+    The SES identity that sends for the address is the address itself or its domain; it
+    must be verified in the stack's region. An account still in the SES sandbox delivers
+    only to verified addresses, so customers would receive nothing.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    notes: list[str] = []
+    found: tuple[str, dict[str, Any]] | None = None
+    try:
+        for candidate in (sender.address, sender.domain):
+            try:
+                found = (candidate, sesv2.get_email_identity(EmailIdentity=candidate))
+                break
+            except ClientError as exc:
+                if _error_code(exc) != "NotFoundException":
+                    raise
+        account = sesv2.get_account()
+    except (BotoCoreError, ClientError) as exc:
+        return [
+            f"WARNING: could not check SES in {region} ({_error_code(exc) or exc}): make sure "
+            f"{sender.address} or {sender.domain} is a verified identity there "
+            "(docs/deploy.md, Customer emails)"
+        ]
+    if found is None:
+        notes.append(
+            f"WARNING: neither {sender.address} nor {sender.domain} is an SES identity in "
+            f"{region}: no email reaches customers (each is marked 'not delivered') until you "
+            "verify one (docs/deploy.md, Customer emails)"
+        )
+    elif not found[1].get("VerifiedForSendingStatus"):
+        status = found[1].get("VerificationStatus", "NOT_VERIFIED")
+        notes.append(
+            f"WARNING: the SES identity {found[0]} is {status} in {region}: no email reaches "
+            "customers until it is verified (an address: the link SES emailed it; a domain: "
+            "its DKIM records; docs/deploy.md, Customer emails)"
+        )
+    else:
+        notes.append(f"customer emails come from {sender.header} (SES identity {found[0]})")
+    if not account.get("ProductionAccessEnabled"):
+        notes.append(
+            f"WARNING: this account is in the SES sandbox in {region}: only verified addresses "
+            "receive email, so customers get none. Request production access "
+            "(docs/deploy.md, Customer emails)"
+        )
+    if account.get("SendingEnabled") is False:
+        notes.append(
+            f"WARNING: SES sending is paused for this account in {region} "
+            f"({account.get('EnforcementStatus', 'see the SES console')}): no email goes out"
+        )
+    return notes
 
 
 # --------------------------------------------------------------------------- AWS: account set-up
@@ -1030,6 +1198,7 @@ def concurrency_problem(settings: dict[str, Any], wanted: int, held: int) -> str
 _RESERVED_PARAMETERS = {
     "APIHandler": "ApiReservedConcurrency",
     "AgentAuthorizer": "AuthorizerReservedConcurrency",
+    "Stream": "StreamReservedConcurrency",
 }
 
 
@@ -1068,11 +1237,6 @@ def _stack(cloudformation: Any, name: str) -> dict[str, Any] | None:
         raise
     stack: dict[str, Any] = stacks[0]
     return stack
-
-
-def _stack_status(cloudformation: Any, name: str) -> str | None:
-    stack = _stack(cloudformation, name)
-    return None if stack is None else str(stack["StackStatus"])
 
 
 @dataclass(frozen=True)
@@ -1415,10 +1579,17 @@ def import_template(template: dict[str, Any], retained: Retained) -> dict[str, A
         }
         for logical_id in wanted
     }
+    # Parameters without a default (the mail sender) would have to be given to the import,
+    # and neither adopted resource uses them.
+    parameters = {
+        name: copy.deepcopy(spec)
+        for name, spec in template["Parameters"].items()
+        if "Default" in spec
+    }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "Adopt the retained table and user pool (tools/deploy.py --import-retained)",
-        "Parameters": copy.deepcopy(template["Parameters"]),
+        "Parameters": parameters,
         "Conditions": copy.deepcopy(template.get("Conditions", {})),
         "Resources": resources,
     }
@@ -1463,6 +1634,8 @@ class DeployOptions:
     assume_yes: bool = False
     import_retained: bool = False
     reserved_concurrency: bool = True
+    mail_sender: str | None = None  # required on a stack's first deploy, then remembered
+    confirmations_per_hour: int | None = None  # None: the stack's value, else 3
 
 
 @dataclass(frozen=True)
@@ -1476,7 +1649,7 @@ class Preparation:
     parameters: dict[str, str]  # overrides of the template's defaults, every change set
     protect_after_create: bool
     logging_role: str | None
-    cursor_parameter: str
+    keys: tuple[tuple[str, str], ...]  # (SSM name, description) of the stage keys to ensure
     notes: list[str]
 
     @property
@@ -1515,13 +1688,29 @@ def _concurrency_overrides(
     return {}
 
 
+def _deployed_parameters(stack: dict[str, Any] | None) -> dict[str, str]:
+    """The parameter values the stack runs with (empty for a stack that is not there)."""
+    if stack is None:
+        return {}
+    return {
+        item["ParameterKey"]: item["ParameterValue"]
+        for item in stack.get("Parameters", [])
+        if "ParameterValue" in item
+    }
+
+
 def prepare_deploy(
     stage: str, template: dict[str, Any], target: Target, options: DeployOptions
 ) -> Preparation:
     """Read the account's state (no changes) and decide every step, or say why not."""
     cloudformation = target.session.client("cloudformation")
-    step = next_step(stage, _stack_status(cloudformation, stack_name(stage)))
+    stack = _stack(cloudformation, stack_name(stage))
+    step = next_step(stage, None if stack is None else str(stack["StackStatus"]))
     notes = [step.description]
+    # A stack being re-created after a failed create still names what it was given.
+    deployed = _deployed_parameters(stack)
+    sender = resolve_mail_sender(options.mail_sender, deployed, stage)
+    confirmations = resolve_confirmations(options.confirmations_per_hour, deployed)
     retained = _check_retained(stage, target, step, options)
     if retained:
         notes.append(f"adopt {retained.describe()} into the new stack (resource import)")
@@ -1529,6 +1718,11 @@ def prepare_deploy(
     parameters = _concurrency_overrides(stage, target, step, defaults, options)
     if parameters:
         notes.append("no reserved concurrency (--no-reserved-concurrency)")
+    parameters.update(sender.parameters())
+    if confirmations is not None:
+        parameters[CONFIRMATIONS_PARAMETER] = confirmations
+    limit = confirmations or defaults[CONFIRMATIONS_PARAMETER]["Default"]
+    notes.append(f"at most {limit} confirmation emails per address per hour")
     protect_after_create = (
         step.change_set_type == "CREATE"
         and not retained
@@ -1546,9 +1740,10 @@ def prepare_deploy(
             f"role in {target.region} (an account setting; needed for access logs)"
         )
     ssm = target.session.client("ssm")
-    cursor_parameter = str(defaults["CursorKeyParameterName"]["Default"])
-    if not parameter_exists(ssm, cursor_parameter):
-        notes.append(f"create the cursor signing key {cursor_parameter} (random, SecureString)")
+    keys = tuple((str(defaults[key.parameter]["Default"]), key.description) for key in STAGE_KEYS)
+    for name, description in keys:
+        if not parameter_exists(ssm, name):
+            notes.append(f"create {name} (random, SecureString): {description.split(' (')[0]}")
     anthropic_parameter = str(defaults["AnthropicKeyParameterName"]["Default"])
     if not parameter_exists(ssm, anthropic_parameter):
         notes.append(
@@ -1556,6 +1751,7 @@ def prepare_deploy(
             "offline classifier until you run "
             f"`.venv/bin/python -m tools.deploy set-anthropic-key --stage {stage}`"
         )
+    notes += check_mail_sender(target.session.client("sesv2"), sender, target.region)
     if stage == "prod":
         notes.append("turn on termination protection")
     return Preparation(
@@ -1566,7 +1762,7 @@ def prepare_deploy(
         parameters,
         protect_after_create,
         logging_role,
-        cursor_parameter,
+        keys,
         notes,
     )
 
@@ -1651,8 +1847,9 @@ def deploy(
     bucket = _ensure_artifacts_bucket(session, options.artifacts_bucket)
     template_url, code_uri = _upload_artifacts(session, bucket, result)
     print(f"Uploaded {code_uri}")
-    if ensure_cursor_key(session.client("ssm"), prepared.cursor_parameter):
-        print(f"Created {prepared.cursor_parameter} (SecureString; the value is not shown)")
+    for name, description in prepared.keys:
+        if ensure_key(session.client("ssm"), name, description):
+            print(f"Created {name} (SecureString; the value is not shown)")
     if prepared.logging_role is None:
         ensure_apigateway_logging_role(session)
     apply_stack(prepared, template, template_url)
@@ -1741,9 +1938,10 @@ def destroy(stage: str, assume_yes: bool = False, ask: Ask = input) -> None:
         )
     print(
         "Not managed by the stack and left in place: the SSM parameters "
-        f"{stage_default(stage, 'AnthropicKeyParameterName')} and "
-        f"{stage_default(stage, 'CursorKeyParameterName')}, the artifacts bucket, and the "
-        f"account's API Gateway logging role"
+        f"{stage_default(stage, 'AnthropicKeyParameterName')}, "
+        f"{stage_default(stage, 'CursorKeyParameterName')} and "
+        f"{stage_default(stage, 'LinkKeyParameterName')}, the SES identity of the sender, the "
+        "artifacts bucket, and the account's API Gateway logging role"
     )
 
 
@@ -1771,7 +1969,7 @@ def main(argv: list[str] | None = None) -> int:
             "destroy",
             "set-anthropic-key",
             "add-agent",
-            "rotate-cursor-key",
+            *(key.rotate_command for key in STAGE_KEYS),
         ),
     )
     parser.add_argument(
@@ -1790,6 +1988,17 @@ def main(argv: list[str] | None = None) -> int:
         help="deploy without the functions' concurrency cap (accounts with a low quota)",
     )
     parser.add_argument("--email", help="the agent's email (add-agent)")
+    parser.add_argument(
+        "--mail-sender",
+        help='From of customers\' emails, "Support <support@example.com>" (deploy; required '
+        "on a stage's first deploy, remembered afterwards)",
+    )
+    parser.add_argument(
+        "--confirmations-per-hour",
+        type=int,
+        help="confirmation emails one address may receive per hour (deploy; default 3, "
+        "remembered afterwards)",
+    )
     args = parser.parse_args(argv)
     stages: list[str] = args.stage or ["dev"]
     if args.command != "plan" and len(stages) > 1:
@@ -1812,14 +2021,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"{'Created' if created else 'Reset the password of'} {args.email}")
 
-    def rotate() -> None:
+    def rotate(key: StageKey) -> None:
         target = _with_target(stage)
-        name = stage_default(stage, "CursorKeyParameterName")
-        confirm(
-            f"Replace {name}? Open page cursors stop working (lists start again at page 1)",
-            assume_yes=args.yes,
-        )
-        rotate_cursor_key(target.session.client("ssm"), name)
+        name = stage_default(stage, key.parameter)
+        confirm(f"Replace {name}? {key.rotation_effect}", assume_yes=args.yes)
+        rotate_key(target.session.client("ssm"), name)
         print(f"Rotated {name} (the value is not shown)")
 
     commands: dict[str, Callable[[], object]] = {
@@ -1831,12 +2037,14 @@ def main(argv: list[str] | None = None) -> int:
                 assume_yes=args.yes,
                 import_retained=args.import_retained,
                 reserved_concurrency=not args.no_reserved_concurrency,
+                mail_sender=args.mail_sender,
+                confirmations_per_hour=args.confirmations_per_hour,
             ),
         ),
         "destroy": lambda: destroy(stage, assume_yes=args.yes),
         "set-anthropic-key": set_anthropic_key,
         "add-agent": new_agent,
-        "rotate-cursor-key": rotate,
+        **{key.rotate_command: functools.partial(rotate, key) for key in STAGE_KEYS},
     }
     try:
         commands[args.command]()

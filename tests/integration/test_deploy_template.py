@@ -19,10 +19,19 @@ from typing import Any
 
 import pytest
 
-from chalicelib.data.models import ALL_MODELS, FILTER_INDEX_SPECS, TicketModel
+from chalicelib.data.models import (
+    ALL_MODELS,
+    LIST_INDEX_SPECS,
+    SORT_ATTRIBUTE,
+    TTL_ATTRIBUTE,
+    TicketModel,
+)
+from local_stack.stream_poller import wanted_by_consumer
 from tools.deploy import (
+    _RESERVED_PARAMETERS,
     DEV_ONLY,
     LAMBDA_RUNTIME,
+    MAIL_PARAMETERS,
     MAX_PACKAGE_BYTES,
     SITE_ORIGIN_HEADER_VALUE,
     STAGES,
@@ -38,6 +47,8 @@ from tools.deploy import (
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SITE_ORIGIN = {"Fn::Sub": "https://${SiteDistribution.DomainName}"}
+_ESM = "AWS::Lambda::EventSourceMapping"
+PARAMETER_ARN = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
 pytestmark = pytest.mark.slow
 
 
@@ -77,7 +88,8 @@ def sub_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if "Fn::Sub" in value:
-        return str(value["Fn::Sub"])
+        sub = value["Fn::Sub"]
+        return str(sub[0] if isinstance(sub, list) else sub)
     if "Fn::GetAtt" in value:
         return "${" + ".".join(value["Fn::GetAtt"]) + "}"
     raise AssertionError(f"unexpected resource value {value!r}")
@@ -121,9 +133,18 @@ def test_sam_transform_gives_plain_cloudformation(template: dict[str, Any]) -> N
         for name, resource in output["Resources"].items()
         if resource["Type"] == "AWS::Lambda::Function"
     }
-    assert set(functions) == {"APIHandler", "AgentAuthorizer"}
+    assert set(functions) == {"APIHandler", "AgentAuthorizer", "Stream"}
     for function in functions.values():
         assert function["Code"] == {"S3Bucket": "artifacts-bucket", "S3Key": "deployment.zip"}
+    # And the stream consumer's event source is a plain event source mapping on the table's
+    # stream, and SAM added no policy to the consumer's role
+    (mapping,) = [r for r in output["Resources"].values() if r["Type"] == _ESM]
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["TicketsTable", "StreamArn"]}
+    assert mapping["Properties"]["FunctionName"] == {"Ref": "Stream"}
+    assert (
+        output["Resources"]["StreamRole"]["Properties"]["Policies"]
+        == (template["Resources"]["StreamRole"]["Properties"]["Policies"])
+    )
 
 
 def test_sam_creates_exactly_one_stage_behind_the_web_acl(template: dict[str, Any]) -> None:
@@ -164,8 +185,10 @@ def test_sam_creates_exactly_one_stage_behind_the_web_acl(template: dict[str, An
 def test_stage_parameters_have_sane_defaults(template: dict[str, Any], stage: str) -> None:
     # Given the parameters of the built template
     parameters = template["Parameters"]
-    # Then every parameter has a default (the built template deploys as is) for this stage
-    assert all("Default" in spec for spec in parameters.values()), parameters
+    # Then every parameter has a default (the built template deploys as is) for this stage,
+    # but the mail sender, which the first deploy must be given (tools/deploy.py)
+    no_default = {name for name, spec in parameters.items() if "Default" not in spec}
+    assert no_default == set(MAIL_PARAMETERS) == {"MailSender", "MailSenderAddress"}
     assert parameters["Stage"]["Default"] == stage
     assert int(parameters["ApiThrottleBurstLimit"]["Default"]) >= int(
         parameters["ApiThrottleRateLimit"]["Default"]
@@ -180,41 +203,103 @@ def _key_schema(items: list[Any]) -> dict[str, str]:
     return {item["KeyType"]: item["AttributeName"] for item in items}
 
 
-def test_table_matches_the_pynamodb_models(resources: dict[str, Any]) -> None:
-    # Given the table in the template and the schema PynamoDB derives from the models
-    table = resources["TicketsTable"]["Properties"]
+def table_drift(table: dict[str, Any]) -> list[str]:
+    """How the template's table differs from what the PynamoDB models declare."""
     schema = TicketModel._get_schema()
-    # Then the key schema and attribute types agree
-    assert _key_schema(table["KeySchema"]) == _key_schema(schema["key_schema"])
+    problems = []
+    if _key_schema(table["KeySchema"]) != _key_schema(schema["key_schema"]):
+        problems.append("key schema")
     declared = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
     expected = {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]}
-    assert declared == expected
-    # And every index exists with the same keys and projection, and no other
+    if declared != expected:
+        problems.append(f"attribute definitions: {sorted(set(declared) ^ set(expected))}")
     template_indexes = {
         index["IndexName"]: (_key_schema(index["KeySchema"]), index["Projection"])
-        for index in table["GlobalSecondaryIndexes"]
+        for index in table.get("GlobalSecondaryIndexes", [])
     }
     model_indexes = {
         index["index_name"]: (_key_schema(index["key_schema"]), index["projection"])
         for index in schema["global_secondary_indexes"]
     }
-    assert template_indexes == model_indexes
-    assert "local_secondary_indexes" not in schema or not schema["local_secondary_indexes"]
+    if template_indexes != model_indexes:
+        differ = {
+            name
+            for name in set(template_indexes) | set(model_indexes)
+            if template_indexes.get(name) != model_indexes.get(name)
+        }
+        problems.append(f"indexes: {sorted(differ)}")
+    if schema.get("local_secondary_indexes") or table.get("LocalSecondaryIndexes"):
+        problems.append("local secondary indexes")
+    # The stream the consumer reads carries what the model declares (old and new images).
+    view = getattr(TicketModel.Meta, "stream_view_type", None)
+    if table.get("StreamSpecification") != {"StreamViewType": view}:
+        problems.append("stream")
+    if table["TimeToLiveSpecification"] != {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}:
+        problems.append("time to live")
+    return problems
 
 
-def test_every_index_the_repository_queries_is_in_the_template(
+def test_table_matches_the_pynamodb_models(resources: dict[str, Any]) -> None:
+    # Given the table in the template and the schema PynamoDB derives from the models
+    table = resources["TicketsTable"]["Properties"]
+    # Then keys, attribute types, the eleven list indexes (keys and projection), the
+    # stream's view type and the TTL attribute all agree
+    assert table_drift(table) == []
+    assert len(table["GlobalSecondaryIndexes"]) == len(LIST_INDEX_SPECS) == 11
+    assert TicketModel.Meta.stream_view_type == "NEW_AND_OLD_IMAGES"
+
+
+def test_the_drift_check_catches_every_kind_of_difference(resources: dict[str, Any]) -> None:
+    # Given copies of the table each changed in one way (proves the check can fail)
+    def changed(change: Any) -> list[str]:
+        table = json.loads(json.dumps(resources["TicketsTable"]["Properties"]))
+        change(table)
+        return table_drift(table)
+
+    def drop_index(table: dict[str, Any]) -> None:
+        table["GlobalSecondaryIndexes"] = [
+            index
+            for index in table["GlobalSecondaryIndexes"]
+            if index["IndexName"] != "by_assignee"
+        ]
+
+    def keys_only(table: dict[str, Any]) -> None:
+        table["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "KEYS_ONLY"}
+
+    def new_images_only(table: dict[str, Any]) -> None:
+        table["StreamSpecification"]["StreamViewType"] = "NEW_IMAGE"
+
+    def no_stream(table: dict[str, Any]) -> None:
+        del table["StreamSpecification"]
+
+    def extra_attribute(table: dict[str, Any]) -> None:
+        table["AttributeDefinitions"].append({"AttributeName": "lk_x", "AttributeType": "S"})
+
+    # Then each is named
+    assert changed(drop_index) == ["indexes: ['by_assignee']"]
+    assert changed(keys_only) == ["indexes: ['by_created']"]
+    assert changed(new_images_only) == changed(no_stream) == ["stream"]
+    assert changed(extra_attribute) == ["attribute definitions: ['lk_x']"]
+
+
+def test_every_list_index_the_planner_reads_is_in_the_template(
     resources: dict[str, Any],
 ) -> None:
-    # Given the indexes the repository picks from for each filter combination
-    queried = {name: attribute for name, attribute in FILTER_INDEX_SPECS.values()}
-    # When compared with the template's indexes
+    # Given the catalogue the list planner picks indexes from (chalicelib/data/models.py)
     indexes = {
-        index["IndexName"]: _key_schema(index["KeySchema"])
+        index["IndexName"]: index
         for index in resources["TicketsTable"]["Properties"]["GlobalSecondaryIndexes"]
     }
-    # Then each exists, partitioned by the attribute the repository writes
-    for name, attribute in queried.items():
-        assert indexes[name] == {"HASH": attribute, "RANGE": "created_sk"}, name
+    # Then the template has exactly those indexes, each partitioned by the attribute the
+    # repository writes, sorted by creation, and projecting every attribute
+    assert set(indexes) == set(LIST_INDEX_SPECS)
+    for name, (attribute, _dimensions) in LIST_INDEX_SPECS.items():
+        assert _key_schema(indexes[name]["KeySchema"]) == {
+            "HASH": attribute,
+            "RANGE": SORT_ATTRIBUTE,
+        }, name
+        assert indexes[name]["Projection"] == {"ProjectionType": "ALL"}, name
+        assert attribute.startswith("lk_"), name
     # And every model stored in the table shares its key schema
     for model in ALL_MODELS:
         assert _key_schema(model._get_schema()["key_schema"]) == {"HASH": "pk", "RANGE": "sk"}
@@ -271,6 +356,13 @@ def test_lambda_environment_names_its_table_parameter_and_site(
     budget = template["Parameters"]["ClaudeDailyCallBudget"]
     assert (budget["Type"], int(budget["Default"]), budget["MinValue"]) == ("Number", 2000, 0)
     assert "CURSOR_KEY" not in env
+    # And the customers' link key (a create answers with the private link) and the site the
+    # link points to; no mail setting (only the stream consumer sends email)
+    assert env["LINK_KEY_PARAMETER"] == {"Ref": "LinkKeyParameterName"}
+    link_key = template["Parameters"]["LinkKeyParameterName"]["Default"]
+    assert link_key == f"/support-tickets/{stage}/link-key"
+    assert env["SITE_URL"] == SITE_ORIGIN
+    assert "LINK_KEY" not in env and "MAIL_SENDER" not in env
     assert env["CORS_ALLOWED_ORIGINS"] == SITE_ORIGIN
     assert env["STAGE"] == {"Ref": "Stage"}
     assert env["POWERTOOLS_TRACE_DISABLED"] == "false"
@@ -303,15 +395,21 @@ def test_functions_run_the_python_the_tests_ran_on(template: dict[str, Any]) -> 
     assert problem.startswith("AgentAuthorizer runs 'python3.12', not 'python3.11'")
 
 
-def test_reserved_concurrency_caps_both_functions(
+def test_reserved_concurrency_caps_every_function(
     resources: dict[str, Any], template: dict[str, Any], stage: str
 ) -> None:
     # Given the functions and the stage's parameters
     parameters = template["Parameters"]
-    for logical_id, parameter in (
-        ("APIHandler", "ApiReservedConcurrency"),
-        ("AgentAuthorizer", "AuthorizerReservedConcurrency"),
-    ):
+    # (the deploy checks the account's quota for exactly these)
+    assert _RESERVED_PARAMETERS == {
+        "APIHandler": "ApiReservedConcurrency",
+        "AgentAuthorizer": "AuthorizerReservedConcurrency",
+        "Stream": "StreamReservedConcurrency",
+    }
+    assert set(_RESERVED_PARAMETERS) == {
+        name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"
+    }
+    for logical_id, parameter in _RESERVED_PARAMETERS.items():
         reserved = resources[logical_id]["Properties"]["ReservedConcurrentExecutions"]
         # Then each reserves (and so is capped at) its parameter, unless it is 0 (an
         # account whose quota cannot hold a reservation: --no-reserved-concurrency)
@@ -322,88 +420,489 @@ def test_reserved_concurrency_caps_both_functions(
         }
         assert int(parameters[parameter]["Default"]) > 0
     # And the API's cap bounds Claude calls in flight more tightly on dev than prod
-    expected = {"dev": (10, 5), "prod": (50, 10)}[stage]
+    expected = {"dev": (10, 5, 5), "prod": (50, 10, 10)}[stage]
     assert (
         int(parameters["ApiReservedConcurrency"]["Default"]),
         int(parameters["AuthorizerReservedConcurrency"]["Default"]),
+        int(parameters["StreamReservedConcurrency"]["Default"]),
     ) == expected
 
 
-def test_iam_grants_no_wildcard_action_or_data_resource(resources: dict[str, Any]) -> None:
-    # Given every statement of the function's role
-    found = list(statements(resources))
-    assert found
-    for statement in found:
-        actions = as_list(statement["Action"])
-        sources = [sub_text(resource) for resource in as_list(statement["Resource"])]
-        # Then no action is a wildcard
-        assert statement["Effect"] == "Allow"
-        assert not any("*" in action for action in actions), statement
-        # And no ARN leaves region or account open
-        for text in sources:
-            assert "arn:aws:" not in text, "use ${AWS::Partition}"
-            assert ":*:" not in text and "::*" not in text, text
-        services = {action.split(":")[0] for action in actions}
-        if services == {"xray"}:
-            # X-Ray has no resource-level permissions at all.
-            assert sources == ["*"]
-            continue
-        assert "*" not in sources, statement
-        if services == {"dynamodb"}:
-            assert sources == ["${TicketsTable.Arn}", "${TicketsTable.Arn}/index/*"]
-        elif services == {"ssm"}:
-            # Exactly one parameter per statement: the Anthropic key and the cursor key.
-            assert actions == ["ssm:GetParameter"]
-            name = {
-                "AnthropicKeyParameter": "AnthropicKeyParameterName",
-                "CursorKeyParameter": "CursorKeyParameterName",
-            }[statement["Sid"]]
-            assert sources == [
-                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-                f"${{{name}}}"
-            ]
-        elif services == {"kms"}:
-            # Any key of the account, but only through SSM and only for these parameters.
-            assert actions == ["kms:Decrypt"]
-            condition = statement["Condition"]["StringEquals"]
-            assert condition["kms:ViaService"] == {
-                "Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"
+ROLES = ("ApiHandlerRole", "AgentAuthorizerRole", "StreamRole")
+
+
+def test_iam_grants_no_wildcard_action_or_open_resource(resources: dict[str, Any]) -> None:
+    # Given every statement of every function's role
+    for role in ROLES:
+        found = list(statements(resources, role))
+        assert found, role
+        for statement in found:
+            actions = as_list(statement["Action"])
+            sources = [sub_text(resource) for resource in as_list(statement["Resource"])]
+            # Then each allows, names its actions (no wildcard) and has a Sid
+            assert statement["Effect"] == "Allow" and statement["Sid"], (role, statement)
+            assert not any("*" in action for action in actions), (role, statement)
+            # And no ARN leaves region or account open, or names a partition
+            for text in sources:
+                assert "arn:aws:" not in text, "use ${AWS::Partition}"
+                assert ":*:" not in text and "::*" not in text, (role, text)
+            # And only X-Ray, which has no resource-level permissions, names "*"
+            services = {action.split(":")[0] for action in actions}
+            if "*" in sources:
+                assert services == {"xray"} and sources == ["*"], (role, statement)
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def _parameter(name: str) -> dict[str, str]:
+    return _sub(PARAMETER_ARN + "${" + name + "}")
+
+
+def _secure_decrypt(*names: str) -> dict[str, Any]:
+    """Any key of the account, but only through SSM and only for these parameters."""
+    return {
+        "Sid": "SecureParameterDecrypt",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": _sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"),
+        "Condition": {
+            "StringEquals": {
+                "kms:ViaService": _sub("ssm.${AWS::Region}.${AWS::URLSuffix}"),
+                "kms:EncryptionContext:PARAMETER_ARN": [_parameter(name) for name in names],
             }
-            arns = [arn["Fn::Sub"] for arn in condition["kms:EncryptionContext:PARAMETER_ARN"]]
-            assert arns == [
-                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-                f"${{{name}}}"
-                for name in ("AnthropicKeyParameterName", "CursorKeyParameterName")
-            ]
-        elif services == {"logs"}:
-            assert sources == ["${ApiHandlerLogGroup.Arn}"]
-            assert "logs:CreateLogGroup" not in actions
-        else:
-            raise AssertionError(f"unexpected statement {statement}")
-
-
-def test_the_api_may_read_the_cursor_key_and_no_other_parameter(resources: dict[str, Any]) -> None:
-    # Given the role's statements that read SSM parameters
-    by_sid = {statement["Sid"]: statement for statement in statements(resources)}
-    ssm = {sid: st for sid, st in by_sid.items() if "ssm:" in json.dumps(st["Action"])}
-    # Then there are exactly two: the Anthropic key and the stage's cursor signing key
-    assert set(ssm) == {"AnthropicKeyParameter", "CursorKeyParameter"}
-    cursor = ssm["CursorKeyParameter"]
-    assert cursor["Action"] == "ssm:GetParameter"
-    assert cursor["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-        "${CursorKeyParameterName}"
+        },
     }
 
 
+_TRACING = {
+    "Sid": "Tracing",
+    "Effect": "Allow",
+    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+    "Resource": "*",
+}
+_POOL = {"Fn::GetAtt": ["AgentUserPool", "Arn"]}
+
+
+def test_the_api_role_is_exactly_what_the_routes_need(resources: dict[str, Any]) -> None:
+    # Given the API function's role (tests/integration/test_deploy_iam_actions.py proves
+    # the routes use every action and need no other)
+    found = list(statements(resources, "ApiHandlerRole"))
+    # Then it holds exactly these statements: the table and its indexes; the agents'
+    # directory; the three SSM parameters the API reads, one per statement; and its logs
+    assert found == [
+        {
+            "Sid": "TicketTable",
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:Query",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ],
+            "Resource": [
+                {"Fn::GetAtt": ["TicketsTable", "Arn"]},
+                _sub("${TicketsTable.Arn}/index/*"),
+            ],
+        },
+        {
+            "Sid": "AgentDirectory",
+            "Effect": "Allow",
+            "Action": "cognito-idp:ListUsers",
+            "Resource": _POOL,
+        },
+        {
+            "Sid": "AnthropicKeyParameter",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": _parameter("AnthropicKeyParameterName"),
+        },
+        {
+            "Sid": "CursorKeyParameter",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": _parameter("CursorKeyParameterName"),
+        },
+        {
+            "Sid": "LinkKeyParameter",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": _parameter("LinkKeyParameterName"),
+        },
+        _secure_decrypt(
+            "AnthropicKeyParameterName", "CursorKeyParameterName", "LinkKeyParameterName"
+        ),
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": {"Fn::GetAtt": ["ApiHandlerLogGroup", "Arn"]},
+        },
+        _TRACING,
+    ]
+    # And nothing of the mailer's (SES) or of the stream's
+    assert "ses:" not in json.dumps(found) and "/stream/" not in json.dumps(found)
+
+
+def test_the_stream_consumers_role_is_exactly_what_it_needs(resources: dict[str, Any]) -> None:
+    # Given the consumer's own role
+    function = resources["Stream"]["Properties"]
+    found = list(statements(resources, "StreamRole"))
+    assert function["Role"] == {"Fn::GetAtt": ["StreamRole", "Arn"]}
+    # Then it holds exactly: what Lambda needs to poll the table's stream; the table itself
+    # (no index: the consumer reads by key); sending from the configured address only,
+    # through its SES identity (the address, or its domain); the directory (replies name
+    # their agent); the link key; the on-failure queue (Lambda writes it with this role);
+    # its logs and X-Ray
+    assert found == [
+        {
+            "Sid": "ReadTableStream",
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
+            "Resource": _sub("${TicketsTable.Arn}/stream/*"),
+        },
+        {
+            "Sid": "TicketTable",
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:GetItem",
+                "dynamodb:Query",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:BatchWriteItem",
+            ],
+            "Resource": {"Fn::GetAtt": ["TicketsTable", "Arn"]},
+        },
+        {
+            "Sid": "SendCustomerEmail",
+            "Effect": "Allow",
+            "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+            "Resource": [
+                _sub(
+                    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+                    ":identity/${MailSenderAddress}"
+                ),
+                {
+                    "Fn::Sub": [
+                        "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+                        ":identity/${Domain}",
+                        {
+                            "Domain": {
+                                "Fn::Select": [
+                                    1,
+                                    {"Fn::Split": ["@", {"Ref": "MailSenderAddress"}]},
+                                ]
+                            }
+                        },
+                    ]
+                },
+            ],
+            "Condition": {"StringEquals": {"ses:FromAddress": {"Ref": "MailSenderAddress"}}},
+        },
+        {
+            "Sid": "AgentDirectory",
+            "Effect": "Allow",
+            "Action": "cognito-idp:ListUsers",
+            "Resource": _POOL,
+        },
+        {
+            "Sid": "LinkKeyParameter",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": _parameter("LinkKeyParameterName"),
+        },
+        _secure_decrypt("LinkKeyParameterName"),
+        {
+            "Sid": "FailedBatches",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]},
+        },
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": {"Fn::GetAtt": ["StreamLogGroup", "Arn"]},
+        },
+        _TRACING,
+    ]
+    # And none of the API's secrets (the Anthropic and cursor keys)
+    assert "AnthropicKey" not in json.dumps(found) and "CursorKey" not in json.dumps(found)
+
+
 def test_the_merge_template_replaces_chalices_policy(resources: dict[str, Any], stage: str) -> None:
-    # Given the role Chalice generated from .chalice/policy-<stage>.json
-    # When the merge template is applied
-    policies = resources["ApiHandlerRole"]["Properties"]["Policies"]
-    # Then the built role carries exactly the template's policy, not the file's wildcards
-    expected = render_merge_template(stage)["Resources"]["ApiHandlerRole"]["Properties"]
-    assert policies == expected["Policies"]
-    assert "arn:aws:dynamodb:*:*" not in json.dumps(policies)
+    # Given the roles Chalice generated, each from a copy of .chalice/policy-<stage>.json
+    for role in ROLES:
+        # When the merge template is applied
+        policies = resources[role]["Properties"]["Policies"]
+        # Then the built role carries exactly the template's policy, not the file's wildcards
+        expected = render_merge_template(stage)["Resources"][role]["Properties"]
+        assert policies == expected["Policies"], role
+        assert "arn:aws:dynamodb:*:*" not in json.dumps(policies), role
+    # And there is no other role (SAM would add one to a function without a role)
+    roles = {name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    assert roles == set(ROLES)
+
+
+# --- the stream consumer -----------------------------------------------------------------
+
+
+@pytest.fixture
+def mapping(resources: dict[str, Any]) -> dict[str, Any]:
+    """The consumer's DynamoDB event source, as SAM reads it."""
+    event: dict[str, Any] = resources["Stream"]["Properties"]["Events"]["StreamDynamodbEventSource"]
+    assert event["Type"] == "DynamoDB"
+    properties: dict[str, Any] = event["Properties"]
+    return properties
+
+
+def test_the_consumer_reads_the_tables_real_stream_with_retries_and_a_destination(
+    mapping: dict[str, Any],
+) -> None:
+    # Given the event source of app.py's `on_dynamodb_record(name="stream")`
+    # Then it reads this stack's table's stream (app.py names only a placeholder), from the
+    # oldest record still kept, up to 100 records or 1 s at a time
+    assert mapping["Stream"] == {"Fn::GetAtt": ["TicketsTable", "StreamArn"]}
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (100, 1)
+    # And the handler reports failed records, which are tried 3 times in all: the mailer
+    # marks an email "not delivered" on its third failed attempt
+    from chalicelib.notifications.notifier import MAX_ATTEMPTS
+
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["MaximumRetryAttempts"] + 1 == MAX_ATTEMPTS == 3
+    # And a failing batch is split to isolate its bad record, a record older than an hour
+    # is given up, and what is given up is recorded in the encrypted queue
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRecordAgeInSeconds"] == 3600
+    assert mapping["DestinationConfig"] == {
+        "OnFailure": {"Type": "SQS", "Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}
+    }
+    # And nothing else is set (ParallelizationFactor 1 keeps a ticket's records in order)
+    assert set(mapping) == {
+        "Stream",
+        "StartingPosition",
+        "BatchSize",
+        "MaximumBatchingWindowInSeconds",
+        "FunctionResponseTypes",
+        "MaximumRetryAttempts",
+        "BisectBatchOnFunctionError",
+        "MaximumRecordAgeInSeconds",
+        "DestinationConfig",
+        "FilterCriteria",
+    }
+
+
+def _matches(pattern: Any, value: Any) -> bool:
+    """Lambda event filtering, for what the filter uses: nested keys, exact strings and
+    ``prefix``; every key must match, any value of a list may."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            key in value and _matches(rule, value[key]) for key, rule in pattern.items()
+        )
+    return any(
+        value.startswith(rule["prefix"]) if isinstance(rule, dict) else value == rule
+        for rule in pattern
+    )
+
+
+def _record(pk: str, sk: str) -> dict[str, Any]:
+    return {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": sk}}}}
+
+
+# One key of every item the table holds (chalicelib/data/models.py), and some near misses.
+TABLE_KEYS = (
+    ("TICKET#abc", "TICKET"),
+    ("TICKET#abc", "MSG#2026-01-02T03:04:05.000000Z#m1"),
+    ("TICKET#abc", "HISTORY#00000001"),
+    ("TICKET#abc", "NOTIFY#confirmation#abc"),
+    ("TICKET#abc", "INDEX"),
+    ("TICKET#abc", "TICKETS"),
+    ("TICKET#abc", "MSG"),
+    ("IX#refund", "2026-01-02T03:04:05.000000Z#abc"),
+    ("NUMBER#1042", "NUMBER"),
+    ("SEQUENCE", "TICKET_NUMBER"),
+    ("STATS", "SHARD#03"),
+    ("STATS", "M#202601#03"),
+    ("BUDGET#claude", "2026-01-02"),
+    ("MAILRATE#0123abcd", "2026010203"),
+    ("IDEMPOTENCY#create-ticket", "0123abcd"),
+    ("CLASSIFY#0123abcd", "CLASSIFY"),
+    ("TICKET", "TICKET"),
+    ("ticket#abc", "TICKET"),
+)
+
+
+def test_the_filter_passes_exactly_what_the_local_poller_delivers(
+    mapping: dict[str, Any],
+) -> None:
+    # Given the event filter and the local stack's copy of it (local_stack/stream_poller.py)
+    (only,) = mapping["FilterCriteria"]["Filters"]
+    pattern = json.loads(only["Pattern"])
+    # Then it names the keys with DynamoDB filtering's prefix syntax
+    assert pattern == {
+        "dynamodb": {
+            "Keys": {
+                "pk": {"S": [{"prefix": "TICKET#"}]},
+                "sk": {"S": ["TICKET", {"prefix": "MSG#"}]},
+            }
+        }
+    }
+    # And for every kind of item in the table it decides as the local poller does:
+    # tickets and messages invoke the consumer, nothing else does
+    passed = set()
+    for pk, sk in TABLE_KEYS:
+        record = _record(pk, sk)
+        assert _matches(pattern, record) == wanted_by_consumer(record), (pk, sk)
+        if _matches(pattern, record):
+            passed.add((pk, sk))
+    assert passed == {
+        ("TICKET#abc", "TICKET"),
+        ("TICKET#abc", "MSG#2026-01-02T03:04:05.000000Z#m1"),
+    }
+
+
+def test_the_consumer_function_is_configured_like_the_api(
+    resources: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # Given the consumer function Chalice made of app.py's handler
+    function = resources["Stream"]["Properties"]
+    env = function["Environment"]["Variables"]
+    api = resources["APIHandler"]["Properties"]
+    # Then it runs that handler from the same package, traced, on the same runtime
+    assert function["Handler"] == "app.on_table_change"
+    assert function["CodeUri"] == api["CodeUri"]
+    assert function["Tracing"] == "Active" and function["Runtime"] == api["Runtime"]
+    # And it has what the indexer and the mailer read, no more: the table, the link key
+    # (it re-derives each ticket's link for the email), the site the link opens, the
+    # sender, the per-address limit and the agents' pool (a reply names its agent)
+    assert env == {
+        "POWERTOOLS_SERVICE_NAME": "support-tickets",
+        "POWERTOOLS_METRICS_NAMESPACE": "SupportTickets",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_TRACE_DISABLED": "false",
+        "STAGE": {"Ref": "Stage"},
+        "TICKETS_TABLE_NAME": {"Ref": "TicketsTable"},
+        # Chalice's stage variable (a name only): its role may not read that parameter
+        "ANTHROPIC_API_KEY_PARAMETER": template["Parameters"]["AnthropicKeyParameterName"][
+            "Default"
+        ],
+        "LINK_KEY_PARAMETER": {"Ref": "LinkKeyParameterName"},
+        "SITE_URL": SITE_ORIGIN,
+        "MAIL_SENDER": {"Ref": "MailSender"},
+        "CONFIRMATIONS_PER_ADDRESS_PER_HOUR": {"Ref": "ConfirmationsPerAddressPerHour"},
+        "COGNITO_USER_POOL_ID": {"Ref": "AgentUserPool"},
+    }
+    # And the same table and link key as the API (links the API issues, the mailer sends)
+    for name in ("TICKETS_TABLE_NAME", "LINK_KEY_PARAMETER", "SITE_URL", "STAGE"):
+        assert env[name] == api["Environment"]["Variables"][name], name
+    # And it logs to its own log group with the stage's retention
+    assert function["LoggingConfig"] == {"LogGroup": {"Ref": "StreamLogGroup"}}
+    log_group = resources["StreamLogGroup"]["Properties"]
+    assert log_group == {
+        "LogGroupName": {"Fn::Sub": "/aws/lambda/support-tickets-${Stage}-stream"},
+        "RetentionInDays": {"Ref": "LogRetentionDays"},
+    }
+
+
+def test_given_up_batches_land_in_an_encrypted_queue_kept_14_days(
+    resources: dict[str, Any],
+) -> None:
+    # Given the on-failure queue and its policy
+    queue = resources["StreamFailureQueue"]
+    (statement,) = resources["StreamFailureQueuePolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    # Then it is encrypted at rest and keeps messages the longest SQS allows (14 days)
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    # And it refuses plain HTTP; only the consumer's role may send to it (its IAM policy,
+    # which Lambda uses to write the destination), and nothing else grants access
+    assert resources["StreamFailureQueuePolicy"]["Properties"]["Queues"] == [
+        {"Ref": "StreamFailureQueue"}
+    ]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    granted = [
+        s
+        for role in ROLES
+        for s in statements(resources, role)
+        if "StreamFailureQueue" in json.dumps(s["Resource"])
+    ]
+    assert [(s["Sid"], s["Action"]) for s in granted] == [("FailedBatches", "sqs:SendMessage")]
+
+
+def test_three_alarms_watch_the_consumer(resources: dict[str, Any]) -> None:
+    # Given the alarms of the stack
+    alarms = {
+        name: r["Properties"]
+        for name, r in resources.items()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    by_function = [{"Name": "FunctionName", "Value": {"Ref": "Stream"}}]
+    # Then they are the consumer falling behind (over 5 minutes), a batch failing as a
+    # whole, and any record given up (a message in the queue), each explaining itself
+    expected = {
+        "StreamIteratorAgeAlarm": ("AWS/Lambda", "IteratorAge", by_function, "Maximum", 300000),
+        "StreamErrorsAlarm": ("AWS/Lambda", "Errors", by_function, "Sum", 0),
+        "StreamFailuresAlarm": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["StreamFailureQueue", "QueueName"]}}],
+            "Maximum",
+            0,
+        ),
+    }
+    assert set(alarms) == set(expected)
+    for name, (namespace, metric, dimensions, statistic, threshold) in expected.items():
+        alarm = alarms[name]
+        assert (alarm["Namespace"], alarm["MetricName"]) == (namespace, metric), name
+        assert alarm["Dimensions"] == dimensions, name
+        assert (alarm["Statistic"], alarm["Threshold"]) == (statistic, threshold), name
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold", name
+        # No data is no trouble (a quiet stream reports nothing)
+        assert alarm["TreatMissingData"] == "notBreaching", name
+        assert len(alarm["AlarmDescription"]) > 60, name
+        assert alarm["AlarmName"]["Fn::Sub"].startswith("support-tickets-${Stage}-stream-")
+    # And "behind" means five minutes in a row of a maximum over 5 minutes
+    age = alarms["StreamIteratorAgeAlarm"]
+    assert age["Period"] * age["EvaluationPeriods"] == 300
+
+
+def test_the_sender_and_the_limit_are_parameters(template: dict[str, Any]) -> None:
+    # Given the template's parameters for customer email
+    parameters = template["Parameters"]
+    sender = parameters["MailSender"]
+    address = parameters["MailSenderAddress"]
+    limit = parameters["ConfirmationsPerAddressPerHour"]
+    # Then the sender has no default (the first deploy must name it), and CloudFormation
+    # refuses values tools/deploy.py would have refused
+    assert "Default" not in sender and "Default" not in address
+    accepts = re.compile(sender["AllowedPattern"])
+    for good in ("support@example.com", "Support <support@example.com>", '"A, B" <a@b.co>'):
+        assert accepts.fullmatch(good), good
+    for bad in ("support", "support@example", "Support <support@example.com>\r\nBcc: x@y.z"):
+        assert not accepts.fullmatch(bad), bad
+    bare = re.compile(address["AllowedPattern"])
+    assert bare.fullmatch("support@example.com")
+    assert not bare.fullmatch("Support <support@example.com>")
+    # And the per-address limit defaults to 3 within the range the Lambda accepts
+    assert (limit["Type"], limit["Default"], limit["MinValue"], limit["MaxValue"]) == (
+        "Number",
+        3,
+        1,
+        1000,
+    )
 
 
 # --- the agents' authorizer -------------------------------------------------------------
@@ -484,12 +983,15 @@ def test_agent_routes_are_guarded_and_only_the_public_ones_are_open(
                 assert security is None, (method, path)
                 if not entry.view_name.startswith("not_allowed_"):
                     public.add((method, path))
-    # And the only open routes are the customer's two and the API description (the
-    # other open methods only answer 405)
+    # And the only open routes are the customer's form (create, classify), the customer's
+    # private page (checked by its secret link, a 404 otherwise) and the API description
+    # (the other open methods only answer 405)
     assert public == {
         ("POST", "/tickets"),
         ("POST", "/tickets/classify"),
         ("GET", "/openapi.json"),
+        ("GET", "/public/tickets/{ticket_id}"),
+        ("POST", "/public/tickets/{ticket_id}/messages"),
     }
     # And every agent route is there
     guarded = {
@@ -498,8 +1000,21 @@ def test_agent_routes_are_guarded_and_only_the_public_ones_are_open(
         for method, entry in methods.items()
         if entry.authorizer is not None
     }
-    assert {("GET", "/tickets"), ("DELETE", "/tickets/{ticket_id}")} <= guarded
-    assert len(guarded) == 6
+    assert guarded == {
+        ("GET", "/tickets"),
+        ("GET", "/tickets/stats"),
+        ("POST", "/tickets/bulk"),
+        ("GET", "/tickets/by-number/{number}"),
+        ("GET", "/tickets/{ticket_id}"),
+        ("PATCH", "/tickets/{ticket_id}"),
+        ("DELETE", "/tickets/{ticket_id}"),
+        ("GET", "/tickets/{ticket_id}/history"),
+        ("GET", "/tickets/{ticket_id}/emails"),
+        ("POST", "/tickets/{ticket_id}/access-link"),
+        ("GET", "/tickets/{ticket_id}/messages"),
+        ("POST", "/tickets/{ticket_id}/messages"),
+        ("GET", "/agents"),
+    }
 
 
 def test_preflight_lets_the_site_send_a_token_and_an_idempotency_key(
@@ -637,7 +1152,8 @@ def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -
     assert rate["AggregateKeyType"] == "IP"
     assert rate["Limit"] == {"Ref": "WafRateLimitPerIp"}
     method, path = rate["ScopeDownStatement"]["AndStatement"]["Statements"]
-    # And it counts only POSTs to the create and classify routes
+    # And it counts only POSTs to the public routes that write: create, classify, and a
+    # customer's message on their private page
     assert method["ByteMatchStatement"]["SearchString"] == "POST"
     assert method["ByteMatchStatement"]["PositionalConstraint"] == "EXACTLY"
     pattern = re.compile(path["RegexMatchStatement"]["RegexString"])
@@ -646,9 +1162,18 @@ def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -
         "/api/tickets/",
         "/api/tickets/classify",
         "/api/tickets/classify/",
+        "/api/public/tickets/abcdefghijklmnopqrstuvwx/messages",
+        "/api/public/tickets/abcdefghijklmnopqrstuvwx/messages/",
     ):
         assert pattern.search(counted), counted
-    for free in ("/api/tickets/abcdefghijklmnopqrstuvwx", "/api/tickets/stats", "/api/ticketsx"):
+    for free in (
+        "/api/tickets/abcdefghijklmnopqrstuvwx",
+        "/api/tickets/stats",
+        "/api/ticketsx",
+        "/api/tickets/abcdefghijklmnopqrstuvwx/messages",
+        "/api/public/tickets/abcdefghijklmnopqrstuvwx",
+        "/api/public/tickets/a/b/messages",
+    ):
         assert not pattern.search(free), free
     association = resources["ApiWebAclAssociation"]["Properties"]
     assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
@@ -808,6 +1333,12 @@ def test_outputs(template: dict[str, Any]) -> None:
     assert outputs["SiteBucket"]["Value"] == {"Ref": "SiteBucket"}
     assert outputs["DistributionId"]["Value"] == {"Ref": "SiteDistribution"}
     assert outputs["TicketsTableName"]["Value"] == {"Ref": "TicketsTable"}
+    # And where to look after a deploy: the consumer's logs, its queue of given-up batches,
+    # the sender in use and the link key's name
+    assert outputs["StreamLogGroupName"]["Value"] == {"Ref": "StreamLogGroup"}
+    assert outputs["StreamFailureQueueUrl"]["Value"] == {"Ref": "StreamFailureQueue"}
+    assert outputs["MailSender"]["Value"] == {"Ref": "MailSender"}
+    assert outputs["LinkKeyParameterName"]["Value"] == {"Ref": "LinkKeyParameterName"}
 
 
 # --- the package ----------------------------------------------------------------------

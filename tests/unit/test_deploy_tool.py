@@ -123,7 +123,7 @@ def preparation(stage: str, step: NextStep, client: Any, **overrides: Any) -> Pr
         "parameters": {},
         "protect_after_create": False,
         "logging_role": "arn:aws:iam::123456789012:role/logs",
-        "cursor_parameter": f"/support-tickets/{stage}/cursor-key",
+        "keys": ((f"/support-tickets/{stage}/cursor-key", "Signs the API's page cursors"),),
         "notes": [],
         **overrides,
     }
@@ -594,27 +594,52 @@ def test_bucket_region_reads_s3s_legacy_answers() -> None:
 # --------------------------------------------------------------------------- keys (moto)
 
 
-def test_the_cursor_key_is_created_once_and_never_overwritten(
-    aws: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("key", deploy.STAGE_KEYS, ids=lambda key: key.parameter)
+def test_each_stage_key_is_created_once_and_never_overwritten(
+    aws: str, capsys: pytest.CaptureFixture[str], key: deploy.StageKey
 ) -> None:
-    # Given a stage without a cursor key
+    # Given a stage without its cursor key (or its customer link key)
     ssm = boto3.client("ssm", region_name="eu-west-1")
-    name = f"/support-tickets/test-{uuid.uuid4().hex[:8]}/cursor-key"
+    name = f"/support-tickets/test-{uuid.uuid4().hex[:8]}/{key.parameter}"
     # When the deploy ensures it, twice
-    assert deploy.ensure_cursor_key(ssm, name) is True
+    assert deploy.ensure_key(ssm, name, key.description) is True
     first = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
-    assert deploy.ensure_cursor_key(ssm, name) is False
+    assert deploy.ensure_key(ssm, name, key.description) is False
     # Then it is a SecureString of 32 random bytes, unchanged by the second deploy
     again = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
     assert first["Type"] == "SecureString"
     assert len(base64.b64decode(first["Value"])) == 32
     assert again["Value"] == first["Value"] and again["Version"] == first["Version"]
+    (described,) = ssm.describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}]
+    )["Parameters"]
+    assert described["Description"] == key.description
     # And it was never printed
     assert first["Value"] not in capsys.readouterr().out
     # And rotating replaces it with another random key
-    deploy.rotate_cursor_key(ssm, name)
+    deploy.rotate_key(ssm, name)
     rotated = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     assert rotated != first["Value"] and len(base64.b64decode(rotated)) == 32
+
+
+def test_the_stage_keys_are_the_templates_cursor_and_link_keys() -> None:
+    # Given the keys the deploy creates and the parameters each stage's template names
+    for stage in deploy.STAGES:
+        parameters = deploy.render_merge_template(stage)["Parameters"]
+        names = {key.parameter: parameters[key.parameter]["Default"] for key in deploy.STAGE_KEYS}
+        # Then they are the cursor key and the customers' link key of that stage
+        assert names == {
+            "CursorKeyParameterName": f"/support-tickets/{stage}/cursor-key",
+            "LinkKeyParameterName": f"/support-tickets/{stage}/link-key",
+        }
+    # And each has its own rotation command, which warns of what rotating breaks
+    commands = {key.parameter: key.rotate_command for key in deploy.STAGE_KEYS}
+    assert commands == {
+        "CursorKeyParameterName": "rotate-cursor-key",
+        "LinkKeyParameterName": "rotate-link-key",
+    }
+    link = next(k for k in deploy.STAGE_KEYS if k.parameter == "LinkKeyParameterName")
+    assert "keep working" in link.rotation_effect and "new link" in link.rotation_effect
 
 
 def test_the_anthropic_key_is_read_at_a_prompt(aws: str) -> None:
@@ -658,6 +683,234 @@ def test_an_agent_is_created_with_a_password_typed_at_a_prompt(aws: str) -> None
         deploy.add_agent(cognito, pool_id, email, answers("Password-3-abc", "Password-3-abc"))
         is False
     )
+
+
+# --------------------------------------------------------------------------- customer email
+
+
+def test_the_sender_is_an_address_with_an_optional_name() -> None:
+    # Given what an operator may type as MAIL_SENDER
+    # Then an address, with or without a display name, gives the From header and the bare
+    # address the consumer's role may send from
+    plain = deploy.parse_mail_sender(" support@example.com ")
+    assert (plain.header, plain.address, plain.domain) == (
+        "support@example.com",
+        "support@example.com",
+        "example.com",
+    )
+    named = deploy.parse_mail_sender("Support desk <support@mail.example.com>")
+    assert named.parameters() == {
+        "MailSender": "Support desk <support@mail.example.com>",
+        "MailSenderAddress": "support@mail.example.com",
+    }
+    assert named.domain == "mail.example.com"
+    quoted = deploy.parse_mail_sender('"Support, Inc" <help@example.org>')
+    assert quoted.header == '"Support, Inc" <help@example.org>'
+    # And anything else is refused with the expected form, before AWS is touched: no
+    # address, no domain, two addresses, or a line break that would add a header
+    for bad in ("", "support", "support@example", "a@b.c, d@e.f", "x@y.z\nBcc: e@f.g", "a b@c.d"):
+        with pytest.raises(DeployError, match="is not an email address"):
+            deploy.parse_mail_sender(bad)
+
+
+def test_a_deploy_takes_the_sender_given_else_the_stacks() -> None:
+    # Given a stack deployed with a sender, and one never deployed
+    deployed = {"MailSender": "Support <support@example.com>", "MailSenderAddress": "x@y.z"}
+    # Then a sender given on the command line wins
+    given = deploy.resolve_mail_sender("Help <help@example.org>", deployed, "dev")
+    assert given.address == "help@example.org"
+    # And without one, the stack's own sender is kept (its address derived again)
+    kept = deploy.resolve_mail_sender(None, deployed, "dev")
+    assert kept.parameters() == {
+        "MailSender": "Support <support@example.com>",
+        "MailSenderAddress": "support@example.com",
+    }
+    # And a first deploy without one says exactly what to type
+    with pytest.raises(DeployError, match='make deploy STAGE=prod MAIL_SENDER="Support'):
+        deploy.resolve_mail_sender(None, {}, "prod")
+
+
+def test_the_confirmation_limit_is_given_else_the_stacks_else_the_default() -> None:
+    # Given the limit typed, the stack's, or neither
+    assert deploy.resolve_confirmations(5, {"ConfirmationsPerAddressPerHour": "7"}) == "5"
+    assert deploy.resolve_confirmations(None, {"ConfirmationsPerAddressPerHour": "7"}) == "7"
+    # Then without either the template's default applies (no override)
+    assert deploy.resolve_confirmations(None, {}) is None
+    template = deploy.render_merge_template("dev")["Parameters"]["ConfirmationsPerAddressPerHour"]
+    assert template["Default"] == 3
+    # And a limit the Lambda's settings would refuse is refused here first
+    low, high = deploy.CONFIRMATIONS_RANGE
+    assert (low, high) == (template["MinValue"], template["MaxValue"])
+    for bad in (0, 1001):
+        with pytest.raises(DeployError, match="from 1 to 1000"):
+            deploy.resolve_confirmations(bad, {})
+
+
+@pytest.fixture
+def sesv2() -> Iterator[tuple[Any, Stubber]]:
+    """sesv2 with scripted answers (moto has no GetAccount)."""
+    client = boto3.session.Session(region_name="eu-west-1").client("sesv2")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def identity(verified: bool, status: str = "SUCCESS") -> dict[str, Any]:
+    return {"VerifiedForSendingStatus": verified, "VerificationStatus": status}
+
+
+def account(production: bool, sending: bool = True) -> dict[str, Any]:
+    return {"ProductionAccessEnabled": production, "SendingEnabled": sending}
+
+
+SENDER = deploy.MailSender("Support <support@example.com>", "support@example.com")
+
+
+def test_a_verified_sender_in_production_is_fine(sesv2: tuple[Any, Stubber]) -> None:
+    # Given the sender's address verified in an account out of the sandbox
+    client, stubber = sesv2
+    stubber.add_response(
+        "get_email_identity", identity(True), {"EmailIdentity": "support@example.com"}
+    )
+    stubber.add_response("get_account", account(True), {})
+    # When the deploy checks SES, Then it only says who the emails come from
+    assert deploy.check_mail_sender(client, SENDER, "eu-west-1") == [
+        "customer emails come from Support <support@example.com> (SES identity support@example.com)"
+    ]
+
+
+def test_a_verified_domain_sends_for_the_address(sesv2: tuple[Any, Stubber]) -> None:
+    # Given only the sender's domain verified (DKIM), in the sandbox
+    client, stubber = sesv2
+    stubber.add_client_error(
+        "get_email_identity", "NotFoundException", expected_params={"EmailIdentity": SENDER.address}
+    )
+    stubber.add_response("get_email_identity", identity(True), {"EmailIdentity": "example.com"})
+    stubber.add_response("get_account", account(False), {})
+    # When the deploy checks SES
+    notes = deploy.check_mail_sender(client, SENDER, "eu-west-1")
+    # Then the domain is the identity, and the sandbox is a clear warning with the way out
+    assert notes[0].endswith("(SES identity example.com)")
+    assert notes[1].startswith("WARNING: this account is in the SES sandbox in eu-west-1")
+    assert "customers get none" in notes[1] and "Request production access" in notes[1]
+
+
+def test_an_unknown_or_pending_sender_is_a_warning(sesv2: tuple[Any, Stubber]) -> None:
+    # Given a sender SES has never heard of, then one whose verification is pending
+    client, stubber = sesv2
+    for name in ("support@example.com", "example.com"):
+        stubber.add_client_error(
+            "get_email_identity", "NotFoundException", expected_params={"EmailIdentity": name}
+        )
+    stubber.add_response("get_account", account(True, sending=False), {})
+    stubber.add_response(
+        "get_email_identity", identity(False, "PENDING"), {"EmailIdentity": SENDER.address}
+    )
+    stubber.add_response("get_account", account(True), {})
+    # When the deploy checks SES each time
+    unknown = deploy.check_mail_sender(client, SENDER, "eu-west-1")
+    pending = deploy.check_mail_sender(client, SENDER, "eu-west-1")
+    # Then each says what is wrong and that customers get no email until it is fixed
+    assert unknown[0].startswith(
+        "WARNING: neither support@example.com nor example.com is an SES identity in eu-west-1"
+    )
+    assert unknown[1].startswith("WARNING: SES sending is paused for this account")
+    assert pending == [
+        "WARNING: the SES identity support@example.com is PENDING in eu-west-1: no email "
+        "reaches customers until it is verified (an address: the link SES emailed it; a "
+        "domain: its DKIM records; docs/deploy.md, Customer emails)"
+    ]
+
+
+def test_a_check_that_cannot_read_ses_says_so(sesv2: tuple[Any, Stubber]) -> None:
+    # Given a deploying identity that may not read SES (or SES absent from the region)
+    client, stubber = sesv2
+    stubber.add_client_error("get_email_identity", "AccessDeniedException")
+    # When the deploy checks, Then it warns instead of failing (the check is advisory)
+    (note,) = deploy.check_mail_sender(client, SENDER, "eu-west-1")
+    assert note.startswith("WARNING: could not check SES in eu-west-1 (AccessDeniedException)")
+
+
+def prepared_session(region: str, cloudformation: Any, sesv2: Any) -> FakeSession:
+    """moto for everything but CloudFormation and SES (scripted)."""
+    moto = boto3.session.Session(region_name=region)
+    clients = {name: moto.client(name) for name in ("dynamodb", "cognito-idp", "apigateway", "ssm")}
+    return FakeSession(region, {**clients, "cloudformation": cloudformation, "sesv2": sesv2})
+
+
+def test_a_first_deploy_without_a_sender_stops_before_any_change(
+    aws: str, cloudformation: tuple[Any, Stubber], sesv2: tuple[Any, Stubber]
+) -> None:
+    # Given a stage never deployed, and no MAIL_SENDER
+    client, stubber = cloudformation
+    stubber.add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id support-tickets-dev does not exist"
+    )
+    session = prepared_session("eu-west-3", client, sesv2[0])
+    target = Target(session, "eu-west-3", "AWS_REGION", "123456789012", "arn:aws:iam::1:user/a")
+    template = deploy.render_merge_template("dev")
+    # When the deploy prepares, Then it stops with the command to type (only reads so far)
+    with pytest.raises(DeployError, match="first deploy of a stage needs the sender"):
+        deploy.prepare_deploy("dev", template, target, DeployOptions())
+
+
+def test_an_update_keeps_the_stacks_sender_and_limit_and_checks_ses(
+    aws: str, cloudformation: tuple[Any, Stubber], sesv2: tuple[Any, Stubber]
+) -> None:
+    # Given dev deployed with a sender and a limit of 5, in a region with no stage keys yet
+    client, stubber = cloudformation
+    deployed = [
+        {"ParameterKey": "MailSender", "ParameterValue": "Support <support@example.com>"},
+        {"ParameterKey": "MailSenderAddress", "ParameterValue": "support@example.com"},
+        {"ParameterKey": "ConfirmationsPerAddressPerHour", "ParameterValue": "5"},
+    ]
+    stubber.add_response(
+        "describe_stacks",
+        stack("UPDATE_COMPLETE", Parameters=deployed),
+        {"StackName": "support-tickets-dev"},
+    )
+    ses_client, ses = sesv2
+    ses.add_response("get_email_identity", identity(True), {"EmailIdentity": SENDER.address})
+    ses.add_response("get_account", account(False), {})
+    region = "eu-south-1"
+    session = prepared_session(region, client, ses_client)
+    target = Target(session, region, "AWS_REGION", "123456789012", "arn:aws:iam::1:user/a")
+    options = DeployOptions(reserved_concurrency=False)
+    # When the deploy prepares, without MAIL_SENDER
+    prepared = deploy.prepare_deploy("dev", deploy.render_merge_template("dev"), target, options)
+    # Then it updates with the stack's sender and limit (a parameter left out would fall
+    # back to the template's default), and no reserved concurrency, as asked
+    assert prepared.step.change_set_type == "UPDATE"
+    assert prepared.parameters == {
+        "ApiReservedConcurrency": "0",
+        "AuthorizerReservedConcurrency": "0",
+        "StreamReservedConcurrency": "0",
+        "MailSender": "Support <support@example.com>",
+        "MailSenderAddress": "support@example.com",
+        "ConfirmationsPerAddressPerHour": "5",
+    }
+    # And it will create both stage keys, and says so, with the sandbox warning
+    assert [name for name, _ in prepared.keys] == [
+        "/support-tickets/dev/cursor-key",
+        "/support-tickets/dev/link-key",
+    ]
+    shown = "\n".join(prepared.notes)
+    assert "create /support-tickets/dev/link-key (random, SecureString)" in shown
+    assert "at most 5 confirmation emails per address per hour" in shown
+    assert "WARNING: this account is in the SES sandbox in eu-south-1" in shown
+
+
+def test_the_command_line_passes_the_sender_and_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given `make deploy STAGE=prod MAIL_SENDER=... CONFIRMATIONS_PER_ADDRESS_PER_HOUR=5`
+    seen: list[tuple[str, DeployOptions]] = []
+    monkeypatch.setattr(deploy, "deploy", lambda stage, options: seen.append((stage, options)))
+    argv = ["deploy", "--stage", "prod", "--mail-sender", "Support <s@example.com>"]
+    # When the tool runs
+    assert deploy.main([*argv, "--confirmations-per-hour", "5"]) == 0
+    # Then the deploy gets both
+    ((stage, options),) = seen
+    assert stage == "prod"
+    assert (options.mail_sender, options.confirmations_per_hour) == ("Support <s@example.com>", 5)
 
 
 # --------------------------------------------------------------------------- retained data
@@ -714,6 +967,11 @@ def test_the_import_template_adopts_only_the_retained_resources(tmp_path: Path) 
         ("TicketsTable", {"TableName": "support-tickets-prod"}),
         ("AgentUserPool", {"UserPoolId": "eu-west-1_abc"}),
     ]
+    # And the import needs no parameter value: the mail sender's parameters (no default,
+    # used by neither resource) are left out, every other one has its default
+    assert not set(deploy.MAIL_PARAMETERS) & set(body["Parameters"])
+    assert set(deploy.MAIL_PARAMETERS) <= set(template["Parameters"])
+    assert all("Default" in spec for spec in body["Parameters"].values())
     # And it is a valid template on its own (no reference to a resource it lacks)
     path = tmp_path / "import.json"
     path.write_text(json.dumps(body))
@@ -835,7 +1093,7 @@ def test_a_deploy_changes_nothing_before_the_operator_says_yes(
     def no_writes(*args: Any) -> Any:
         raise AssertionError("wrote to AWS before the operator agreed")
 
-    for writer in ("_ensure_artifacts_bucket", "ensure_cursor_key", "apply_stack"):
+    for writer in ("_ensure_artifacts_bucket", "ensure_key", "apply_stack"):
         monkeypatch.setattr(deploy, writer, no_writes)
     # When the operator answers no
     ask = answers("n")
