@@ -7,6 +7,7 @@ the standard claim checks; the JWKS is fetched once and cached.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,8 @@ _ACCEPTED_USES = frozenset({"id", "access"})
 # Seconds of clock skew tolerated between Cognito and the Lambda.
 _LEEWAY_SECONDS = 5
 _JWKS_CACHE_SECONDS = 3600
+# An unknown key id refetches the key set at most this often (key rotation is rare).
+_REFETCH_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +42,17 @@ class TokenVerifier:
         self._jwks = jwt.PyJWKClient(
             jwks_url, cache_keys=True, lifespan=_JWKS_CACHE_SECONDS, timeout=5
         )
+        self._last_fetch = 0.0
 
     def verify(self, authorization: str | None) -> AgentIdentity:
         """The agent behind ``Authorization: Bearer <token>``, or Unauthorized."""
         token = _bearer_token(authorization)
         jwt = self._jwt
         try:
-            if jwt.get_unverified_header(token).get("alg") != "RS256":
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") != "RS256":
                 raise Unauthorized("The token is not signed the way Cognito signs tokens")
-            key = self._jwks.get_signing_key_from_jwt(token)
+            key = self._signing_key(str(header.get("kid") or ""))
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key.key,
@@ -67,6 +72,27 @@ class TokenVerifier:
         # history written with it would still follow a rename): record the sub.
         email = claims.get("email")
         return AgentIdentity(subject=str(claims["sub"]), email=str(email) if email else None)
+
+    def _signing_key(self, kid: str) -> Any:
+        """The pool's key with this id. An unknown id refetches the key set at most once a
+        minute: anyone can send a token (the public create checks one), and each unknown
+        id must not cost a fetch."""
+        known = {key.key_id for key in self._cached_keys()}
+        if kid not in known:
+            if time.monotonic() - self._last_fetch < _REFETCH_SECONDS:
+                raise Unauthorized("The token is not signed by this desk's sign-in keys")
+            self._last_fetch = time.monotonic()
+        return self._jwks.get_signing_key(kid)
+
+    def _cached_keys(self) -> list[Any]:
+        if not self._last_fetch:
+            self._last_fetch = time.monotonic()
+        try:
+            return list(self._jwks.get_signing_keys())
+        except self._jwt.PyJWKClientConnectionError:
+            raise  # "keys unavailable", said by verify()
+        except self._jwt.PyJWKClientError:
+            return []  # the key set holds no signing key
 
     def _check_use_and_audience(self, claims: dict[str, Any]) -> None:
         use = claims.get("token_use")

@@ -27,15 +27,23 @@ from chalicelib.domain import (
     Ticket,
     WaitingOn,
 )
-from chalicelib.errors import NotFound, TicketNotFound, UpdateConflict, ValidationFailed
-from chalicelib.links import CustomerLinks
+from chalicelib.errors import (
+    NotFound,
+    TicketNotFound,
+    TooManyMessages,
+    UpdateConflict,
+    ValidationFailed,
+)
+from chalicelib.links import EMAIL, CustomerLinks
 from chalicelib.tickets import RetryBudget, utc_now
 from chalicelib.validation import NewMessage
 
 PUBLIC_NOT_FOUND = "This link is not valid (it may have been replaced by a newer one)"
 # The customer's page shows at most this many messages (the newest).
-PUBLIC_MESSAGES_MAX = 500
-_PAGE = 100
+PUBLIC_MESSAGES_MAX = 100
+# A ticket takes at most this many messages from the customer's side: a thread must stay
+# small enough to serve (and a link must not become a way to fill the table).
+CUSTOMER_MESSAGES_MAX = 300
 
 
 def new_message_id() -> str:
@@ -144,25 +152,29 @@ class ConversationService:
             ticket = self._repository.get(ticket_id)
         except TicketNotFound as exc:
             raise NotFound(PUBLIC_NOT_FOUND) from exc
-        if not self._links.matches(ticket, key):
+        matched = self._links.matches(ticket, key)
+        if matched is None:
             raise NotFound(PUBLIC_NOT_FOUND)
+        if matched == EMAIL and not ticket.customer_email_verified and ticket.access_nonce:
+            # The emailed link was used: whoever reads that mailbox knows of the ticket.
+            self._repository.mark_email_verified(ticket.id, ticket.access_nonce)
+            ticket = replace(ticket, customer_email_verified=True)
         return ticket
 
     def public_ticket(self, ticket_id: str, key: str | None) -> PublicTicket:
-        """The ticket and its conversation as the customer sees it (no internal notes)."""
+        """The ticket and its newest messages as the customer sees them (no internal
+        notes): one query for the newest page, whatever the thread's length."""
         ticket = self._authorised(ticket_id, key)
-        visible: list[Message] = []
-        after: str | None = None
-        while True:
-            page, after = self._repository.messages(ticket.id, _PAGE, after)
-            visible.extend(message for message in page if not message.internal)
-            if after is None:
-                break
-        return PublicTicket(ticket, visible[-PUBLIC_MESSAGES_MAX:])
+        newest = self._repository.latest_messages(ticket.id, PUBLIC_MESSAGES_MAX)
+        return PublicTicket(ticket, [message for message in newest if not message.internal])
 
     def post_as_customer(self, ticket_id: str, key: str | None, body: str) -> Message:
         """The customer's message; it reopens a resolved or closed ticket."""
-        self._authorised(ticket_id, key)
+        ticket = self._authorised(ticket_id, key)
+        if ticket.message_count >= CUSTOMER_MESSAGES_MAX:
+            raise TooManyMessages(
+                "This ticket has too many messages to take more; please submit a new ticket"
+            )
 
         def change(current: Ticket, now: datetime) -> tuple[Message, Ticket]:
             message = Message(
@@ -229,6 +241,8 @@ def _decode_cursor(cursor: str | None) -> str | None:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except ValueError as exc:
         raise invalid from exc
-    if not value.startswith("MSG#"):
+    # Within the thread's key range: anything past "MSG#~" would make an empty (or, on
+    # DynamoDB, an invalid) range.
+    if not value.startswith("MSG#") or value >= "MSG#~":
         raise invalid
     return value

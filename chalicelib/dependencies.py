@@ -16,6 +16,7 @@ from chalicelib.data.claude_budget import DynamoClaudeBudget
 from chalicelib.data.lists import ListReader
 from chalicelib.data.models import bind_models
 from chalicelib.data.repository import DynamoTicketRepository
+from chalicelib.errors import ServiceUnavailable
 from chalicelib.links import CustomerLinks
 from chalicelib.notifications.notifier import Notifier
 from chalicelib.notifications.sender import SesEmailSender
@@ -70,12 +71,22 @@ def _random_link_key() -> bytes:
     return _process_key("customer link")
 
 
+def _configured_key(parameter: str, purpose: str) -> bytes:
+    value = _ssm_value(parameter)
+    if value is None:
+        # Configured but unreadable: refuse (503) rather than sign with a key of this
+        # process only (cursors and emailed links would silently stop working), and do
+        # not cache the failure (the collaborator is not built).
+        raise ServiceUnavailable(f"The {purpose} key is unavailable right now; please retry", 5)
+    return value.encode()
+
+
 def resolve_cursor_key(settings: Settings) -> bytes:
     """The page cursors' HMAC key: the environment, else SSM (generated per stage at deploy)."""
     if settings.cursor_key:
         return settings.cursor_key
-    if settings.cursor_key_parameter and (value := _ssm_value(settings.cursor_key_parameter)):
-        return value.encode()
+    if settings.cursor_key_parameter:
+        return _configured_key(settings.cursor_key_parameter, "cursor")
     return _random_cursor_key()
 
 
@@ -83,8 +94,8 @@ def resolve_link_key(settings: Settings) -> bytes:
     """The customers' link key: the environment, else SSM (generated per stage at deploy)."""
     if settings.link_key:
         return settings.link_key
-    if settings.link_key_parameter and (value := _ssm_value(settings.link_key_parameter)):
-        return value.encode()
+    if settings.link_key_parameter:
+        return _configured_key(settings.link_key_parameter, "customer link")
     return _random_link_key()
 
 
@@ -193,6 +204,7 @@ def get_notifier() -> Notifier:
         directory=get_directory(),
         confirmations_per_hour=settings.confirmations_per_hour,
         clock=utc_now,
+        confirmations_per_hour_total=settings.confirmations_per_hour_total,
     )
 
 

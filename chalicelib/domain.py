@@ -140,6 +140,10 @@ class Ticket:
     # and the SHA-256 of that secret (the secret itself is never stored).
     access_nonce: str | None = None
     access_key_hash: str | None = None
+    # The hash of the secret sent by email, and whether it was ever used (the customer's
+    # email is verified: whoever reads that mailbox knows of the ticket).
+    email_key_hash: str | None = None
+    customer_email_verified: bool = False
 
     @property
     def unsolved(self) -> bool:

@@ -69,6 +69,12 @@ class UpdateConflict(AppError):
     status_code = 409
 
 
+class TooManyMessages(AppError):
+    """The ticket has taken all the customer messages it will (409)."""
+
+    status_code = 409
+
+
 class NoCustomerEmail(AppError):
     """The ticket's state does not allow the request: it has no customer email (409)."""
 
@@ -83,6 +89,12 @@ class VersionMismatch(AppError):
     def __init__(self, message: str, current: Any = None, **details: Any) -> None:
         super().__init__(message, **details)
         self.current = current
+
+
+class UnsupportedMediaType(AppError):
+    """The body is not sent as JSON (415)."""
+
+    status_code = 415
 
 
 class PayloadTooLarge(AppError):

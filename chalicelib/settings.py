@@ -77,6 +77,7 @@ class Settings:
     site_url: str | None
     mail_sender: str | None
     confirmations_per_hour: int
+    confirmations_per_hour_total: int
     write_retry_seconds: float
     agents_cache_seconds: int
     cognito_user_pool_id: str | None
@@ -124,6 +125,9 @@ class Settings:
             site_url=(_optional(env, "SITE_URL") or "").rstrip("/") or None,
             mail_sender=_optional(env, "MAIL_SENDER"),
             confirmations_per_hour=_int(env, "CONFIRMATIONS_PER_ADDRESS_PER_HOUR", 3, 1, 1000),
+            confirmations_per_hour_total=_int(
+                env, "CONFIRMATIONS_PER_HOUR_TOTAL", 1000, 1, 1_000_000
+            ),
             write_retry_seconds=_float(env, "WRITE_RETRY_SECONDS", 3.0),
             agents_cache_seconds=_int(env, "AGENTS_CACHE_SECONDS", 60, 0, 3600),
             cognito_user_pool_id=pool_id,

@@ -200,6 +200,7 @@ class TicketService:
             waiting_on=WaitingOn.AGENT if status in UNSOLVED else None,
             access_nonce=link.nonce,
             access_key_hash=link.key_hash,
+            email_key_hash=link.email_key_hash,
         )
         try:
             self._write(lambda: self._repository.create(ticket, actor.id))
@@ -262,6 +263,7 @@ class TicketService:
                 current,
                 access_nonce=link.nonce,
                 access_key_hash=link.key_hash,
+                email_key_hash=link.email_key_hash,
                 version=current.version + 1,
                 updated_at=self._clock(),
             )

@@ -232,9 +232,14 @@ def parse_email(field: str, value: Any) -> str:
     try:
         result = validate_email(candidate, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
-        message = f"is not a valid email address ({exc})"
+        # A fragment the site can end with its own full stop.
+        reason = str(exc).rstrip(".").replace(". ", "; ")
+        message = f"is not a valid email address: {reason[:1].lower()}{reason[1:]}"
         raise ValidationFailed(f"{field} {message}", fields={field: message}) from exc
     normalised = str(result.ascii_email or result.normalized).lower()
+    if len(normalised.rpartition("@")[0]) > 64:
+        message = "has a part before the @ longer than 64 characters"
+        raise ValidationFailed(f"{field} {message}", fields={field: message})
     if len(normalised) > EMAIL_MAX:
         message = f"must be at most {EMAIL_MAX} characters"
         raise ValidationFailed(f"{field} {message}", fields={field: message})

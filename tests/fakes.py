@@ -117,6 +117,17 @@ class InMemoryTicketRepository:
         more = len(ordered) > limit
         return page, message_sk(page[-1].created_at, page[-1].id) if more else None
 
+    def latest_messages(self, ticket_id: str, count: int) -> list[Message]:
+        ordered = sorted(
+            self.threads.get(ticket_id, []), key=lambda m: message_sk(m.created_at, m.id)
+        )
+        return ordered[-count:]
+
+    def mark_email_verified(self, ticket_id: str, nonce: str) -> None:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is not None and ticket.access_nonce == nonce:
+            self.tickets[ticket_id] = replace(ticket, customer_email_verified=True)
+
     def notifications(self, ticket_id: str) -> list[Notification]:
         return []
 

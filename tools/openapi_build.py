@@ -165,6 +165,13 @@ def schemas() -> dict[str, Any]:
         "classification_source": nullable(ref("Source")),
         "suggested_confidence": nullable(ref("Confidence")),
         "customer_email": {"type": ["string", "null"]},
+        "customer_email_verified": {
+            "type": "boolean",
+            "description": (
+                "Whether the link emailed to that address was ever opened: the form takes any "
+                "address, so until then the email is only what the submitter typed."
+            ),
+        },
         "customer_name": {"type": ["string", "null"]},
         "assignee": {
             "type": ["string", "null"],

@@ -25,7 +25,10 @@ def _normalise_error(response: Response) -> None:
         message = _CHALICE_MESSAGES.get(response.status_code, str(body["Message"]))
         response.body = {"error": message}
         response.headers["Content-Type"] = "application/json"
-    elif response.status_code >= 500 and not isinstance(body, dict):
+    elif response.status_code >= 500 and (
+        not isinstance(body, (dict, str))
+        or response.headers.get("Content-Type") != "application/json"
+    ):
         # Never a stack trace or a text page to the client.
         response.body = {"error": _CHALICE_MESSAGES[500]}
         response.headers["Content-Type"] = "application/json"

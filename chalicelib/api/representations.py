@@ -48,6 +48,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "classification_source": _value(ticket.classification_source),
         "suggested_confidence": _value(ticket.suggested_confidence),
         "customer_email": ticket.customer_email,
+        "customer_email_verified": ticket.customer_email_verified,
         "customer_name": ticket.customer_name,
         "assignee": assignee.email if assignee else None,
         "assignee_id": ticket.assignee,

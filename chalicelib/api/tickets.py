@@ -58,6 +58,7 @@ from chalicelib.validation import (
 
 tickets = Blueprint(__name__)
 AGENT = agent_authorizer
+NONCE_FIELD = "_issued_nonce"
 
 
 def ticket_response(ticket: Ticket, status_code: int = 200, **headers: str) -> Response:
@@ -113,16 +114,18 @@ def create_ticket() -> Response:
         ticket_id = ticket_id_for_request(idempotency_key, stored_body)
         created = service.create(new, who, ticket_id=ticket_id)
         fresh["key"] = created.customer_key
-        # The remembered answer never holds the link's secret (it is stored in the table).
-        return ticket_json(created.ticket)
+        # The remembered answer never holds the link's secret (it is stored in the table),
+        # only the nonce it was issued with: a replay shows the link only while it is valid.
+        return {**ticket_json(created.ticket), NONCE_FIELD: created.ticket.access_nonce}
 
     settings = get_settings()
     stored, replayed = get_idempotent_create(
         settings.table_name, settings.idempotency_ttl_seconds
     ).run(key, body, tickets.lambda_context, create)
+    issued_nonce = stored.pop(NONCE_FIELD, None)
     customer_key = fresh.get("key")
     if replayed:
-        customer_key = _current_key(service.get, stored["id"])
+        customer_key = _current_key(service.get, stored["id"], issued_nonce)
     url = links.url(stored["id"], customer_key) if customer_key else None
     headers = {
         "Location": ticket_url(stored["id"]),
@@ -134,13 +137,15 @@ def create_ticket() -> Response:
     )
 
 
-def _current_key(get: Any, ticket_id: str) -> str | None:
-    """The replayed create's link secret, re-derived; None if the ticket or link is gone."""
+def _current_key(get: Any, ticket_id: str, issued_nonce: str | None) -> str | None:
+    """The replayed create's link secret, re-derived, while the link it issued is still the
+    ticket's; None once an agent replaced it (a replay never hands out the new link) or
+    the ticket is gone."""
     try:
         ticket: Ticket = get(ticket_id)
     except TicketNotFound:
         return None
-    if ticket.access_nonce is None:
+    if ticket.access_nonce is None or ticket.access_nonce != issued_nonce:
         return None
     return get_ticket_service().links.secret(ticket.id, ticket.access_nonce)
 
@@ -233,7 +238,7 @@ def update_ticket(ticket_id: str) -> Response:
     """Partial update of title, description, category, priority, status and assignee."""
     request = tickets.current_request
     ticket_id = checked_id(ticket_id)
-    changes = parse_ticket_changes(read_json_body(request))
+    changes = parse_ticket_changes(read_json_body(request, PATCH_CONTENT_TYPES))
     ticket = get_ticket_service().update(
         ticket_id, changes, parse_if_match(request), actor(request)
     )

@@ -129,6 +129,8 @@ _PLAIN_FIELDS = (
     "message_count",
     "access_nonce",
     "access_key_hash",
+    "email_key_hash",
+    "customer_email_verified",
 )
 # Everything an update may set (the key and creation attributes never change).
 MUTABLE_TICKET_ATTRIBUTES: tuple[str, ...] = (
@@ -178,6 +180,8 @@ def to_ticket(model: TicketModel) -> Ticket:
         message_count=int(model.message_count or 0),
         access_nonce=model.access_nonce,
         access_key_hash=model.access_key_hash,
+        email_key_hash=model.email_key_hash,
+        customer_email_verified=bool(model.customer_email_verified),
     )
 
 

@@ -149,6 +149,8 @@ class TicketModel(Model):
     message_count = NumberAttribute(default=0)
     access_nonce = UnicodeAttribute(null=True)
     access_key_hash = UnicodeAttribute(null=True)
+    email_key_hash = UnicodeAttribute(null=True)
+    customer_email_verified = BooleanAttribute(null=True)
     created_sk = UnicodeAttribute()
     lk_all = UnicodeAttribute()
     lk_c = UnicodeAttribute()

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -113,6 +113,10 @@ class TicketRepository(Protocol):
     def messages(
         self, ticket_id: str, limit: int, after: str | None
     ) -> tuple[list[Message], str | None]: ...
+
+    def latest_messages(self, ticket_id: str, count: int) -> list[Message]: ...
+
+    def mark_email_verified(self, ticket_id: str, nonce: str) -> None: ...
 
     def notifications(self, ticket_id: str) -> list[Notification]: ...
 
@@ -256,6 +260,37 @@ class DynamoTicketRepository:
         more = len(items) > limit
         items = items[:limit]
         return [to_message(item) for item in items], items[-1].sk if more else None
+
+    def latest_messages(self, ticket_id: str, count: int) -> list[Message]:
+        """The ``count`` newest messages, oldest first (one query, read newest first)."""
+        try:
+            items = list(
+                MessageModel.query(
+                    ticket_pk(ticket_id),
+                    MessageModel.sk.between(MESSAGE_PREFIX, MESSAGE_PREFIX + "~"),
+                    consistent_read=True,
+                    scan_index_forward=False,
+                    limit=count,
+                    page_size=count,
+                )
+            )
+        except PynamoDBException as exc:
+            raise storage_error(exc) from exc
+        return [to_message(item) for item in reversed(items)]
+
+    def mark_email_verified(self, ticket_id: str, nonce: str) -> None:
+        """Record that the emailed link (of ``nonce``) was used. A plain attribute: no new
+        version (nothing an agent sees changed), and nothing if the link was replaced."""
+        try:
+            TicketModel(ticket_pk(ticket_id), TICKET_SK).update(
+                actions=[TicketModel.customer_email_verified.set(True)],
+                condition=TicketModel.access_nonce == nonce,
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise storage_error(exc) from exc
+        except PynamoDBException as exc:
+            raise storage_error(exc) from exc
 
     def notifications(self, ticket_id: str) -> list[Notification]:
         """The emails sent (or not) about the ticket, oldest first."""

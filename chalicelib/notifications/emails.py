@@ -1,27 +1,55 @@
 """The emails customers receive, written as plain text and HTML.
 
-Everything a person or the model wrote is escaped in the HTML part (``html.escape``)
-and only ever inserted as text; line breaks are kept. Subjects carry the ticket's
-number and title with every control character (CR and LF included) removed, so a
-title can never add a header. Every email says what to do if the reader never
-wrote to us.
+- The confirmation goes to an address anyone can type into the form, so it carries
+  nothing the sender wrote (no title, no name): only the ticket's number, the link
+  and what to do if the reader never wrote to us. The public form cannot be used to
+  put an attacker's words in someone's inbox.
+- Replies, the resolution and a new link follow an agent's action: they name the
+  ticket by number and title and greet the customer by name.
+- Everything a person wrote is escaped in the HTML part (``html.escape``; web links
+  become anchors only after escaping) and only ever inserted as text; line breaks
+  are kept. Subjects carry no control or invisible characters and no encoded words,
+  so a title can never add a header.
+- Every email says not to answer by email (the desk reads no mail): answers go on
+  the ticket's page.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from chalicelib.domain import Ticket
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+# An RFC 2047 encoded word ("=?utf-8?q?...?=") in a header is decoded by mail software;
+# CPython before 3.11.10 (CVE-2024-6923) even writes the line breaks it decodes to raw.
+# Text people wrote never starts one: "=?" becomes "= ?".
+_ENCODED_WORD = re.compile(r"=\s*\?")
 _SUBJECT_TITLE_MAX = 120
-NOT_YOU = (
-    "If you did not contact us, someone may have typed your address by mistake: you can "
-    "ignore this email. We send no more than a few such emails to one address per hour, "
-    "and nothing else unless someone replies to that request."
-)
+
+
+def plain_text(value: str) -> str:
+    """People's text for one line of an email: no control or invisible formatting
+    characters (bidirectional overrides, zero-width), whitespace collapsed."""
+    visible = "".join(
+        " " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char for char in value
+    )
+    return " ".join(visible.split())
+
+
+def subject_text(value: str) -> str:
+    """A single header line: controls and invisible characters become spaces, no encoded
+    words, whitespace collapsed, length capped."""
+    flat = _ENCODED_WORD.sub("= ?", plain_text(_CONTROL.sub(" ", value)))
+    if len(flat) > _SUBJECT_TITLE_MAX:
+        flat = flat[: _SUBJECT_TITLE_MAX - 1].rstrip() + "…"
+    return flat
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,23 +67,21 @@ def reference(ticket: Ticket) -> str:
     return f"#{ticket.number}" if ticket.number is not None else f"#{ticket.id[:8]}"
 
 
-def subject_text(value: str) -> str:
-    """A single header line: controls become spaces, whitespace collapsed, length capped."""
-    flat = " ".join(_CONTROL.sub(" ", value).split())
-    if len(flat) > _SUBJECT_TITLE_MAX:
-        flat = flat[: _SUBJECT_TITLE_MAX - 1].rstrip() + "…"
-    return flat
-
-
-def _subject(ticket: Ticket, prefix: str = "") -> str:
+def subject_title(ticket: Ticket, prefix: str = "") -> str:
+    """``[#1042] <prefix><title>``, as one safe header line."""
     return f"[{reference(ticket)}] {prefix}{subject_text(ticket.title)}"
 
 
-def _paragraphs_html(text: str) -> str:
+def _html_text(text: str) -> str:
+    """Escaped paragraphs, line breaks kept, web links made clickable after escaping."""
     blocks = [block for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
+
+    def line(raw: str) -> str:
+        escaped = html.escape(raw)
+        return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+
     return "".join(
-        "<p>" + "<br>".join(html.escape(line) for line in block.splitlines()) + "</p>"
-        for block in blocks
+        "<p>" + "<br>".join(line(r) for r in block.splitlines()) + "</p>" for block in blocks
     )
 
 
@@ -67,111 +93,134 @@ def _page(body_html: str) -> str:
     )
 
 
-def _link_html(url: str | None, text: str) -> str:
+def _button(url: str | None, text: str) -> str:
     if not url:
         return ""
     return f'<p><a href="{html.escape(url, quote=True)}">{html.escape(text)}</a></p>'
 
 
 def _greeting(ticket: Ticket) -> str:
-    return f"Hello {ticket.customer_name}," if ticket.customer_name else "Hello,"
+    name = plain_text(ticket.customer_name or "")
+    return f"Hello {name}," if name else "Hello,"
 
 
-def _link_text(url: str | None) -> str:
+def _link_line(url: str | None) -> str:
     return f"\n{url}\n" if url else "\n(Your private link is on the confirmation page.)\n"
 
 
+NO_REPLY = (
+    "Please do not reply to this email: answers sent by email are not read. "
+    "Write to us on your ticket's page instead."
+)
+NOT_YOU = (
+    "If you did not contact us, someone may have typed your address by mistake: you can "
+    "ignore this email."
+)
+_SMALL = 'style="color:#52606d"'
+
+
 def confirmation(ticket: Ticket, to: str, url: str | None) -> Email:
-    """We have your request: its number, and the private link to follow it."""
+    """We have your request: its number and the private link (nothing the sender wrote)."""
     ref = reference(ticket)
-    lines = [
-        _greeting(ticket),
-        "",
-        f"We have received your request {ref}, “{subject_text(ticket.title)}”. "
-        "A support agent will answer you here.",
-        "",
-        "Follow the conversation and reply on your private page (keep this link to "
-        "yourself: anyone with it can read and answer this request):",
-        _link_text(url),
-        NOT_YOU,
-    ]
-    body = (
-        f"<p>{html.escape(_greeting(ticket))}</p>"
-        f"<p>We have received your request <strong>{html.escape(ref)}</strong>, "
-        f"“{html.escape(subject_text(ticket.title))}”. A support agent will answer you here.</p>"
-        "<p>Follow the conversation and reply on your private page (keep this link to "
-        "yourself: anyone with it can read and answer this request):</p>"
-        f"{_link_html(url, 'Open your request ' + ref)}"
-        f'<p style="color:#52606d">{html.escape(NOT_YOU)}</p>'
+    text = "\n".join(
+        [
+            "Hello,",
+            "",
+            f"We have received your support ticket {ref}. An agent will answer you on the",
+            "ticket's private page (keep this link to yourself: anyone with it can read and",
+            "answer the ticket):",
+            _link_line(url),
+            NO_REPLY,
+            "",
+            NOT_YOU,
+        ]
     )
-    return Email(to, _subject(ticket, "We received your request: "), "\n".join(lines), _page(body))
+    body = (
+        "<p>Hello,</p>"
+        f"<p>We have received your support ticket <strong>{html.escape(ref)}</strong>. "
+        "An agent will answer you on the ticket's private page (keep this link to yourself: "
+        "anyone with it can read and answer the ticket):</p>"
+        f"{_button(url, 'Open ticket ' + ref)}"
+        f"<p {_SMALL}>{html.escape(NO_REPLY)}</p><p {_SMALL}>{html.escape(NOT_YOU)}</p>"
+    )
+    return Email(to, f"[{ref}] We received your support ticket", text, _page(body))
 
 
-def reply(ticket: Ticket, to: str, url: str | None, author_name: str, text: str) -> Email:
-    """An agent's public reply."""
+def reply(ticket: Ticket, to: str, url: str | None, author_name: str, message: str) -> Email:
+    """An agent's public reply (saying so when the same step resolved the ticket)."""
     ref = reference(ticket)
-    lines = [
-        _greeting(ticket),
-        "",
-        f"{author_name} replied to your request {ref}:",
-        "",
-        text.strip(),
-        "",
-        "Answer or see the whole conversation on your private page:",
-        _link_text(url),
-        NOT_YOU,
-    ]
+    solved = ticket.status.value in ("resolved", "closed")
+    after = (
+        f"We have marked ticket {ref} as {ticket.status.value}. If that is not right, answer "
+        "on its page and it opens again:"
+        if solved
+        else "Answer, or see the whole conversation, on your ticket's page:"
+    )
+    text = "\n".join(
+        [
+            _greeting(ticket),
+            "",
+            f"{plain_text(author_name)} answered your ticket {ref}:",
+            "",
+            message.strip(),
+            "",
+            after,
+            _link_line(url),
+            NO_REPLY,
+        ]
+    )
     body = (
         f"<p>{html.escape(_greeting(ticket))}</p>"
-        f"<p>{html.escape(author_name)} replied to your request "
+        f"<p>{html.escape(plain_text(author_name))} answered your ticket "
         f"<strong>{html.escape(ref)}</strong>:</p>"
-        f'<blockquote style="border-left:3px solid #cbd2d9;margin:0;padding-left:1em">'
-        f"{_paragraphs_html(text)}</blockquote>"
-        "<p>Answer or see the whole conversation on your private page:</p>"
-        f"{_link_html(url, 'Open your request ' + ref)}"
-        f'<p style="color:#52606d">{html.escape(NOT_YOU)}</p>'
+        '<blockquote style="border-left:3px solid #cbd2d9;margin:0;padding-left:1em">'
+        f"{_html_text(message)}</blockquote>"
+        f"<p>{html.escape(after)}</p>{_button(url, 'Open ticket ' + ref)}"
+        f"<p {_SMALL}>{html.escape(NO_REPLY)}</p>"
     )
-    return Email(to, _subject(ticket), "\n".join(lines), _page(body))
+    return Email(to, subject_title(ticket), text, _page(body))
 
 
 def resolved(ticket: Ticket, to: str, url: str | None) -> Email:
-    """The request was marked resolved; answering reopens it."""
+    """The ticket was marked resolved; answering reopens it."""
     ref = reference(ticket)
-    lines = [
-        _greeting(ticket),
-        "",
-        f"Your request {ref}, “{subject_text(ticket.title)}”, has been marked as resolved.",
-        "If it is not solved for you, answer on your private page and it reopens:",
-        _link_text(url),
-        NOT_YOU,
-    ]
+    text = "\n".join(
+        [
+            _greeting(ticket),
+            "",
+            f"Your ticket {ref}, “{subject_text(ticket.title)}”, has been marked as resolved.",
+            "If it is not solved for you, answer on its page and it opens again:",
+            _link_line(url),
+            NO_REPLY,
+        ]
+    )
     body = (
         f"<p>{html.escape(_greeting(ticket))}</p>"
-        f"<p>Your request <strong>{html.escape(ref)}</strong>, "
+        f"<p>Your ticket <strong>{html.escape(ref)}</strong>, "
         f"“{html.escape(subject_text(ticket.title))}”, has been marked as resolved.</p>"
-        "<p>If it is not solved for you, answer on your private page and it reopens:</p>"
-        f"{_link_html(url, 'Open your request ' + ref)}"
-        f'<p style="color:#52606d">{html.escape(NOT_YOU)}</p>'
+        "<p>If it is not solved for you, answer on its page and it opens again:</p>"
+        f"{_button(url, 'Open ticket ' + ref)}<p {_SMALL}>{html.escape(NO_REPLY)}</p>"
     )
-    return Email(to, _subject(ticket, "Resolved: "), "\n".join(lines), _page(body))
+    return Email(to, subject_title(ticket, "Resolved: "), text, _page(body))
 
 
 def new_link(ticket: Ticket, to: str, url: str | None) -> Email:
-    """An agent sent a new private link; the old one no longer works."""
+    """An agent sent a new private link; the old ones no longer work."""
     ref = reference(ticket)
-    lines = [
-        _greeting(ticket),
-        "",
-        f"Here is a new private link to your request {ref}. "
-        "Any earlier link to it no longer works.",
-        _link_text(url),
-        NOT_YOU,
-    ]
+    text = "\n".join(
+        [
+            _greeting(ticket),
+            "",
+            f"Here is a new private link to your ticket {ref}. Any earlier link to it no",
+            "longer works.",
+            _link_line(url),
+            NO_REPLY,
+        ]
+    )
     body = (
         f"<p>{html.escape(_greeting(ticket))}</p>"
-        f"<p>Here is a new private link to your request <strong>{html.escape(ref)}</strong>. "
+        f"<p>Here is a new private link to your ticket <strong>{html.escape(ref)}</strong>. "
         "Any earlier link to it no longer works.</p>"
-        f"{_link_html(url, 'Open your request ' + ref)}"
-        f'<p style="color:#52606d">{html.escape(NOT_YOU)}</p>'
+        f"{_button(url, 'Open ticket ' + ref)}<p {_SMALL}>{html.escape(NO_REPLY)}</p>"
     )
-    return Email(to, _subject(ticket, "Your new link: "), "\n".join(lines), _page(body))
+    return Email(to, subject_title(ticket, "Your new link: "), text, _page(body))

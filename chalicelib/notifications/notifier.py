@@ -23,7 +23,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
@@ -49,8 +49,12 @@ from chalicelib.observability import logger
 
 # Lambda tries a stream record 1 + MaximumRetryAttempts (2) times: the 3rd failure is the last.
 MAX_ATTEMPTS = 3
-_LEASE_SECONDS = 60
+# Long enough for one SES call; a worker that finds a live lease (another died
+# mid-send) waits it out once and takes over, rather than failing the record.
+_LEASE_SECONDS = 15
 _RATE_KEEP_SECONDS = 2 * 86400
+# Known providers that ignore dots in the local part (and everyone ignores "+tags").
+_DOTLESS_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
 
 class EmailSender(Protocol):
@@ -88,6 +92,8 @@ class Notifier:
         confirmations_per_hour: int,
         clock: Callable[[], datetime],
         epoch: Callable[[], float] = _epoch,
+        sleep: Callable[[float], None] = time.sleep,
+        confirmations_per_hour_total: int = 1000,
     ) -> None:
         self._repository = repository
         self._sender = sender
@@ -96,6 +102,8 @@ class Notifier:
         self._per_hour = confirmations_per_hour
         self._clock = clock
         self._epoch = epoch
+        self._sleep = sleep
+        self._per_hour_total = confirmations_per_hour_total
 
     # ---- what a change calls for ----------------------------------------------------
 
@@ -116,7 +124,9 @@ class Notifier:
             return []
         before = ticket_from_image(change.old)
         planned = []
-        if after.status is Status.RESOLVED and before.status is not Status.RESOLVED:
+        replied = after.last_message_at != before.last_message_at
+        if after.status is Status.RESOLVED and before.status is not Status.RESOLVED and not replied:
+            # A reply that resolves the ticket says so itself: one email, not two.
             planned.append(Planned("resolved", f"v{after.version}"))
         if after.access_nonce and before.access_nonce and after.access_nonce != before.access_nonce:
             planned.append(Planned("link", after.access_nonce))
@@ -142,13 +152,11 @@ class Notifier:
         record = self._claim(ticket, planned, to)
         if record is None:
             return  # already handled
-        if planned.kind == "confirmation" and not self._within_rate(to):
-            note = (
-                f"Not sent: more than {self._per_hour} confirmation emails to this address "
-                "in an hour (the form may be misused)"
-            )
-            self._finish(record, Delivery.SUPPRESSED, note, planned)
-            return
+        if planned.kind == "confirmation":
+            note = self._rate_limited(to)
+            if note is not None:
+                self._finish(record, Delivery.SUPPRESSED, note, planned)
+                return
         if self._sender is None:
             self._finish(record, Delivery.NOT_DELIVERED, "Email is not configured", planned)
             return
@@ -166,10 +174,9 @@ class Notifier:
         self._finish(record, Delivery.SENT, None, planned)
 
     def _compose(self, ticket: Ticket, planned: Planned, to: str) -> emails.Email:
-        if planned.kind == "link":
-            url = self._links.url(ticket.id, self._links.secret(ticket.id, planned.key))
-        else:
-            url = self._links.url_for(ticket)
+        # Emails carry the email secret: opening it verifies the ticket's address.
+        nonce = planned.key if planned.kind == "link" else None
+        url = self._links.email_url(ticket, nonce)
         if planned.kind == "confirmation":
             return emails.confirmation(ticket, to, url)
         if planned.kind == "resolved":
@@ -208,7 +215,14 @@ class Notifier:
         if existing.status is not Delivery.PENDING:
             return None
         if int(existing.lease_until) > now:
-            raise InFlight(f"{planned.kind} email for {ticket.id} is being sent")
+            wait = int(existing.lease_until) - now + 1
+            if wait > _LEASE_SECONDS + 1:
+                raise InFlight(f"{planned.kind} email for {ticket.id} is being sent")
+            self._sleep(wait)  # the other sender either finished or died: see which
+            existing.refresh(consistent_read=True)
+            if existing.status is not Delivery.PENDING:
+                return None
+            now = self._epoch()
         try:
             existing.update(
                 actions=[NotificationModel.lease_until.set(int(now) + _LEASE_SECONDS)],
@@ -265,22 +279,64 @@ class Notifier:
             extra={"kind": planned.kind, "ticket_id": record.ticket_id, "status": status.value},
         )
 
-    def _within_rate(self, address: str) -> bool:
-        """Count one confirmation to ``address`` this hour; False past the limit."""
+    def _rate_limited(self, address: str) -> str | None:
+        """Count one confirmation to ``address``; the reason to hold it back, or None.
+
+        Limits: ``confirmations_per_hour`` to one mailbox (``a.b+x@gmail.com`` is
+        ``ab@gmail.com``) over the current and the previous clock hour together, so no
+        burst fits across an hour's turn; and ``confirmations_per_hour_total`` for the
+        whole desk, so a flood over many addresses stops too.
+        """
+        mailbox = canonical_mailbox(address)
+        digest = hashlib.sha256(mailbox.encode()).hexdigest()
+        if not self._take(f"MAILRATE#{digest}", self._per_hour):
+            return (
+                f"Not sent: more than {self._per_hour} confirmation emails to this address in "
+                "an hour (the form may be misused)"
+            )
+        if not self._take("MAILRATE#desk", self._per_hour_total):
+            return (
+                f"Not sent: the desk sent {self._per_hour_total} confirmations in an hour "
+                "(a possible flood through the form)"
+            )
+        return None
+
+    def _take(self, key: str, limit: int) -> bool:
+        """One more in this hour's counter if it and the previous hour's stay under
+        ``limit``; False otherwise."""
         now = self._clock()
-        digest = hashlib.sha256(address.lower().encode()).hexdigest()
-        item = CounterModel(f"MAILRATE#{digest}", now.strftime("%Y%m%d%H"))
+        try:
+            previous = int(
+                CounterModel.get(key, (now - timedelta(hours=1)).strftime("%Y%m%d%H")).value
+            )
+        except DoesNotExist:
+            previous = 0
+        except PynamoDBException as exc:
+            raise storage_error(exc) from exc
+        room = limit - previous
+        if room <= 0:
+            return False
+        item = CounterModel(key, now.strftime("%Y%m%d%H"))
         try:
             item.update(
                 actions=[
                     CounterModel.value.add(1),
                     CounterModel.expires_at.set(int(now.timestamp()) + _RATE_KEEP_SECONDS),
                 ],
-                condition=CounterModel.value.does_not_exist()
-                | (CounterModel.value < self._per_hour),
+                condition=CounterModel.value.does_not_exist() | (CounterModel.value < room),
             )
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 return False
             raise storage_error(exc) from exc
         return True
+
+
+def canonical_mailbox(address: str) -> str:
+    """The mailbox an address delivers to: lower case, no ``+tag``, and no dots for
+    providers that ignore them."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in _DOTLESS_DOMAINS:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"

@@ -37,8 +37,24 @@ class SendFailed(Exception):
         self.permanent = permanent
 
 
+EXPECTED_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "auto-submitted",
+        "mime-version",
+        "content-type",
+    }
+)
+
+
 def mime_message(sender: str, message: Email) -> bytes:
-    """The RFC 5322 bytes of ``message``."""
+    """The RFC 5322 bytes of ``message``; SendFailed (permanent) if the result holds any
+    header it should not (defence in depth against header injection: an old standard
+    library can turn a decoded encoded word into raw line breaks, CVE-2024-6923)."""
     mime = EmailMessage(policy=email.policy.SMTP)
     mime["From"] = sender
     mime["To"] = message.to
@@ -49,7 +65,12 @@ def mime_message(sender: str, message: Email) -> bytes:
     mime["Auto-Submitted"] = "auto-generated"
     mime.set_content(message.text)
     mime.add_alternative(message.html, subtype="html")
-    return mime.as_bytes()
+    raw = mime.as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    names = {name.lower() for name in parsed.keys()}  # noqa: SIM118 - Message has no iterator of names
+    if names != EXPECTED_HEADERS or len(parsed.get_all("to") or []) != 1:
+        raise SendFailed("the email's headers were not the expected ones", permanent=True)
+    return raw
 
 
 def _domain(sender: str) -> str:

@@ -600,3 +600,34 @@ def test_every_bad_field_is_reported_at_once(api: ApiClient) -> None:
     patch = create(api)
     response = api.patch(f"/api/tickets/{patch['id']}/", json_body={"title": "", "status": "gone"})
     assert set(response.json_body["fields"]) == {"title", "status"}
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain; application/json", "text/plain", "application/jsonx"]
+)
+def test_bodies_a_browser_sends_cross_site_without_asking_are_refused(
+    api: ApiClient, content_type: str | None
+) -> None:
+    # A page elsewhere can POST these without a CORS preflight: they must not create tickets
+    headers = {"Content-Type": content_type} if content_type else {}
+    body = json.dumps(ticket_payload()).encode()
+    response = api.post("/api/tickets/", body=body, headers=headers, token=None)
+    assert response.status_code == 415
+    error = response.json_body["error"]
+    assert "application/json" in error or "media type" in error.lower()
+    classify = api.post("/api/tickets/classify/", body=b'{"description": "x"}', headers=headers)
+    assert classify.status_code == 415
+    assert api.get("/api/tickets/stats/").json_body["total_tickets"] == 0
+
+
+def test_json_answers_are_utf8_not_escaped(api: ApiClient) -> None:
+    ticket = create(api, title="中文标题 ünïcode", description="説明" * 100)
+    raw = api.get(f"/api/tickets/{ticket['id']}/").body
+    assert "中文标题".encode() in raw and b"\\u" not in raw
+
+
+def test_an_email_with_a_local_part_over_64_characters_is_refused(api: ApiClient) -> None:
+    response = api.post(
+        "/api/tickets/", json_body=ticket_payload(customer_email="a" * 65 + "@example.com")
+    )
+    assert response.status_code == 400 and "64" in response.json_body["fields"]["customer_email"]

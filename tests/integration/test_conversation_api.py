@@ -7,6 +7,7 @@ history, agents' emails).
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -212,6 +213,11 @@ def test_threads_are_paged_oldest_first(api: ApiClient) -> None:
         url = header[1 : header.index(">")] if header else None
     assert bodies == ["m2", "m3", "m4"]
     assert api.get(f"/api/tickets/{ticket['id']}/messages/?cursor=bogus").status_code == 400
+    past_the_thread = base64.urlsafe_b64encode(b"MSG#~~~").decode().rstrip("=")
+    assert (
+        api.get(f"/api/tickets/{ticket['id']}/messages/?cursor={past_the_thread}").status_code
+        == 400
+    )
     assert api.get(f"/api/tickets/{'b' * 24}/messages/").status_code == 404
 
 

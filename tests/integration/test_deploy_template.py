@@ -1504,8 +1504,8 @@ def test_agents_cannot_change_the_email_their_history_names(resources: dict[str,
     required = pool["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"]
     assert required == ["email"]
     assert set(required) <= set(pool["AutoVerifiedAttributes"])
-    # And the client lists what it may read and write: agents may set their display name,
-    # never their email (nor mark it verified)
-    assert client["WriteAttributes"] == ["name"]
+    # And the client lists what it may read and write: agents may set their locale only,
+    # never their email (nor mark it verified) nor the display name others see
+    assert client["WriteAttributes"] == ["locale"]
     assert {"email", "email_verified", "name"} <= set(client["ReadAttributes"])
     assert not {"email", "email_verified"} & set(client["WriteAttributes"])

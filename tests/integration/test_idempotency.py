@@ -173,3 +173,17 @@ def test_a_replay_within_the_record_returns_the_creation_snapshot_and_the_link(
     assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert again.json_body["title"] == first.json_body["title"]
     assert again.json_body["customer_url"] == first.json_body["customer_url"]
+
+
+def test_a_replay_never_hands_out_a_link_an_agent_replaced(api: ApiClient) -> None:
+    # Given a ticket created with a key, whose link an agent then replaced
+    key = str(uuid.uuid4())
+    payload = ticket_payload(customer_email="replay@example.com")
+    first = create(api, key, payload).json_body
+    assert api.post(f"/api/tickets/{first['id']}/access-link/").status_code == 202
+    # When the original request is replayed
+    again = create(api, key, payload)
+    # Then the snapshot comes back without any link: neither the old nor the new one
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json_body["customer_key"] is None and again.json_body["customer_url"] is None
+    assert "_issued_nonce" not in again.json_body

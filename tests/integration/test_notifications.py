@@ -50,17 +50,28 @@ def test_the_confirmation_carries_the_reference_and_a_working_private_link(
     mails = mails_to(outbox, "first@example.com")
     assert len(mails) == 1
     mail = mails[0]
-    assert (
-        mail["subject"] == f"[#{ticket['number']}] We received your request: Cannot pay my invoice"
-    )
-    assert mail["text"] and mail["html"] and ticket["customer_url"] in mail["text"]
-    assert "did not contact us" in mail["text"]
+    # Nothing the sender wrote is in it (anyone can type anyone's address into the form)
+    assert mail["subject"] == f"[#{ticket['number']}] We received your support ticket"
+    assert "Cannot pay my invoice" not in mail["text"] + mail["html"]
+    assert "Ana" not in mail["text"]
+    assert mail["text"] and mail["html"] and "did not contact us" in mail["text"]
+    assert "do not reply to this email" in mail["text"]
+    # The emailed link is not the one the form showed, and opening it verifies the address
     key = key_in(mail)
-    assert key == ticket["customer_key"]
+    assert key != ticket["customer_key"]
+    assert api.get(f"/api/tickets/{ticket['id']}/").json_body["customer_email_verified"] is False
+    page = api.get(
+        f"/api/public/tickets/{ticket['id']}/",
+        headers={"X-Ticket-Key": ticket["customer_key"]},
+        token=None,
+    )
+    assert page.status_code == 200
+    assert api.get(f"/api/tickets/{ticket['id']}/").json_body["customer_email_verified"] is False
     view = api.get(
         f"/api/public/tickets/{ticket['id']}/", headers={"X-Ticket-Key": key}, token=None
     )
     assert view.status_code == 200
+    assert api.get(f"/api/tickets/{ticket['id']}/").json_body["customer_email_verified"] is True
     emails = api.get(f"/api/tickets/{ticket['id']}/emails/").json_body
     assert [(e["kind"], e["status"]) for e in emails] == [("confirmation", "sent")]
 
@@ -76,15 +87,22 @@ def test_replies_and_the_resolution_are_emailed_notes_never(
     mails = mails_to(outbox, "second@example.com")
     subjects = sorted(mail["subject"] for mail in mails)
     reference = f"[#{ticket['number']}]"
+    # A reply that resolves the ticket is one email that says so, not two
     assert subjects == sorted(
-        [
-            f"{reference} We received your request: {ticket['title']}",
-            f"{reference} {ticket['title']}",
-            f"{reference} Resolved: {ticket['title']}",
-        ]
+        [f"{reference} We received your support ticket", f"{reference} {ticket['title']}"]
     )
+    reply_text = next(m["text"] for m in mails if "support ticket" not in m["subject"])
+    assert "marked ticket" in reply_text and "resolved" in reply_text
+    # A status change alone sends the resolution note
+    api.patch(f"/api/tickets/{ticket['id']}/", json_body={"status": "open"})
+    api.patch(f"/api/tickets/{ticket['id']}/", json_body={"status": "resolved"})
+    stream.drain()
+    assert f"{reference} Resolved: {ticket['title']}" in [
+        m["subject"] for m in mails_to(outbox, "second@example.com")
+    ]
     for mail in mails:
         assert "Secret internal note" not in mail["text"] + mail["html"]
+    mails = mails_to(outbox, "second@example.com")
     reply = next(m for m in mails if m["subject"] == f"{reference} {ticket['title']}")
     assert "Here is the fix.\r\n\r\nRegards" in reply["text"] or "Here is the fix." in reply["text"]
     thread = api.get(path).json_body
@@ -249,3 +267,62 @@ def test_deleting_a_ticket_removes_its_conversation_and_index(
     assert list(MessageModel.query(f"TICKET#{ticket['id']}")) != []  # history stays
     assert all(not i.sk.startswith("MSG#") for i in MessageModel.query(f"TICKET#{ticket['id']}"))
     assert list(PostingModel.query("IX#quagga")) == []
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Hi =?utf-8?q?=0D=0ABcc:_evil@x.test?=",
+        "Hi =?utf-8?q?=0D=0AReply-To:_x@evil.example.com=0D=0AContent-Type:_text/html?=",
+        "Hi =?UTF-8?B?DQpCY2M6IGV2aWxAeC50ZXN0?=",
+        "Bidi \u202eevil.com\u202c and zero\u200bwidth",
+    ],
+)
+def test_encoded_words_and_invisible_characters_never_add_a_header(
+    api: ApiClient, stream: StreamPoller, outbox: Outbox, title: str
+) -> None:
+    # Given a title that the mail library would decode into line breaks (CVE-2024-6923)
+    address = f"enc{abs(hash(title)) % 10**8}@example.com"
+    ticket = create(api, email=address, title=title)
+    api.post(f"/api/tickets/{ticket['id']}/messages/", json_body={"body": "Hello"})
+    stream.drain()
+    # Then every email has the expected headers only, and the subject no encoded word
+    mails = mails_to(outbox, address)
+    assert len(mails) == 2
+    for mail in mails:
+        assert mail["to"] == [address]
+        assert "=?" not in mail["subject"].replace("= ?", "")
+        assert "\u202e" not in mail["subject"] and "\u200b" not in mail["subject"]
+        assert "evil" not in mail["from"]
+
+
+def test_the_per_address_limit_counts_one_mailbox_whatever_its_spelling(
+    api: ApiClient, stream: StreamPoller, outbox: Outbox
+) -> None:
+    spellings = [
+        "victim@gmail.com",
+        "vic.tim@gmail.com",
+        "victim+1@gmail.com",
+        "VICTIM+2@GMAIL.COM",
+        "v.i.c.t.i.m+3@gmail.com",
+    ]
+    for address in spellings:
+        create(api, email=address)
+    stream.drain()
+    sent = [m for m in outbox() if m["to"][0].endswith("@gmail.com")]
+    assert len(sent) == 3
+
+
+def test_the_desk_wide_limit_stops_a_flood_over_many_addresses(
+    api: ApiClient, table: str, aws: str, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONFIRMATIONS_PER_HOUR_TOTAL", "4")
+    from chalicelib.dependencies import reset_dependencies
+
+    reset_dependencies()
+    tickets = [create(api, email=f"deskflood{index}@example.org") for index in range(6)]
+    StreamPoller(table, REGION, handle_stream_batch, aws).drain()
+    assert len([m for m in outbox() if m["to"][0].startswith("deskflood")]) == 4
+    notes = [api.get(f"/api/tickets/{t['id']}/emails/").json_body[0] for t in tickets]
+    assert sum(n["status"] == "suppressed" for n in notes) == 2
+    assert any("the desk sent 4 confirmations" in (n["note"] or "") for n in notes)
