@@ -18,13 +18,15 @@ CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := $(shell sed -n 's/^\# *\(checkov==[0-9.]*\).*/\1/p' requirements-dev.txt)
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help install run test lint unit browser bench accuracy screenshots token plan deploy destroy clean checkov reindex openapi
+.PHONY: help install run test lint unit browser bench accuracy train-classifier screenshots token plan deploy destroy clean checkov reindex openapi soak
 
 help:
 	@echo "make run          start the local stack (moto, API on :$(API_PORT), site on :$(SITE_PORT)); SEED=1 adds demo tickets"
 	@echo "make test         lint and run every test (unit, integration, HTTP and browser)"
 	@echo "make lint         ruff and mypy only"
 	@echo "make bench        measure DynamoDB work per request, cold import time, package size"
+	@echo "make accuracy     offline classifier on the labelled sets (fails below the targets); CLAUDE=1 for the Claude path"
+	@echo "make train-classifier   retrain the offline model from the development set"
 	@echo "make screenshots  PNGs of every view into docs/screenshots/"
 	@echo "make plan         build and check both stages' templates (cfn-lint, SAM, package, checkov)"
 	@echo "make deploy|destroy STAGE=dev|prod   see README 'Deploy to AWS'"
@@ -65,14 +67,22 @@ test: install checkov browser lint
 bench: install
 	$(BIN)/python -m tools.bench --write docs/benchmarks.md
 
+# CLAUDE=1 measures the Claude path: the real API with ANTHROPIC_API_KEY, else the local fake.
 accuracy: install
-	$(BIN)/python -m tools.classifier_accuracy
+	$(BIN)/python -m tools.classifier_accuracy $(if $(CLAUDE),--claude)
+
+train-classifier: install
+	$(BIN)/python -m tools.train_classifier
 
 screenshots: install browser
 	$(BIN)/python -m tools.screenshots
 
 token: install
 	$(BIN)/python -m tools.token
+
+# A bounded load test of the local stack (SOAK_SECONDS, default 300): see tools/soak.py.
+soak: install
+	$(BIN)/python -m tools.soak
 
 # Rewrite chalicelib/api/openapi.json from tools/openapi_build.py (a test checks they agree).
 openapi: install

@@ -59,7 +59,7 @@ class ClassificationSource(StrEnum):
 
 
 class Confidence(StrEnum):
-    """How sure the classifier was of its suggestion."""
+    """How far a suggestion can be trusted: "low" asks a person to check it."""
 
     HIGH = "high"
     LOW = "low"
@@ -86,13 +86,13 @@ CUSTOMER = "customer"  # the actor and author name of whoever uses the public ro
 
 @dataclass(frozen=True, slots=True)
 class Classification:
-    """A suggested category and priority, and where it came from."""
+    """A suggested category and priority, how sure the classifier is, and who made it."""
 
     category: Category
     priority: Priority
     source: ClassificationSource
+    confidence: Confidence
     warning: str | None = None
-    confidence: Confidence = Confidence.LOW
 
 
 @dataclass(frozen=True, slots=True)

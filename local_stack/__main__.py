@@ -36,6 +36,7 @@ def main() -> None:
         seed=_flag("SEED"),
         agent_username=os.environ.get("AGENT_USERNAME") or DEFAULT_AGENT_USERNAME,
         agent_password=os.environ.get("AGENT_PASSWORD") or DEFAULT_AGENT_PASSWORD,
+        moto_patch=os.environ.get("LOCAL_MOTO_PATCH", "1").strip() != "0",
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -48,7 +49,7 @@ def main() -> None:
     lines = [
         f"API:     {stack.api.url}/",
         f"Site:    {stack.site.url}" if stack.site else "Site:    (not served)",
-        f"moto:    {stack.moto.url}",
+        f"moto:    {stack.moto.url}" + ("" if stack.moto.patched else " (plain moto, unpatched)"),
         "Claude:  "
         + (
             f"fake server at {stack.fake_claude.url}"

@@ -50,6 +50,11 @@ def load_chalice_config(project_dir: Path, stage: str) -> Config:
 class GatewayRequestHandler(ChaliceRequestHandler):
     """Chalice's local handler behind an ``/api`` stage prefix."""
 
+    # The status line and headers go out in one send, the body in another: with
+    # Nagle's algorithm on, a keep-alive client (every browser) waits ~40 ms for
+    # each response (the body waits for the delayed ACK of the headers).
+    disable_nagle_algorithm = True
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """The app logs each request itself (one JSON line)."""
 

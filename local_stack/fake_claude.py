@@ -4,8 +4,9 @@ The real ``anthropic`` SDK talks to it through ``base_url``. Its behaviour is
 scripted over HTTP (``POST /_control``) so tests in other processes can drive it:
 
 - ``{"mode": "ok"}`` (default): a ``tool_use`` answer. The classification is the
-  scripted ``answer`` if one is set, else the offline classifier's reading of the
-  fenced ticket text, so the local stack gives sensible suggestions.
+  scripted ``answer`` if one is set (sent as is, so a script may leave out
+  ``confidence``), else the offline classifier's reading of the fenced ticket text,
+  with its confidence, so the local stack gives sensible suggestions.
 - ``"timeout"``: wait ``delay`` seconds (default 30) before answering.
 - ``"error500"``, ``"overloaded529"``, ``"ratelimit429"``: that error.
 - ``"out_of_enum"``: a tool call whose category is not an allowed value.
@@ -26,7 +27,6 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from chalicelib.classification.offline import classify_offline
 from local_stack.background import BackgroundServer
 
 _TITLE = re.compile(r"<ticket_title>(.*?)</ticket_title>", re.S)
@@ -76,6 +76,9 @@ def _message(tool_input: dict[str, Any] | None, model: str, tool_name: str) -> d
 class _Handler(BaseHTTPRequestHandler):
     server: _FakeClaudeHTTPServer
     protocol_version = "HTTP/1.1"
+    # Headers and body are separate sends: without TCP_NODELAY the SDK's keep-alive
+    # connection waits ~40 ms for each answer (Nagle's algorithm meets delayed ACKs).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: tests read the request log instead."""
@@ -176,10 +179,17 @@ def _read_ticket(body: dict[str, Any]) -> dict[str, str]:
             text += "".join(part.get("text", "") for part in content if isinstance(part, dict))
     title = _TITLE.search(text)
     description = _DESCRIPTION.search(text)
-    category, priority = classify_offline(
+    # Imported on first use, like the app does: the fake starts without loading the model.
+    from chalicelib.classification.offline import classify_offline
+
+    answer = classify_offline(
         title.group(1) if title else "", description.group(1) if description else text
     )
-    return {"category": category.value, "priority": priority.value}
+    return {
+        "category": answer.category.value,
+        "priority": answer.priority.value,
+        "confidence": answer.confidence.value,
+    }
 
 
 class _FakeClaudeHTTPServer(ThreadingHTTPServer):

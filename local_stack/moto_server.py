@@ -4,6 +4,10 @@ DynamoDB applies a transaction atomically; moto's backend is plain Python with
 no locking, so two threads could interleave inside one transaction. Serialising
 requests restores the atomicity the application relies on (the HTTP server is
 still threaded, so slow clients do not block each other while connecting).
+
+By default the server runs moto with :mod:`local_stack.moto_patch` (memory that holds,
+costs that follow the request, bounded streams); ``patched=False`` serves plain moto,
+so tests can compare the two in one process (both share moto's backends).
 """
 
 from __future__ import annotations
@@ -20,27 +24,42 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from local_stack import moto_patch
 from local_stack.background import BackgroundServer
 
 
 class _SerialisedApp:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, patched: bool) -> None:
         self._app = app
         self._lock = threading.Lock()
+        self._patched = patched
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         with self._lock:
-            return list(self._app(environ, start_response))
+            if not self._patched:
+                return list(self._app(environ, start_response))
+            with moto_patch.active():
+                return list(self._app(environ, start_response))
+
+
+class _NoDelayRequestHandler(MotoRequestHandler):  # type: ignore[misc]
+    # werkzeug writes the status line and headers, then the body: with Nagle's
+    # algorithm on, the body waits for the client's delayed ACK (~40 ms) on a
+    # keep-alive connection, as botocore's pooled connections are.
+    disable_nagle_algorithm = True
 
 
 class MotoServer(BackgroundServer):
     """moto on 127.0.0.1; ``port=0`` picks a free port."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, patched: bool = True) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        app = _SerialisedApp(DomainDispatcherApplication(create_backend_app))
+        if patched:
+            moto_patch.install()
+        self.patched = patched
+        app = _SerialisedApp(DomainDispatcherApplication(create_backend_app), patched)
         super().__init__(
-            make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+            make_server(host, port, app, threaded=True, request_handler=_NoDelayRequestHandler)
         )
 
     @property

@@ -31,6 +31,9 @@ def render_local_index(config: dict[str, Any]) -> bytes:
 
 
 class _SiteHandler(SimpleHTTPRequestHandler):
+    # Headers and body are separate sends: without TCP_NODELAY a keep-alive
+    # browser waits ~40 ms per file (Nagle's algorithm meets delayed ACKs).
+    disable_nagle_algorithm = True
     config_js: bytes = b""
     index_html: bytes = b""
 

@@ -70,6 +70,8 @@ class StackOptions:
     agent_username: str = DEFAULT_AGENT_USERNAME
     agent_password: str = DEFAULT_AGENT_PASSWORD
     mail_sender: str = LOCAL_MAIL_SENDER
+    # False serves plain moto, without local_stack.moto_patch (for comparisons only).
+    moto_patch: bool = True
 
 
 @dataclass
@@ -97,7 +99,7 @@ class LocalStack:
 
     def _start(self) -> None:
         options = self.options
-        self.moto = MotoServer(options.host, 0).start()
+        self.moto = MotoServer(options.host, 0, patched=options.moto_patch).start()
         config = load_chalice_config(PROJECT_DIR, "local")
         environment = dict(config.environment_variables)
         site_origins = [
@@ -144,8 +146,17 @@ class LocalStack:
         ensure_table(settings.table_name, settings.region)
         from chalicelib.events.stream import handle_stream_batch
 
+        consumed = None
+        if options.moto_patch:
+            from local_stack.moto_patch.streams import trim_stream
+
+            consumed = trim_stream
         self.poller = StreamPoller(
-            settings.table_name, settings.region, handle_stream_batch, self.moto.url
+            settings.table_name,
+            settings.region,
+            handle_stream_batch,
+            self.moto.url,
+            consumed=consumed,
         )
         if options.seed:
             from local_stack.seed import seed_demo_tickets

@@ -41,6 +41,7 @@ class _Shard:
     pending: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
     retry_at: float = 0.0
+    last_read: str | None = None  # the sequence number of the last record read
 
 
 class StreamPoller:
@@ -56,6 +57,7 @@ class StreamPoller:
         max_attempts: int = 3,
         batch_size: int = 100,
         retry_pause_seconds: float = 0.5,
+        consumed: Callable[[str, str], object] | None = None,
     ) -> None:
         self._table = table_name
         self._handler = handler
@@ -63,6 +65,9 @@ class StreamPoller:
         self._max_attempts = max_attempts
         self._batch_size = batch_size
         self._retry_pause = retry_pause_seconds
+        # Told (table, sequence number) once every record up to it is handled: the local
+        # stack drops them from moto's stream (local_stack.moto_patch.streams.trim_stream).
+        self._consumed = consumed
         self._dynamodb = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
         self._streams = boto3.client(
             "dynamodbstreams", region_name=region, endpoint_url=endpoint_url
@@ -110,6 +115,9 @@ class StreamPoller:
                         ShardIterator=shard.iterator, Limit=self._batch_size
                     )
                     shard.iterator = response.get("NextShardIterator")
+                    raw = response.get("Records", [])
+                    if raw:
+                        shard.last_read = str(raw[-1]["dynamodb"]["SequenceNumber"])
                     shard.pending = [
                         self._lambda_shape(r)
                         for r in response.get("Records", [])
@@ -118,6 +126,9 @@ class StreamPoller:
                     shard.attempts = 0
                 if shard.pending and time.monotonic() >= shard.retry_at:
                     delivered += self._deliver(shard_id, shard)
+                if not shard.pending and shard.last_read and self._consumed is not None:
+                    self._consumed(self._table, shard.last_read)
+                    shard.last_read = None
             return delivered
 
     def drain(self, timeout_seconds: float = 10.0) -> None:

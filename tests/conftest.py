@@ -60,10 +60,32 @@ os.environ.update(
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    """One real moto server for the whole run (state is isolated by table name)."""
+    """One real moto server for the whole run (state is isolated by table name), with the
+    local stack's patch (local_stack.moto_patch), as `make run` serves it."""
     server = MotoServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def plain_moto_server(moto_server: MotoServer) -> Iterator[MotoServer]:
+    """Plain moto 5.2.5 on another port of this process, to compare with the patch. Both
+    servers share moto's state: a table is visible through either."""
+    server = MotoServer(patched=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def plain_moto(plain_moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point this process's AWS clients at the plain moto server instead; returns its URL."""
+    from chalicelib.data.models import ALL_MODELS
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", plain_moto_server.url)
+    for model in ALL_MODELS:
+        model._connection = None  # PynamoDB caches the endpoint with the connection
+    reset_dependencies()
+    return plain_moto_server.url
 
 
 @pytest.fixture
@@ -104,11 +126,8 @@ def table(aws: str, agent_pool: AgentPool, monkeypatch: pytest.MonkeyPatch) -> I
     reset_dependencies()
     ensure_table(name, REGION)
     yield name
-    # moto deep-copies every table on each transaction (for rollback): leftover
-    # tables would make later tests slower and slower.
-    from chalicelib.data.models import TicketModel
-
-    TicketModel.delete_table()
+    # The table stays: under the patch a request costs what it reads, whatever the
+    # other tables hold (plain moto copied every table a transaction touched).
     reset_dependencies()
 
 

@@ -96,7 +96,7 @@ IF_MATCH = {
         "`*`. A tag of another version is a 412; an empty or malformed header is a 400."
     ),
 }
-LIMIT = {
+LIMIT: dict[str, Any] = {
     "name": "limit",
     "in": "query",
     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
@@ -182,7 +182,7 @@ def schemas() -> dict[str, Any]:
         **ticket_properties,
         "customer_key": {
             "type": ["string", "null"],
-            "description": "The secret of the customer's private link; returned by this answer only.",
+            "description": "The secret of the customer's private link (this answer only).",
         },
         "customer_url": {
             "type": ["string", "null"],
@@ -430,7 +430,7 @@ def schemas() -> dict[str, Any]:
                 "confidence": ref("Confidence"),
                 "warning": {
                     "type": "string",
-                    "description": "Present when the suggestion is the offline classifier's, with why.",
+                    "description": "Present for the offline classifier's suggestion: why.",
                 },
             },
         },
@@ -841,7 +841,10 @@ def paths() -> dict[str, Any]:
                             "Location": {"schema": {"type": "string"}},
                             **ETAG_HEADER,
                             "Idempotent-Replayed": {
-                                "description": "`true` when this is the stored response of an earlier request with the same key.",
+                                "description": (
+                                    "`true` when this is the stored response of an earlier "
+                                    "request with the same key."
+                                ),
                                 "schema": {"type": "string", "enum": ["true", "false"]},
                             },
                         },

@@ -1,1 +1,1 @@
-"""Ticket classification: Claude first, an offline keyword classifier as the fallback."""
+"""Ticket classification: Claude first, an offline learned classifier as the fallback."""

@@ -16,7 +16,13 @@ from chalicelib.classification.prompt import (
     TOOL_NAME,
     user_message,
 )
-from chalicelib.domain import Category, Classification, ClassificationSource, Priority
+from chalicelib.domain import (
+    Category,
+    Classification,
+    ClassificationSource,
+    Confidence,
+    Priority,
+)
 from chalicelib.errors import ClassificationUnavailable
 
 if TYPE_CHECKING:
@@ -138,5 +144,14 @@ def _parse(response: Any) -> Classification:
                 raise ClassificationUnavailable(
                     "the AI answer was outside the allowed categories or priorities"
                 ) from exc
-            return Classification(category, priority, ClassificationSource.LLM)
+            return Classification(
+                category, priority, ClassificationSource.LLM, _confidence(payload)
+            )
     raise ClassificationUnavailable("the AI answer did not contain a classification")
+
+
+def _confidence(payload: dict[str, Any]) -> Confidence:
+    # The schema requires it, but an answer that does not vouch for itself (an older
+    # model, a non-strict reply) is one a person should check: missing or unknown is low.
+    value = payload.get("confidence")
+    return Confidence.HIGH if value == Confidence.HIGH.value else Confidence.LOW

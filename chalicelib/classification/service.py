@@ -7,8 +7,7 @@ from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.classification.offline import classify_offline
-from chalicelib.domain import Category, Classification, ClassificationSource, Priority
+from chalicelib.domain import Category, Classification, ClassificationSource, Confidence, Priority
 from chalicelib.errors import ClassificationUnavailable
 from chalicelib.observability import logger, metrics
 
@@ -24,11 +23,18 @@ class LlmClassifier(Protocol):
 
 
 class ClassificationCache(Protocol):
-    """Remembers Claude's answers by text."""
+    """Remembers Claude's answers, with their confidence, by text."""
 
-    def get(self, title: str, description: str) -> tuple[Category, Priority] | None: ...
+    def get(self, title: str, description: str) -> tuple[Category, Priority, Confidence] | None: ...
 
-    def put(self, title: str, description: str, category: Category, priority: Priority) -> None: ...
+    def put(
+        self,
+        title: str,
+        description: str,
+        category: Category,
+        priority: Priority,
+        confidence: Confidence,
+    ) -> None: ...
 
 
 class CallBudget(Protocol):
@@ -60,7 +66,7 @@ class TicketClassifier:
         self._budget = budget
 
     def classify(self, title: str, description: str, *, allow_llm: bool = True) -> Classification:
-        """Category and priority for the text, from Claude (or its cache) or else offline.
+        """Category, priority and confidence, from Claude (or its cache) or else offline.
 
         ``allow_llm=False`` never makes a new Claude call: the cache answers if it
         can, else the offline classifier (used when a ticket already has its values).
@@ -71,7 +77,8 @@ class TicketClassifier:
         cached = self._cache.get(title, description) if self._cache and use_cache else None
         if cached is not None:
             metrics.add_metric(name="ClassificationCacheHit", unit=MetricUnit.Count, value=1)
-            return Classification(cached[0], cached[1], ClassificationSource.LLM)
+            category, priority, confidence = cached
+            return Classification(category, priority, ClassificationSource.LLM, confidence)
         try:
             if not allow_llm:
                 raise ClassificationUnavailable("not asked", no_key=True)
@@ -80,15 +87,22 @@ class TicketClassifier:
                 raise ClassificationUnavailable(BUDGET_SPENT)
             result = self._llm.classify(title, description)
             if self._cache and use_cache:
-                self._cache.put(title, description, result.category, result.priority)
+                self._cache.put(
+                    title, description, result.category, result.priority, result.confidence
+                )
         except ClassificationUnavailable as exc:
-            category, priority = classify_offline(title, description)
+            # Imported on the first fallback, not at cold start: most requests (lists,
+            # reads, updates) never classify, and with Claude configured few fall back.
+            from chalicelib.classification.offline import classify_offline
+
+            suggestion = classify_offline(title, description)
             result = Classification(
-                category,
-                priority,
+                suggestion.category,
+                suggestion.priority,
                 ClassificationSource.FALLBACK,
+                suggestion.confidence,
                 warning=f"AI suggestion unavailable ({exc}); "
-                "this suggestion comes from the offline keyword classifier.",
+                "this suggestion comes from the offline classifier.",
             )
             # Running without a key is a choice, not an incident: keep it out of INFO logs.
             log = logger.debug if exc.no_key else logger.warning

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from chalicelib.data.models import ClassificationCacheModel
-from chalicelib.domain import Category, Priority
+from chalicelib.domain import Category, Confidence, Priority
 from chalicelib.observability import logger
 from chalicelib.search.text import words
 
@@ -34,8 +34,12 @@ class DynamoClassificationCache:
         self._ttl = ttl_seconds
         self._clock = clock
 
-    def get(self, title: str, description: str) -> tuple[Category, Priority] | None:
-        """The cached answer, if one exists and has not expired."""
+    def get(self, title: str, description: str) -> tuple[Category, Priority, Confidence] | None:
+        """The cached answer, if one exists and has not expired.
+
+        Items cached before answers carried a confidence read as low: nothing vouches
+        for them.
+        """
         try:
             item = ClassificationCacheModel.get(cache_key(self._model, title, description), _SK)
         except DoesNotExist:
@@ -46,15 +50,23 @@ class DynamoClassificationCache:
         # DynamoDB removes expired items lazily (within days): check the time too.
         if item.expires_at <= self._clock():
             return None
-        return item.category, item.priority
+        return item.category, item.priority, item.confidence or Confidence.LOW
 
-    def put(self, title: str, description: str, category: Category, priority: Priority) -> None:
-        """Remember Claude's answer for the TTL."""
+    def put(
+        self,
+        title: str,
+        description: str,
+        category: Category,
+        priority: Priority,
+        confidence: Confidence,
+    ) -> None:
+        """Remember Claude's answer and its confidence for the TTL."""
         item = ClassificationCacheModel(
             cache_key(self._model, title, description),
             _SK,
             category=category,
             priority=priority,
+            confidence=confidence,
             expires_at=int(self._clock()) + self._ttl,
         )
         try:

@@ -312,6 +312,7 @@ class ClassificationCacheModel(Model):
     sk = UnicodeAttribute(range_key=True)
     category = EnumAttribute(Category)
     priority = EnumAttribute(Priority)
+    # Absent on items cached before confidence existed; read as "low".
     confidence = EnumAttribute(Confidence, null=True)
     expires_at = NumberAttribute()
 

@@ -9,6 +9,7 @@ import { DeskStore } from "./store.js";
 import { errorNotice } from "./components/notice.js";
 import { JumpBox } from "./components/jump-box.js";
 import { DashboardView } from "./views/dashboard-view.js";
+import { MyTicketView } from "./views/my-ticket-view.js";
 import { SignInView, renderSessionArea } from "./views/signin-view.js";
 import { SubmitView } from "./views/submit-view.js";
 import { TicketView } from "./views/ticket-view.js";
@@ -28,6 +29,12 @@ const views = {
   tickets: new TicketsView(store),
   ticket: new TicketView(store),
   dashboard: new DashboardView(store),
+  "my-ticket": new MyTicketView(store),
+};
+const checkingView = {
+  element: h("p", { class: "loading", attrs: { role: "status" }, dataset: { checkingSession: "" }, text: "Checking your sign-in…" }),
+  show() {},
+  hide() {},
 };
 const NAV_FOR_ROUTE = { new: "new", tickets: "tickets", ticket: "tickets", dashboard: "dashboard" };
 
@@ -54,11 +61,11 @@ function announce(text) {
 }
 
 function signOut() {
-  session.signOut();
+  return session.signOut();
 }
 
 session.addEventListener("change", (event) => {
-  const { reason } = event.detail;
+  const { reason, revoked, elsewhere } = event.detail;
   renderSessionArea(sessionArea, session, signOut);
   if (jumpArea) jumpArea.hidden = !session.signedIn;
   if (reason === "refreshed") return;
@@ -71,10 +78,12 @@ session.addEventListener("change", (event) => {
     // Nothing an agent loaded stays in the page after they sign out.
     store.reset();
     ticketsLink.href = "#/tickets";
-    signInView.setReason("You have signed out.");
-    announce("You have signed out.");
-    // Back to the sign-in form, wherever the agent was.
-    if (!AGENT_ROUTES.has(parseRoute(window.location.hash).name)) {
+    const text = elsewhere ? MESSAGES.signedOutElsewhere : revoked ? MESSAGES.signedOutHere : MESSAGES.notRevoked;
+    signInView.setReason(text);
+    announce(text);
+    // Back to the sign-in form, wherever the agent was (another tab's sign-out leaves
+    // a customer's form as it is, with what was typed in it).
+    if (!elsewhere && !AGENT_ROUTES.has(parseRoute(window.location.hash).name)) {
       window.location.hash = "#/tickets";
       return; // hashchange routes
     }
@@ -87,8 +96,13 @@ function route() {
   if (hash && !hash.startsWith("#/")) return; // an in-page anchor, not a route
   const next = parseRoute(hash);
   const gated = AGENT_ROUTES.has(next.name) && !session.signedIn;
-  const view = gated ? signInView : views[next.name];
+  // A new tab asks the other tabs for their session first (session.js): no form meanwhile.
+  const view = gated ? (session.pending ? checkingView : signInView) : views[next.name];
   if (current && current !== view) current.hide();
+  // Customers' pages get a header with the brand and "Submit a ticket" only (css/customer.css):
+  // the private page always, the form unless an agent is signed in in this tab.
+  document.body.dataset.audience =
+    next.name === "my-ticket" || (next.name === "new" && !session.signedIn) ? "customer" : "agent";
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === NAV_FOR_ROUTE[next.name]) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");

@@ -1,14 +1,26 @@
 // The signed-in agent. Signs in against Amazon Cognito with plain fetch (no SDK),
-// keeps the tokens in memory and in sessionStorage (see docs/frontend.md for why not
-// localStorage), and refreshes the ID token with the refresh token.
+// keeps the tokens in memory and in this tab's sessionStorage (see docs/frontend.md for
+// why not localStorage), refreshes the ID token with the refresh token, and revokes the
+// refresh token on sign-out.
 //
-// Tokens never go into the address bar, the page, or the console. Only api.js reads
-// the ID token (to send it as a Bearer token); views only ever see `username`.
+// One sign-in per browser: a tab that starts without a session asks the other open tabs
+// of this origin over a BroadcastChannel, and one of them hands its session over (to
+// that tab only, within HANDOVER_WAIT_MS). Signing out in one tab signs out every tab; a
+// sign-in or a refresh in one tab is shared with the others.
 //
-// Events: "change" with `detail.reason`: "signed-in", "signed-out", "expired", "refreshed".
+// Tokens never go into the address bar, the page, the console or localStorage. Only
+// api.js reads the ID token (to send it as a Bearer token); views only ever see `username`.
+//
+// Events: "change" with `detail.reason`: "ready" (the other tabs answered or not),
+// "signed-in", "signed-out" (`detail.revoked`, `detail.elsewhere`), "expired", "refreshed".
 
 const STORAGE_KEY = "support-desk.session";
+const CHANNEL_NAME = "support-desk.session";
 const TIMEOUT_MS = 15000;
+// How long a new tab waits for another tab's session before showing the sign-in form.
+const HANDOVER_WAIT_MS = 300;
+// Sign-out waits this long at most for Cognito's RevokeToken, then signs out anyway.
+const REVOKE_TIMEOUT_MS = 3000;
 // Refresh a little before the ID token expires, so a request never races its expiry.
 const REFRESH_MARGIN_MS = 60000;
 
@@ -25,6 +37,11 @@ export const MESSAGES = {
   credentials: "Wrong email or password.",
   expired: "Your session expired — sign in again.",
   signedOut: "You are not signed in.",
+  signedOutHere: "You have signed out.",
+  signedOutElsewhere: "You signed out in another tab.",
+  notRevoked:
+    "You have signed out of this browser, but your session could not be revoked at the sign-in service " +
+    "(it did not answer or refused). A copy of it stays usable until it expires; if this computer is shared, tell an administrator.",
   network: "Cannot reach the sign-in service. Check your connection and try again.",
   config: "Agent sign-in is not configured for this site (config.js has no Cognito settings).",
   throttled: "Too many sign-in attempts. Wait a minute and try again.",
@@ -55,6 +72,32 @@ function claimsOf(token) {
   }
 }
 
+/** Stored or received tokens in the expected shape, or null (never trust their source). */
+function validTokens(raw) {
+  if (!raw || typeof raw !== "object" || typeof raw.idToken !== "string" || typeof raw.expiresAt !== "number") {
+    return null;
+  }
+  return {
+    idToken: raw.idToken,
+    refreshToken: typeof raw.refreshToken === "string" ? raw.refreshToken : null,
+    expiresAt: raw.expiresAt,
+    username: typeof raw.username === "string" ? raw.username : "",
+  };
+}
+
+function randomId() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function openChannel() {
+  try {
+    return "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL_NAME) : null;
+  } catch {
+    return null;
+  }
+}
+
 function tokensFrom(result, previous) {
   const idToken = result.IdToken;
   const claims = claimsOf(idToken);
@@ -73,10 +116,23 @@ class Session extends EventTarget {
   #cognito = readCognitoConfig();
   #tokens = null;
   #refreshing = null;
+  #signingOut = null;
+  // Only same-origin documents of this browser profile can join a BroadcastChannel.
+  #channel = openChannel();
+  /** This tab's open question to the other tabs: {id, timer, resolve}, or null. */
+  #asking = null;
 
   constructor() {
     super();
     this.#tokens = this.#load();
+    this.#channel?.addEventListener("message", (event) => this.#onMessage(event.data));
+    /** Settles once this tab knows whether it is signed in (at most HANDOVER_WAIT_MS). */
+    this.ready = this.#tokens || !this.#channel ? Promise.resolve() : this.#askOtherTabs();
+  }
+
+  /** True while this tab waits for another tab's session (show neither form nor console). */
+  get pending() {
+    return this.#asking !== null;
   }
 
   get configured() {
@@ -96,12 +152,30 @@ class Session extends EventTarget {
   async signIn(username, password) {
     const result = await this.#initiateAuth("USER_PASSWORD_AUTH", { USERNAME: username, PASSWORD: password });
     this.#store(tokensFrom(result, { username }));
+    // The other tabs that show the sign-in form are signed in too.
+    this.#post({ type: "signed-in", tokens: this.#tokens });
     this.#emit("signed-in");
   }
 
+  /**
+   * Revoke the refresh token at Cognito (waiting REVOKE_TIMEOUT_MS at most), then forget
+   * the session in this tab and in every other tab. Always signs out; resolves to
+   * `{revoked}`, false when Cognito refused or could not be reached.
+   */
   signOut() {
-    this.#store(null);
-    this.#emit("signed-out");
+    if (this.#signingOut) return this.#signingOut;
+    const tokens = this.#tokens;
+    this.#signingOut = (async () => {
+      // Nothing to revoke without a refresh token (the session could not be renewed anyway).
+      const revoked = tokens && tokens.refreshToken ? await this.#revoke(tokens.refreshToken) : true;
+      this.#store(null);
+      this.#post({ type: "signed-out" });
+      this.#emit("signed-out", { revoked, elsewhere: false });
+      return { revoked };
+    })().finally(() => {
+      this.#signingOut = null;
+    });
+    return this.#signingOut;
   }
 
   /**
@@ -109,6 +183,7 @@ class Session extends EventTarget {
    * expire. Rejects with SessionError ("signedOut", "expired" or "network").
    */
   async idToken() {
+    await this.ready;
     if (!this.#tokens) throw new SessionError(MESSAGES.signedOut, "signedOut");
     if (this.#tokens.expiresAt - Date.now() > REFRESH_MARGIN_MS) return this.#tokens.idToken;
     return this.#refresh();
@@ -150,6 +225,9 @@ class Session extends EventTarget {
       }
       if (this.#tokens !== tokens) throw new SessionError(MESSAGES.expired, "expired"); // signed out meanwhile
       this.#store(tokensFrom(result, tokens));
+      // The other tabs may take the new ID token instead of refreshing themselves.
+      const { idToken, expiresAt, username } = this.#tokens;
+      this.#post({ type: "refreshed", idToken, expiresAt, username });
       this.#emit("refreshed");
       return this.#tokens.idToken;
     })().finally(() => {
@@ -158,31 +236,50 @@ class Session extends EventTarget {
     return this.#refreshing;
   }
 
-  async #initiateAuth(flow, parameters) {
-    if (!this.#cognito) throw new SessionError(MESSAGES.config, "config");
+  /** One Cognito API call (`operation` such as "InitiateAuth"): `{response, body}`; rejects when unreachable. */
+  async #cognitoCall(operation, payload, timeoutMs) {
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), TIMEOUT_MS);
-    let response;
-    let body = null;
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
     try {
-      response = await fetch(this.#cognito.endpoint, {
+      const response = await fetch(this.#cognito.endpoint, {
         method: "POST",
         headers: {
           "Content-Type": "application/x-amz-json-1.1",
-          "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+          "X-Amz-Target": `AWSCognitoIdentityProviderService.${operation}`,
         },
-        body: JSON.stringify({ AuthFlow: flow, ClientId: this.#cognito.clientId, AuthParameters: parameters }),
+        body: JSON.stringify({ ...payload, ClientId: this.#cognito.clientId }),
         signal: timeout.signal,
         mode: "cors",
         credentials: "omit",
         cache: "no-store",
         referrerPolicy: "no-referrer",
       });
-      body = await response.json().catch(() => null);
-    } catch {
-      throw new SessionError(MESSAGES.network, "network");
+      const body = await response.json().catch(() => null);
+      return { response, body };
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** RevokeToken: true when Cognito confirmed (HTTP 200), false on any refusal, error or timeout. */
+  async #revoke(refreshToken) {
+    if (!this.#cognito) return false;
+    try {
+      const { response } = await this.#cognitoCall("RevokeToken", { Token: refreshToken }, REVOKE_TIMEOUT_MS);
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  async #initiateAuth(flow, parameters) {
+    if (!this.#cognito) throw new SessionError(MESSAGES.config, "config");
+    let response;
+    let body;
+    try {
+      ({ response, body } = await this.#cognitoCall("InitiateAuth", { AuthFlow: flow, AuthParameters: parameters }, TIMEOUT_MS));
+    } catch {
+      throw new SessionError(MESSAGES.network, "network");
     }
     if (response.ok && body && body.AuthenticationResult && body.AuthenticationResult.IdToken) {
       return body.AuthenticationResult;
@@ -212,23 +309,97 @@ class Session extends EventTarget {
 
   #load() {
     try {
-      const saved = JSON.parse(window.sessionStorage.getItem(STORAGE_KEY) || "null");
-      if (saved && typeof saved.idToken === "string" && typeof saved.expiresAt === "number") {
-        return {
-          idToken: saved.idToken,
-          refreshToken: typeof saved.refreshToken === "string" ? saved.refreshToken : null,
-          expiresAt: saved.expiresAt,
-          username: typeof saved.username === "string" ? saved.username : "",
-        };
-      }
+      return validTokens(JSON.parse(window.sessionStorage.getItem(STORAGE_KEY) || "null"));
     } catch {
-      // Unreadable: start signed out.
+      return null; // Unreadable: start signed out.
     }
-    return null;
   }
 
-  #emit(reason) {
-    this.dispatchEvent(new CustomEvent("change", { detail: { reason } }));
+  // ---- The other tabs ----
+
+  #askOtherTabs() {
+    return new Promise((resolve) => {
+      const id = randomId();
+      const timer = setTimeout(() => this.#stopAsking(null), HANDOVER_WAIT_MS);
+      this.#asking = { id, timer, resolve };
+      this.#post({ type: "request", id });
+    });
+  }
+
+  /** End this tab's wait, with the session another tab handed over or without one. */
+  #stopAsking(tokens) {
+    const asking = this.#asking;
+    if (!asking) return;
+    clearTimeout(asking.timer);
+    this.#asking = null;
+    if (tokens) this.#store(tokens);
+    asking.resolve();
+    this.#emit("ready");
+  }
+
+  #onMessage(message) {
+    if (!message || typeof message !== "object") return;
+    switch (message.type) {
+      case "request":
+        // Only a signed-in tab answers, never one that is signing out, and only the tab that asked uses it.
+        if (this.#tokens && !this.#signingOut && typeof message.id === "string") {
+          this.#post({ type: "session", to: message.id, tokens: this.#tokens });
+        }
+        break;
+      case "session":
+        // The first answer wins; answers to another tab's question, or late ones, are ignored.
+        if (this.#asking && message.to === this.#asking.id) {
+          const tokens = validTokens(message.tokens);
+          if (tokens) this.#stopAsking(tokens);
+        }
+        break;
+      case "signed-in": {
+        const tokens = validTokens(message.tokens);
+        if (!tokens || this.#tokens) break; // a tab that is signed in keeps its session
+        if (this.#asking) {
+          this.#stopAsking(tokens);
+        } else {
+          this.#store(tokens);
+          this.#emit("signed-in");
+        }
+        break;
+      }
+      case "refreshed":
+        if (
+          this.#tokens &&
+          !this.#signingOut &&
+          typeof message.idToken === "string" &&
+          typeof message.expiresAt === "number" &&
+          message.username === this.#tokens.username &&
+          message.expiresAt > this.#tokens.expiresAt
+        ) {
+          this.#store({ ...this.#tokens, idToken: message.idToken, expiresAt: message.expiresAt });
+          this.#emit("refreshed");
+        }
+        break;
+      case "signed-out":
+        // A tab still asking stops (an answer sent before the sign-out is not taken).
+        this.#stopAsking(null);
+        if (this.#tokens) {
+          this.#store(null);
+          this.#emit("signed-out", { revoked: true, elsewhere: true });
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  #post(message) {
+    try {
+      this.#channel?.postMessage(message);
+    } catch {
+      // A closed channel: this tab simply does not share.
+    }
+  }
+
+  #emit(reason, extra = {}) {
+    this.dispatchEvent(new CustomEvent("change", { detail: { reason, ...extra } }));
   }
 }
 

@@ -1,7 +1,9 @@
-"""One contract, two implementations: the in-memory fake and DynamoDB (moto).
+"""One contract, two implementations: the in-memory fake and DynamoDB.
 
-The DynamoDB side runs the real stream consumer (search index) between writes and
-reads, as the deployed stack does.
+DynamoDB runs twice: on the patched moto the local stack serves (local_stack.moto_patch)
+and on plain moto 5.2.5, so the patch is held to the same contract as moto itself. The
+DynamoDB side runs the real stream consumer (search index) between writes and reads,
+as the deployed stack does.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from chalicelib.domain import (
 )
 from chalicelib.errors import TicketNotFound
 from chalicelib.search.text import parse_search
+from tests.conftest import REGION
 from tests.fakes import InMemoryTicketRepository
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -37,13 +40,20 @@ class Store:
     settle: Callable[[], None]
 
 
-@pytest.fixture(params=["in-memory", "dynamodb"])
+@pytest.fixture(params=["in-memory", "dynamodb-patched-moto", "dynamodb-plain-moto"])
 def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     if request.param == "in-memory":
         yield Store(InMemoryTicketRepository(), lambda: None)
-    else:
-        poller = request.getfixturevalue("stream")
-        yield Store(DynamoTicketRepository(counter_shards=3), poller.drain)
+        return
+    table = request.getfixturevalue("table")
+    endpoint = request.getfixturevalue("aws")
+    if request.param == "dynamodb-plain-moto":
+        endpoint = request.getfixturevalue("plain_moto")
+    from chalicelib.events.stream import handle_stream_batch
+    from local_stack.stream_poller import StreamPoller
+
+    poller = StreamPoller(table, REGION, handle_stream_batch, endpoint, retry_pause_seconds=0.0)
+    yield Store(DynamoTicketRepository(counter_shards=3), poller.drain)
 
 
 def ticket(n: int, **changes: object) -> Ticket:

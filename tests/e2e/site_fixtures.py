@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from local_stack.cognito import sign_in
 from tests.e2e.conftest import PROJECT_DIR, RunningStack
@@ -209,10 +209,18 @@ def desk_fixture(
     See the module docstring for why the tokens are put in sessionStorage rather
     than typed into the form for every test.
     """
+    seed_session(page.context, stack, agent_tokens)
+    yield from _watched_desk(page, stack, agent_headers, request, agent_tokens)
+
+
+def seed_session(context: BrowserContext, stack: RunningStack, agent_tokens: AgentTokens) -> None:
+    """Every tab of ``context`` starts signed in as the demo agent (as ``desk`` does).
+
+    For contexts a test makes itself, such as the axe audit's ``bypass_csp=True`` one.
+    """
     origin = stack.site_url.rstrip("/")
     seed = json.dumps([origin, SESSION_STORAGE_KEY, json.dumps(agent_tokens.stored_session())])
-    page.context.add_init_script(_SEED_SESSION % seed)
-    yield from _watched_desk(page, stack, agent_headers, request, agent_tokens)
+    context.add_init_script(_SEED_SESSION % seed)
 
 
 @pytest.fixture(name="anonymous_desk")

@@ -1,16 +1,25 @@
-"""Agents sign in through the site's form: success, wrong password, sign-out, refresh, expiry."""
+"""Agents sign in through the site's form: success, wrong password, sign-out (revoking the
+refresh token at Cognito), refresh, expiry, and one sign-in shared by every tab of a browser.
+
+moto does not implement Cognito's RevokeToken (it answers 500), so every sign-out here
+meets a Playwright route stub that records the call and answers as Cognito would.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Request, Response, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Response, Route, expect
 
+from tests.e2e.axe_audit import assert_accessible
 from tests.e2e.conftest import RunningStack
 from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
+    SESSION_STORAGE_KEY,
     Desk,
     agent_headers,
     agent_tokens,
@@ -22,6 +31,75 @@ from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
 pytestmark = pytest.mark.browser
 
 EXPIRED = "Your session expired — sign in again."
+REVOKE_TARGET = "AWSCognitoIdentityProviderService.RevokeToken"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+# Records, in every document of a context, whether the sign-in form was ever shown.
+_RECORD_SIGN_IN_FORM = """
+window.__signInFormShown = false;
+new MutationObserver(() => {
+  if (document.querySelector('[data-view="signin"]')) window.__signInFormShown = true;
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
+def _stub_revoke(
+    target: Page | BrowserContext, desk: Desk, answer: str = "ok"
+) -> list[dict[str, Any]]:
+    """Answer the page's RevokeToken calls as Cognito would (moto has no RevokeToken).
+
+    ``answer``: "ok" (200 and ``{}``, Cognito's success), "refused" (a 400 error),
+    "unreachable" (connection refused) or "silent" (never answers). Other Cognito
+    calls (sign-in, refresh) go on to moto. Returns the calls seen: headers and body.
+    """
+    endpoint = desk.stack.state["cognito_endpoint"].rstrip("/")
+    calls: list[dict[str, Any]] = []
+
+    def handle(route: Route) -> None:
+        request = route.request
+        headers = request.all_headers()
+        if request.method != "POST" or headers.get("x-amz-target") != REVOKE_TARGET:
+            route.fallback()
+            return
+        calls.append({"headers": headers, "body": json.loads(request.post_data or "null")})
+        if answer == "ok":
+            route.fulfill(status=200, json={}, headers=_cors(desk))
+        elif answer == "refused":
+            route.fulfill(
+                status=400,
+                json={"__type": "UnauthorizedException", "message": "Token revocation failed"},
+                headers=_cors(desk),
+            )
+        elif answer == "unreachable":
+            route.abort("connectionrefused")
+        # "silent": leave the request hanging; the site gives up after its timeout.
+
+    target.route(lambda url: url.rstrip("/") == endpoint, handle)
+    return calls
+
+
+def _searchable(desk: Desk, token: str, count: int) -> None:
+    """Wait until the API's search finds the tickets just made.
+
+    The search index is written from the table's stream (about a second later), so a
+    search sent at once can miss a ticket created a moment before.
+    """
+    deadline = time.monotonic() + 10
+    while len(desk.api_find(token)) < count:
+        assert time.monotonic() < deadline, f"the search never found {token}"
+        time.sleep(0.2)
+
+
+def _stored(page: Page) -> dict[str, Any] | None:
+    text = page.evaluate(f"sessionStorage.getItem({SESSION_STORAGE_KEY!r})")
+    return json.loads(text) if text else None
+
+
+def _watch(desk: Desk, page: Page) -> Page:
+    """Hold another tab to the fixture's rules: no page errors, no token in the console."""
+    page.set_default_timeout(10_000)
+    page.on("console", lambda message: desk.console_lines.append(message.text))
+    page.on("pageerror", lambda error: desk.page_errors.append(str(error)))
+    return page
 
 
 def _tampered(token: str) -> str:
@@ -65,6 +143,7 @@ def test_an_agent_signs_in_with_the_keyboard_and_sees_the_console(anonymous_desk
     desk = anonymous_desk
     token = unique()
     desk.api_create(title=f"Waiting for an agent {token}")
+    _searchable(desk, token, 1)
     # Given an agent opens a link to a filtered list without being signed in
     page = desk.open(f"#/tickets?search={token}")
     # Then the sign-in form is shown instead of the tickets, with the email field focused
@@ -127,9 +206,12 @@ def test_a_wrong_password_shows_an_error_and_no_console(anonymous_desk: Desk) ->
 
 def test_signing_out_forgets_the_session_and_returns_to_the_form(anonymous_desk: Desk) -> None:
     desk = anonymous_desk
+    revokes = _stub_revoke(desk.page, desk)
     page = desk.open("#/dashboard")
     desk.sign_in_with_form()
     expect(page.locator('[data-kpi="total"]')).to_be_visible()
+    signed_in = desk.stored_session()
+    assert signed_in is not None
 
     # When the agent signs out
     page.get_by_role("button", name="Sign out").click()
@@ -139,6 +221,8 @@ def test_signing_out_forgets_the_session_and_returns_to_the_form(anonymous_desk:
     expect(page.locator('[data-kpi="total"]')).to_have_count(0)
     expect(page.locator("[data-session]")).to_be_empty()
     assert desk.stored_session() is None
+    # And the refresh token was revoked at Cognito first
+    assert [call["body"]["Token"] for call in revokes] == [signed_in["refreshToken"]]
     # And every agents' page asks for sign-in again, even after a reload
     page.get_by_role("link", name="Tickets", exact=True).click()
     expect(page.get_by_role("heading", name="Agent sign-in")).to_be_visible()
@@ -160,6 +244,7 @@ def test_signing_out_forgets_the_session_and_returns_to_the_form(anonymous_desk:
 def test_a_refused_token_is_refreshed_once_and_the_request_retried(desk: Desk) -> None:
     token = unique()
     desk.api_create(title=f"Refresh {token}")
+    _searchable(desk, token, 1)
     page = desk.open(f"#/tickets?search={token}")
     expect(page.locator("[data-ticket-row]")).to_have_count(1)
     stored = desk.stored_session()
@@ -195,6 +280,7 @@ def test_an_expired_session_asks_to_sign_in_and_returns_to_the_same_place(desk: 
     token = unique()
     desk.api_create(title=f"Urgent {token}", priority="high")
     desk.api_create(title=f"Later {token}", priority="low")
+    _searchable(desk, token, 2)
     route = f"#/tickets?priority=high&search={token}"
     page = desk.open(route)
     rows = page.locator("[data-ticket-row]")
@@ -283,6 +369,7 @@ def test_public_calls_carry_no_token_even_for_a_signed_in_agent(desk: Desk) -> N
         ),
     )
     # Even for a signed-in agent, the public calls carry no token
+    page.get_by_label("Email", exact=True).fill(f"{token}@example.com")
     page.get_by_label("Title").fill(f"Public {token}")
     page.get_by_label("Description").fill("Filed by an agent on behalf of a customer, by phone.")
     page.get_by_label("Category").select_option("general")
@@ -304,3 +391,182 @@ def test_the_local_site_allows_connections_to_exactly_this_stack(stack: RunningS
     cognito_origin = stack.state["cognito_endpoint"].rstrip("/")
     assert directives["connect-src"] == f"'self' {api_origin} {cognito_origin}"
     assert requests.get(stack.site_url + "index.html", timeout=5).text == html
+
+
+def test_a_new_tab_is_signed_in_and_signing_out_in_one_tab_signs_out_every_tab(
+    anonymous_desk: Desk, browser: Browser
+) -> None:
+    desk = anonymous_desk
+    token = unique()
+    ticket = desk.api_create(title=f"Shared session {token}")
+    _searchable(desk, token, 1)
+    page = desk.page
+    context = page.context
+    revokes = _stub_revoke(context, desk)
+    context.add_init_script(_RECORD_SIGN_IN_FORM)
+    page = desk.open(f"#/tickets?search={token}")
+    desk.sign_in_with_form()
+    rows = page.locator("[data-ticket-row]")
+    expect(rows).to_have_count(1)
+    session = desk.stored_session()
+    assert session is not None
+
+    # When the agent opens a new tab of the same browser (nothing copied into it)
+    second = _watch(desk, context.new_page())
+    second.goto(desk.stack.site_url + f"#/tickets/{ticket['id']}")
+    # Then it shows the ticket, signed in, and never showed the sign-in form
+    expect(second.locator("[data-ticket-title]")).to_have_text(f"Shared session {token}")
+    expect(second.locator("[data-session-user]")).to_have_text(desk.agent_username)
+    assert second.evaluate("window.__signInFormShown") is False
+    # And the session it was handed is in that tab's sessionStorage only: nothing in
+    # localStorage or cookies, nothing in the page or the address
+    assert _stored(second) == session
+    for tab in (page, second):
+        assert tab.evaluate("localStorage.length") == 0
+        assert "eyJ" not in tab.content()
+        assert "eyJ" not in tab.url
+    assert context.cookies() == []
+
+    # When the agent Ctrl+clicks, or middle-clicks, a ticket in the list
+    link = rows.first.locator("[data-ticket-link]")
+    for click in (lambda: link.click(modifiers=["Control"]), lambda: link.click(button="middle")):
+        with context.expect_page() as opened:
+            click()
+        third = _watch(desk, opened.value)
+        # Then it opens in a new tab, signed in
+        expect(third.locator("[data-ticket-title]")).to_have_text(f"Shared session {token}")
+        assert third.evaluate("window.__signInFormShown") is False
+        third.close()
+
+    # And another browser profile is not signed in: the channel never leaves this one
+    other = browser.new_context()
+    try:
+        stranger = other.new_page()
+        stranger.goto(desk.stack.site_url + "#/tickets")
+        expect(stranger.get_by_role("heading", name="Agent sign-in")).to_be_visible()
+        assert stranger.evaluate(f"sessionStorage.getItem({SESSION_STORAGE_KEY!r})") is None
+    finally:
+        other.close()
+
+    # When the agent signs out in the second tab
+    second.get_by_role("button", name="Sign out").click()
+    # Then both tabs show the sign-in form, with nothing stored and nothing of the console
+    for tab in (page, second):
+        expect(tab.get_by_role("heading", name="Agent sign-in")).to_be_visible()
+        expect(tab.locator("[data-session]")).to_be_empty()
+        assert _stored(tab) is None
+        assert tab.evaluate("localStorage.length") == 0
+    expect(second.locator("[data-signin-reason]")).to_have_text("You have signed out.")
+    expect(page.locator("[data-signin-reason]")).to_have_text("You signed out in another tab.")
+    expect(rows).to_have_count(0)
+    expect(second.locator("[data-ticket-title]")).to_have_count(0)
+    # And the refresh token was revoked at Cognito once, as Cognito's API expects it
+    assert len(revokes) == 1
+    assert revokes[0]["body"] == {
+        "Token": session["refreshToken"],
+        "ClientId": desk.stack.state["cognito_client_id"],
+    }
+    assert revokes[0]["headers"]["content-type"] == "application/x-amz-json-1.1"
+
+    # And no tab hands a session over any more: a reload and a new tab ask for sign-in
+    page.reload()
+    expect(page.get_by_role("heading", name="Agent sign-in")).to_be_visible()
+    fourth = _watch(desk, context.new_page())
+    fourth.goto(desk.stack.site_url + "#/dashboard")
+    expect(fourth.get_by_role("heading", name="Agent sign-in")).to_be_visible()
+    assert _stored(fourth) is None
+    fourth.close()
+
+    # When the agent signs in again in one tab, the other tab that shows the form follows
+    desk.sign_in_with_form()
+    expect(rows).to_have_count(1)
+    expect(second.locator("[data-ticket-title]")).to_have_text(f"Shared session {token}")
+    assert _stored(second) == desk.stored_session()
+    second.close()
+
+
+@pytest.mark.parametrize("failure", ["refused", "unreachable", "silent"])
+def test_signing_out_when_the_token_cannot_be_revoked_still_signs_out_and_says_so(
+    anonymous_desk: Desk, failure: str
+) -> None:
+    desk = anonymous_desk
+    page = desk.open("#/dashboard")
+    desk.sign_in_with_form()
+    expect(page.locator('[data-kpi="total"]')).to_be_visible()
+    # Given Cognito refuses the revocation, cannot be reached, or never answers
+    revokes = _stub_revoke(page, desk, failure)
+
+    # When the agent signs out
+    page.get_by_role("button", name="Sign out").click()
+    # Then they are signed out all the same, and told that the token was not revoked
+    expect(page.get_by_role("heading", name="Agent sign-in")).to_be_visible()
+    expect(page.locator("[data-signin-reason]")).to_contain_text(
+        "your session could not be revoked"
+    )
+    expect(page.locator('[data-kpi="total"]')).to_have_count(0)
+    expect(page.locator("[data-session]")).to_be_empty()
+    assert desk.stored_session() is None
+    assert len(revokes) == 1
+    # And a reload stays signed out
+    page.reload()
+    expect(page.get_by_role("heading", name="Agent sign-in")).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_sign_in_form_has_no_axe_violations(
+    browser: Browser, stack: RunningStack, viewport: str
+) -> None:
+    context = browser.new_context(bypass_csp=True, viewport=VIEWPORTS[viewport])
+    try:
+        page = context.new_page()
+        page.goto(stack.site_url + "#/dashboard")
+        expect(page.get_by_role("heading", name="Agent sign-in")).to_be_visible()
+        assert_accessible(page)
+        # And with its error showing
+        page.get_by_label("Email").fill(f"{unique()}@example.com")
+        page.get_by_label("Password").fill("not-the-password-1")
+        page.get_by_label("Password").press("Enter")
+        expect(page.locator("[data-signin-error]")).to_have_text("Wrong email or password.")
+        assert_accessible(page)
+    finally:
+        context.close()
+
+
+def test_a_refresh_in_one_tab_is_shared_with_the_other_tabs(anonymous_desk: Desk) -> None:
+    desk = anonymous_desk
+    page = desk.open("#/dashboard")
+    desk.sign_in_with_form()
+    expect(page.locator('[data-kpi="total"]')).to_be_visible()
+    second = _watch(desk, page.context.new_page())
+    second.goto(desk.stack.site_url + "#/tickets")
+    expect(second.get_by_role("heading", name="Tickets")).to_be_visible()
+    endpoint = desk.stack.state["cognito_endpoint"].rstrip("/")
+    refreshes: list[str] = []
+    page.context.on(
+        "request",
+        lambda request: (
+            refreshes.append(request.url)
+            if request.url.rstrip("/") == endpoint
+            and "REFRESH_TOKEN_AUTH" in (request.post_data or "")
+            else None
+        ),
+    )
+    stored = desk.stored_session()
+    assert stored is not None
+
+    # Given the first tab's ID token is about to expire
+    desk.store_session({**stored, "expiresAt": page.evaluate("Date.now()") + 5_000})
+    # When it loads the figures, it refreshes the token first
+    page.reload()
+    expect(page.locator('[data-kpi="total"]')).to_be_visible()
+    refreshed = desk.stored_session()
+    assert refreshed is not None and refreshed["idToken"] != stored["idToken"]
+    # Then the second tab takes the new ID token (and keeps its refresh token) without
+    # asking Cognito itself
+    second.wait_for_function(
+        "([key, token]) => JSON.parse(sessionStorage.getItem(key) || 'null')?.idToken === token",
+        arg=[SESSION_STORAGE_KEY, refreshed["idToken"]],
+    )
+    assert _stored(second) == refreshed
+    assert len(refreshes) == 1
+    second.close()

@@ -20,6 +20,7 @@ from playwright.sync_api import Download, Page, Request, Route, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.axe_audit import assert_accessible
+from tests.e2e.conversation_helpers import agent_display_name
 from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
     Desk,
     agent_headers,
@@ -773,10 +774,19 @@ def test_a_status_change_saves_at_once_and_persists_after_reload(desk: Desk) -> 
     expect(
         page.locator(f'[data-ticket-id="{ticket["id"]}"] select[data-field="status"]')
     ).to_have_value("resolved")
-    # And the ticket's page has it in its history
+    # And the ticket's timeline lists who did what, oldest first: the customer created
+    # it, the agent (by name) changed its status
     page.locator(f'[data-ticket-id="{ticket["id"]}"] [data-ticket-link]').click()
-    history = page.locator("[data-history]")
-    expect(history).to_contain_text("Status: Open → Resolved")
+    history = page.locator("[data-timeline] [data-history-version]")
+    expect(history).to_have_count(2)
+    assert history.evaluate_all("items => items.map(i => i.dataset.historyVersion)") == ["1", "2"]
+    changed = page.locator('[data-history-version="2"]')
+    name = agent_display_name(desk.stack, desk.agent_headers, desk.agent_username)
+    expect(changed).to_contain_text(f"{name} changed the ticket")
+    expect(changed).to_contain_text("Status: Open → Resolved")
+    expect(page.locator('[data-history-version="1"]')).to_contain_text(
+        "The customer created the ticket"
+    )
     # And its back link returns to the list as it was filtered
     page.locator("[data-back-link]").click()
     expect(page.get_by_label("Search")).to_have_value(token)
@@ -1087,6 +1097,7 @@ def test_an_api_outage_shows_a_clear_message_not_a_blank_page(desk: Desk) -> Non
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
     # And the form keeps what the person typed
     page.get_by_role("link", name="Submit a ticket").click()
+    page.get_by_label("Email").fill("still.here@example.com")
     page.get_by_label("Title").fill("Still here")
     page.get_by_label("Description").fill("The text must survive the outage.")
     page.get_by_label("Category").select_option("general")

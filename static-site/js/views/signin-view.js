@@ -100,15 +100,25 @@ export class SignInView {
   }
 }
 
-/** The header's "Signed in as … / Sign out" area, kept in step with the session. */
+/**
+ * The header's "Signed in as … / Sign out" area, kept in step with the session.
+ * `onSignOut` returns a promise: the button says "Signing out…" until it settles
+ * (sign-out first asks Cognito to revoke the session, for a few seconds at most).
+ */
 export function renderSessionArea(container, session, onSignOut) {
   if (!session.signedIn) {
     replaceChildren(container);
     return;
   }
+  const button = h("button", { type: "button", class: "button button--header", dataset: { signOut: "" }, text: "Sign out" });
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    button.textContent = "Signing out…";
+    onSignOut();
+  });
   replaceChildren(
     container,
     h("span", { class: "session__who" }, "Signed in as ", h("strong", { dataset: { sessionUser: "" }, text: session.username || "an agent" })),
-    h("button", { type: "button", class: "button button--header", dataset: { signOut: "" }, text: "Sign out", on: { click: onSignOut } }),
+    button,
   );
 }

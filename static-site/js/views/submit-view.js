@@ -1,80 +1,123 @@
-// "Submit a ticket": the customers' form, with classifier suggestions while they type.
+// "Submit a ticket": the customers' form. Contact, title and description with visible
+// counters, suggestions while they type, a draft kept across reloads, and a
+// confirmation with the ticket's number and private link.
 
 import * as api from "../api.js";
 import { h, options, replaceChildren } from "../dom.js";
-import { CATEGORIES, PRIORITIES, choices, label } from "../format.js";
+import { clearDraft, loadDraft, saveDraft } from "../draft.js";
+import { CATEGORIES, PRIORITIES, age, choices, label } from "../format.js";
+import { session } from "../session.js";
 import { SuggestionController } from "../suggestions.js";
+import { CharCounter } from "../components/char-counter.js";
 
 const SUGGESTED_FIELDS = ["category", "priority"];
-const FORM_FIELDS = ["title", "description", "category", "priority"];
+// API field names, in the order the form shows them.
+const FORM_FIELDS = ["customer_email", "customer_name", "title", "description", "category", "priority"];
+const FIELD_LABELS = {
+  customer_email: "Email",
+  customer_name: "Name",
+  title: "Title",
+  description: "Description",
+  category: "Category",
+  priority: "Priority",
+};
+const LIMITS = { title: 200, description: 10000, customer_name: 100, customer_email: 254 };
+const DRAFT_SAVE_DELAY_MS = 250;
 
 export class SubmitView {
   #store;
   #suggestions = new SuggestionController((input, { signal }) => api.classify(input, { signal }));
   /** Fields the person chose by hand: a suggestion never overwrites them. */
   #manual = { category: false, priority: false };
-  /** The suggestion the form shows (sent with the ticket), or null. */
+  /** The suggestion the form shows ({category, priority, confidence}), or null. */
   #shown = null;
   /** Reused only to retry the very same body (so a retry cannot create a duplicate). */
   #submission = null;
   #sending = false;
+  #draftTimer = null;
 
   constructor(store) {
     this.#store = store;
     this.element = this.#build();
     this.#suggestions.addEventListener("pending", () => this.#renderSuggestionStatus("pending"));
     this.#suggestions.addEventListener("idle", () => this.#renderSuggestionStatus(this.#shown ? "shown" : "none"));
-    this.#suggestions.addEventListener("failed", (event) => this.#renderSuggestionStatus("failed", event.detail.error));
+    this.#suggestions.addEventListener("failed", () => this.#renderSuggestionStatus("failed"));
     this.#suggestions.addEventListener("suggestion", (event) => this.#applySuggestion(event.detail.suggestion));
+    this.#restoreDraft();
   }
 
   show() {
     document.title = "Submit a ticket · Support desk";
+    // Staff reach their sign-in from here; a signed-in agent has the header instead.
+    this.staffLink.hidden = session.signedIn;
   }
 
-  hide() {}
+  hide() {
+    this.#saveDraftNow();
+  }
 
   #build() {
     this.inputs = {
-      title: h("input", { id: "ticket-title", name: "title", type: "text", maxLength: 200, autocomplete: "off", attrs: { "aria-describedby": "ticket-title-error", required: true } }),
-      description: h("textarea", { id: "ticket-description", name: "description", rows: 7, maxLength: 10000, attrs: { "aria-describedby": "ticket-description-hint ticket-description-error", required: true } }),
+      customer_email: h("input", { id: "ticket-email", name: "customer_email", type: "email", autocomplete: "email", attrs: { "aria-describedby": "ticket-email-hint ticket-customer_email-error", required: true } }),
+      customer_name: h("input", { id: "ticket-name", name: "customer_name", type: "text", autocomplete: "name", attrs: { "aria-describedby": "ticket-customer_name-error" } }),
+      title: h("input", { id: "ticket-title", name: "title", type: "text", autocomplete: "off", attrs: { "aria-describedby": "ticket-title-counter ticket-title-error", required: true } }),
+      description: h("textarea", { id: "ticket-description", name: "description", rows: 7, attrs: { "aria-describedby": "ticket-description-hint ticket-description-counter ticket-description-error", required: true } }),
       category: h("select", { id: "ticket-category", name: "category", attrs: { "aria-describedby": "ticket-category-suggestion ticket-category-error" } }, options([["", "Not sure — suggest one"], ...choices(CATEGORIES)], "")),
       priority: h("select", { id: "ticket-priority", name: "priority", attrs: { "aria-describedby": "ticket-priority-suggestion ticket-priority-error" } }, options([["", "Not sure — suggest one"], ...choices(PRIORITIES)], "")),
+    };
+    const announce = (text) => this.#store.announce(text);
+    this.counters = {
+      title: new CharCounter(this.inputs.title, LIMITS.title, { id: "ticket-title-counter", name: "Title", onLimit: announce }),
+      description: new CharCounter(this.inputs.description, LIMITS.description, { id: "ticket-description-counter", name: "Description", onLimit: announce }),
     };
     this.errors = Object.fromEntries(
       FORM_FIELDS.map((field) => [field, h("p", { id: `ticket-${field}-error`, class: "field-error", dataset: { fieldError: field }, hidden: true })]),
     );
     this.badges = Object.fromEntries(
-      SUGGESTED_FIELDS.map((field) => [field, h("p", { id: `ticket-${field}-suggestion`, class: "suggestion-badge", dataset: { suggestionBadge: field }, hidden: true })]),
+      SUGGESTED_FIELDS.map((field) => [field, h("div", { id: `ticket-${field}-suggestion`, class: "suggestion-badge", dataset: { suggestionBadge: field }, hidden: true })]),
     );
     this.suggestionStatus = h("p", { class: "suggestion-status", attrs: { role: "status" }, dataset: { suggestionStatus: "none" } });
     this.formError = h("div", { class: "notice notice--error", attrs: { role: "alert" }, dataset: { formError: "" }, hidden: true });
-    this.success = h("div", { class: "notice notice--success", tabIndex: -1, dataset: { submitSuccess: "" }, hidden: true });
+    this.success = h("div", { class: "notice notice--success confirmation", tabIndex: -1, dataset: { submitSuccess: "" }, hidden: true });
+    this.draftNote = h("div", { class: "notice notice--info draft-note", dataset: { draftNote: "" }, hidden: true });
     this.submitButton = h("button", { type: "submit", class: "button button--primary", dataset: { submit: "" }, text: "Submit ticket" });
+    this.staffLink = h("p", { class: "staff-link", dataset: { staffLink: "" } }, h("a", { href: "#/tickets", text: "Staff sign-in" }));
 
     for (const field of SUGGESTED_FIELDS) {
       this.inputs[field].addEventListener("change", () => {
-        // Picking "Not sure" hands the field back to the classifier.
+        // Picking "Not sure" hands the field back to the suggestion.
         this.#manual[field] = this.inputs[field].value !== "";
         this.#renderBadge(field);
         this.#clearFieldError(field);
       });
     }
-    for (const field of ["title", "description"]) {
+    for (const field of ["customer_email", "customer_name", "title", "description"]) {
       this.inputs[field].addEventListener("input", () => this.#clearFieldError(field));
     }
     this.inputs.description.addEventListener("input", () => this.#textChanged());
 
     const form = h(
       "form",
-      { class: "card ticket-form", noValidate: true, dataset: { ticketForm: "" }, attrs: { "aria-labelledby": "submit-heading" }, on: { submit: (event) => this.#submit(event) } },
+      {
+        class: "card ticket-form",
+        noValidate: true,
+        dataset: { ticketForm: "" },
+        attrs: { "aria-labelledby": "submit-heading" },
+        on: { submit: (event) => this.#submit(event), input: () => this.#saveDraftSoon(), change: () => this.#saveDraftSoon() },
+      },
       this.formError,
-      field("ticket-title", "Title", this.inputs.title, null, this.errors.title),
+      h(
+        "div",
+        { class: "form-row" },
+        field("ticket-email", "Email", this.inputs.customer_email, h("p", { id: "ticket-email-hint", class: "hint", text: "We send your confirmation and our answers here." }), this.errors.customer_email),
+        field("ticket-name", "Name (optional)", this.inputs.customer_name, null, this.errors.customer_name),
+      ),
+      field("ticket-title", "Title", this.inputs.title, this.counters.title.element, this.errors.title),
       field(
         "ticket-description",
         "Description",
         this.inputs.description,
-        h("p", { id: "ticket-description-hint", class: "hint", text: "What happened, and what did you expect? After a couple of sentences we suggest a category and priority." }),
+        [h("p", { id: "ticket-description-hint", class: "hint", text: "What happened, and what did you expect? After a couple of sentences we suggest a category and priority." }), this.counters.description.element],
         this.errors.description,
       ),
       this.suggestionStatus,
@@ -90,11 +133,66 @@ export class SubmitView {
       "section",
       { class: "view view--submit", dataset: { view: "new" } },
       h("h2", { id: "submit-heading", tabIndex: -1, text: "Submit a ticket" }),
-      h("p", { class: "lede", text: "Tell us what went wrong. A support agent will pick it up." }),
+      h("p", { class: "lede", text: "Tell us what went wrong. A support agent will pick it up and answer you by email." }),
       this.success,
+      this.draftNote,
       form,
+      this.staffLink,
     );
   }
+
+  // ---- Draft ----
+
+  #draftFields() {
+    const fields = {};
+    for (const name of ["title", "description", "customer_email", "customer_name"]) fields[name] = this.inputs[name].value;
+    // Only what the person chose: a suggestion is asked for again after a reload.
+    for (const name of SUGGESTED_FIELDS) fields[name] = this.#manual[name] ? this.inputs[name].value : "";
+    return fields;
+  }
+
+  #saveDraftSoon() {
+    if (this.#sending) return;
+    clearTimeout(this.#draftTimer);
+    this.#draftTimer = setTimeout(() => this.#saveDraftNow(), DRAFT_SAVE_DELAY_MS);
+  }
+
+  #saveDraftNow() {
+    if (this.#draftTimer === null) return;
+    clearTimeout(this.#draftTimer);
+    this.#draftTimer = null;
+    saveDraft(this.#draftFields());
+  }
+
+  #restoreDraft() {
+    const draft = loadDraft();
+    if (!draft) return;
+    for (const [name, value] of Object.entries(draft.fields)) {
+      if (!this.inputs[name]) continue;
+      this.inputs[name].value = value;
+      if (SUGGESTED_FIELDS.includes(name)) this.#manual[name] = this.inputs[name].value !== "";
+    }
+    for (const counter of Object.values(this.counters)) counter.update();
+    replaceChildren(
+      this.draftNote,
+      h("p", {}, `We kept the ticket you were writing (last changed ${age(draft.savedAt.toISOString())}). It stays in this browser until you send it.`),
+      h("button", { type: "button", class: "button button--quiet", dataset: { discardDraft: "" }, text: "Discard draft", on: { click: () => this.#discardDraft() } }),
+    );
+    this.draftNote.hidden = false;
+    this.#textChanged();
+  }
+
+  #discardDraft() {
+    clearTimeout(this.#draftTimer);
+    this.#draftTimer = null;
+    clearDraft();
+    this.#clearForm();
+    this.draftNote.hidden = true;
+    this.#store.announce("Draft discarded. The form is empty.");
+    this.inputs.customer_email.focus();
+  }
+
+  // ---- Suggestions ----
 
   #textChanged() {
     this.#suggestions.textChanged({ title: this.inputs.title.value, description: this.inputs.description.value });
@@ -104,15 +202,28 @@ export class SubmitView {
     this.#shown = {
       category: suggestion.suggested_category,
       priority: suggestion.suggested_priority,
-      source: suggestion.source,
-      warning: suggestion.warning ?? null,
+      // A low-confidence suggestion is offered, not filled in.
+      confident: suggestion.confidence !== "low",
     };
     for (const field of SUGGESTED_FIELDS) {
       // A late answer never overwrites what the person chose by hand.
-      if (!this.#manual[field]) this.inputs[field].value = this.#shown[field];
+      if (!this.#manual[field]) this.inputs[field].value = this.#shown.confident ? this.#shown[field] : "";
       this.#renderBadge(field);
     }
     this.#renderSuggestionStatus("shown");
+  }
+
+  #useSuggestion(field) {
+    const value = this.#shown?.[field];
+    if (!value) return;
+    this.inputs[field].value = value;
+    this.#manual[field] = true;
+    this.#renderBadge(field);
+    this.#clearFieldError(field);
+    this.#saveDraftSoon();
+    // The button is gone: keep the keyboard on the field it filled.
+    this.inputs[field].focus();
+    this.#store.announce(`${FIELD_LABELS[field]} set to ${label(value)}.`);
   }
 
   #renderBadge(field) {
@@ -120,41 +231,45 @@ export class SubmitView {
     const shown = this.#shown;
     if (!shown) {
       badge.hidden = true;
-      badge.textContent = "";
+      replaceChildren(badge);
       return;
     }
-    const by = shown.source === "llm" ? "AI" : "offline classifier";
     const chosen = this.inputs[field].value;
     badge.hidden = false;
-    badge.dataset.source = shown.source;
     if (this.#manual[field] && chosen !== shown[field]) {
       badge.dataset.state = "overridden";
-      badge.textContent = `Your choice (${by} suggested ${label(shown[field])})`;
-    } else {
+      replaceChildren(badge, `Your choice (suggested ${label(shown[field])})`);
+    } else if (this.#manual[field] || shown.confident) {
       badge.dataset.state = "suggested";
-      badge.textContent = `Suggested by ${by}`;
+      replaceChildren(badge, "Suggested");
+    } else {
+      badge.dataset.state = "hint";
+      replaceChildren(
+        badge,
+        `Suggested: ${label(shown[field])} `,
+        h("button", { type: "button", class: "button button--small", dataset: { useSuggestion: field }, text: `Use ${label(shown[field])}`, on: { click: () => this.#useSuggestion(field) } }),
+      );
     }
   }
 
-  #renderSuggestionStatus(state, error) {
+  #renderSuggestionStatus(state) {
     const status = this.suggestionStatus;
     status.dataset.suggestionStatus = state;
     if (state === "pending") {
       replaceChildren(status, h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }), "Suggesting a category and priority…");
     } else if (state === "failed") {
-      replaceChildren(status, `No suggestion right now (${error.message}). Choose a category and priority yourself, or leave them and we will sort it.`);
+      replaceChildren(status, "No suggestion right now. Choose a category and priority yourself, or leave them and we will sort it.");
     } else if (state === "shown" && this.#shown) {
       const shown = this.#shown;
-      const source = shown.source === "llm" ? "the AI" : "the offline classifier (AI unavailable)";
-      replaceChildren(
-        status,
-        h("span", { class: `source-tag source-tag--${shown.source}`, text: shown.source === "llm" ? "AI" : "Offline" }),
-        ` Suggested by ${source}: ${label(shown.category)}, ${label(shown.priority)} priority. Change them if they are not right.`,
-      );
+      const what = `Suggested: ${label(shown.category)}, ${label(shown.priority)} priority.`;
+      status.dataset.confidence = shown.confident ? "high" : "low";
+      replaceChildren(status, shown.confident ? `${what} Change them if they are not right.` : `${what} Use them if they fit, or choose your own.`);
     } else {
       replaceChildren(status);
     }
   }
+
+  // ---- Sending ----
 
   #clearFieldError(field) {
     this.errors[field].hidden = true;
@@ -162,15 +277,33 @@ export class SubmitView {
     this.inputs[field].removeAttribute("aria-invalid");
   }
 
+  /** Problems the form can see before sending: `{field: message}` (API wording). */
+  #check() {
+    const problems = {};
+    for (const field of ["title", "description"]) {
+      const value = this.inputs[field].value;
+      if (!value.trim()) problems[field] = "must not be blank";
+      else if (this.counters[field].over) problems[field] = `must be at most ${LIMITS[field].toLocaleString("en")} characters`;
+    }
+    const email = this.inputs.customer_email;
+    if (!email.value.trim()) problems.customer_email = "is required, so that we can answer you";
+    else if (email.validity.typeMismatch) problems.customer_email = "must be a valid email address, like name@example.com";
+    else if (email.value.trim().length > LIMITS.customer_email) problems.customer_email = `must be at most ${LIMITS.customer_email} characters`;
+    if (this.inputs.customer_name.value.trim().length > LIMITS.customer_name) problems.customer_name = `must be at most ${LIMITS.customer_name} characters`;
+    return problems;
+  }
+
   #body() {
-    const body = { title: this.inputs.title.value, description: this.inputs.description.value };
+    // Only what the person entered: the server makes its own suggestion (issue 14).
+    const body = {
+      title: this.inputs.title.value,
+      description: this.inputs.description.value,
+      customer_email: this.inputs.customer_email.value.trim(),
+    };
+    const name = this.inputs.customer_name.value.trim();
+    if (name) body.customer_name = name;
     for (const field of SUGGESTED_FIELDS) {
       if (this.inputs[field].value) body[field] = this.inputs[field].value;
-    }
-    if (this.#shown) {
-      body.suggested_category = this.#shown.category;
-      body.suggested_priority = this.#shown.priority;
-      body.classification_source = this.#shown.source;
     }
     return body;
   }
@@ -178,53 +311,116 @@ export class SubmitView {
   async #submit(event) {
     event.preventDefault();
     if (this.#sending) return;
+    this.formError.hidden = true;
+    this.success.hidden = true;
+    for (const field of FORM_FIELDS) this.#clearFieldError(field);
+    const problems = this.#check();
+    if (Object.keys(problems).length > 0) {
+      this.#showFieldErrors(problems);
+      return;
+    }
     const body = this.#body();
     const bodyText = JSON.stringify(body);
     if (!this.#submission || this.#submission.body !== bodyText) {
       this.#submission = { body: bodyText, key: api.newIdempotencyKey() };
     }
     this.#setSending(true);
-    this.formError.hidden = true;
-    this.success.hidden = true;
-    for (const field of FORM_FIELDS) this.#clearFieldError(field);
     try {
       const ticket = await this.#store.createTicket(body, this.#submission.key);
       this.#submission = null;
+      clearTimeout(this.#draftTimer);
+      this.#draftTimer = null;
+      clearDraft();
+      this.draftNote.hidden = true;
       this.#clearForm();
-      replaceChildren(
-        this.success,
-        h("p", { class: "notice__title", text: "Thank you — your ticket has been created." }),
-        h("p", {}, "Your reference: ", h("strong", { class: "ticket-ref", dataset: { ticketId: ticket.id }, text: ticket.id })),
-        h("p", {}, h("a", { href: `#/tickets/${ticket.id}`, text: "Open it in the agents' console" })),
-      );
-      this.success.hidden = false;
-      this.success.focus();
-      this.#store.announce(`Ticket created. Your reference is ${ticket.id}.`);
+      this.#showConfirmation(ticket, body.customer_email);
     } catch (error) {
-      this.#showError(error);
+      const fields = error instanceof api.ApiError ? error.fields : {};
+      const known = Object.fromEntries(Object.entries(fields).filter(([field]) => this.errors[field]));
+      if (Object.keys(known).length > 0) this.#showFieldErrors(known);
+      else this.#showSendError(error);
     } finally {
       this.#setSending(false);
     }
   }
 
-  #showError(error) {
-    const fields = error instanceof api.ApiError ? error.fields : {};
+  #showConfirmation(ticket, email) {
+    const reference = ticket.reference || `#${ticket.number}`;
+    const url = privateLink(ticket);
+    const copyStatus = h("p", { class: "copy-status", dataset: { copyStatus: "" } });
+    const linkBlock = url
+      ? [
+          h("p", { text: "Your private link, to follow this ticket and answer us:" }),
+          h(
+            "div",
+            { class: "private-link" },
+            h("a", { href: url, class: "private-link__url", dataset: { privateLink: "" }, text: url }),
+            h("button", { type: "button", class: "button button--small", dataset: { copyLink: "" }, text: "Copy link", on: { click: (event) => this.#copy(url, event.currentTarget, copyStatus) } }),
+          ),
+          copyStatus,
+          h("p", { dataset: { emailedNote: "" } }, "We have also emailed this link to ", h("strong", { text: email }), ". Keep it to yourself: anyone with the link can read and answer this ticket."),
+        ]
+      : [h("p", { dataset: { emailedNote: "" } }, "We are emailing ", h("strong", { text: email }), " a private link to follow this ticket and answer us.")];
+    replaceChildren(
+      this.success,
+      h("p", { class: "notice__title", text: "Thank you — we have your ticket." }),
+      h("p", {}, "Your reference: ", h("strong", { class: "ticket-ref", dataset: { ticketRef: "", ticketId: ticket.id }, text: reference })),
+      linkBlock,
+    );
+    this.success.hidden = false;
+    this.success.focus();
+    this.#store.announce(`Ticket ${reference} created. We have emailed you a private link to follow it.`);
+  }
+
+  async #copy(url, button, status) {
+    try {
+      await navigator.clipboard.writeText(url);
+      status.textContent = "Link copied.";
+    } catch {
+      // No clipboard access (permissions, an old browser): select it for Ctrl+C instead.
+      const link = this.success.querySelector("[data-private-link]");
+      const range = document.createRange();
+      range.selectNodeContents(link);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      status.textContent = "The link is selected: press Ctrl+C (⌘C on a Mac) to copy it.";
+    }
+    this.#store.announce(status.textContent);
+    button.focus();
+  }
+
+  #showFieldErrors(problems) {
     let first = null;
-    for (const [field, message] of Object.entries(fields)) {
+    const names = [];
+    for (const field of FORM_FIELDS) {
+      const message = problems[field];
+      if (!message) continue;
       const errorElement = this.errors[field];
-      if (!errorElement) continue;
-      errorElement.textContent = `${label(field)} ${message}.`;
+      errorElement.textContent = `${FIELD_LABELS[field]} ${message}.`;
       errorElement.hidden = false;
       this.inputs[field].setAttribute("aria-invalid", "true");
+      names.push(FIELD_LABELS[field]);
       first ??= this.inputs[field];
     }
+    const count = names.length;
     replaceChildren(
       this.formError,
-      h("p", { class: "notice__title", text: first ? "Please correct the highlighted field." : "Your ticket was not sent." }),
-      h("p", { text: first ? error.message : `${error.message} Your text is still here; try again.` }),
+      h("p", { class: "notice__title", dataset: { errorCount: String(count) }, text: count === 1 ? "Please correct the highlighted field." : `Please correct the ${count} highlighted fields.` }),
+      h("p", { text: `${count === 1 ? "Field" : "Fields"}: ${listOf(names)}.` }),
     );
     this.formError.hidden = false;
-    (first ?? this.submitButton).focus();
+    first.focus();
+  }
+
+  #showSendError(error) {
+    replaceChildren(
+      this.formError,
+      h("p", { class: "notice__title", text: "Your ticket was not sent." }),
+      h("p", { text: `${error.message} Your text is still here; try again.` }),
+    );
+    this.formError.hidden = false;
+    this.submitButton.focus();
   }
 
   #setSending(sending) {
@@ -236,12 +432,30 @@ export class SubmitView {
 
   #clearForm() {
     this.#suggestions.reset();
-    for (const field of FORM_FIELDS) this.inputs[field].value = "";
+    for (const field of FORM_FIELDS) {
+      this.inputs[field].value = "";
+      this.#clearFieldError(field);
+    }
+    for (const counter of Object.values(this.counters)) counter.update();
     this.#manual = { category: false, priority: false };
     this.#shown = null;
     for (const field of SUGGESTED_FIELDS) this.#renderBadge(field);
     this.#renderSuggestionStatus("none");
   }
+}
+
+/** The customer's private page for a just-created ticket (the API's, or built here). */
+function privateLink(ticket) {
+  if (ticket.customer_url) return ticket.customer_url;
+  if (!ticket.customer_key) return null;
+  const here = new URL(window.location.href);
+  here.hash = `#/my-ticket/${ticket.id}?key=${encodeURIComponent(ticket.customer_key)}`;
+  return here.href;
+}
+
+/** "Title", "Title and Email", "Title, Email and Description". */
+function listOf(names) {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }
 
 function field(id, text, control, extra, error) {

@@ -1,18 +1,44 @@
-// One ticket: full description, timestamps, the classifier's suggestion beside the
-// chosen values, in-place changes, and the history of every change.
+// One ticket, for agents: its description, one timeline (messages, internal notes,
+// history and emails, oldest first) with the reply box under it, triage (status,
+// category, priority, assignee, the suggestion) and the customer's contact.
 
-import { h, replaceChildren } from "../dom.js";
-import { age, dateTime, label, sourceLabel } from "../format.js";
+import { h, options, replaceChildren } from "../dom.js";
+import { STATUSES, age, choices, dateTime, label, sourceLabel } from "../format.js";
+import { hashFor } from "../router.js";
+import { session } from "../session.js";
+import { Conversation } from "../conversation.js";
+import { AssigneeControl } from "../components/assignee-control.js";
+import { CharCounter } from "../components/char-counter.js";
 import { errorNotice } from "../components/notice.js";
+import { fillRichText, richText } from "../components/rich-text.js";
 import { TicketControls } from "../components/ticket-controls.js";
 import { renderNote } from "../components/ticket-row.js";
-import { hashFor } from "../router.js";
+
+const MESSAGE_MAX = 10000;
+// At the same instant: the change that caused it, then the message, then its email.
+const KIND_ORDER = { history: 0, message: 1, email: 2 };
+const EMAIL_KINDS = { confirmation: "Confirmation email", resolved: "“Resolved” email", link: "New-link email" };
+const FIELD_NAMES = {
+  title: "Title",
+  description: "Description",
+  category: "Category",
+  priority: "Priority",
+  status: "Status",
+  assignee: "Assignee",
+  customer_email: "Customer's email",
+  customer_name: "Customer's name",
+};
 
 export class TicketView {
   #store;
+  #conversation = new Conversation();
   #active = false;
   #controls = null;
+  #assignee = null;
   #renderedId = null;
+  /** The history last shown, kept while the ticket reloads (no flicker). */
+  #history = [];
+  #timelineSignature = "";
 
   constructor(store) {
     this.#store = store;
@@ -25,18 +51,22 @@ export class TicketView {
       this.body,
     );
     store.addEventListener("detail", () => this.#active && this.#render());
+    this.#conversation.addEventListener("change", () => this.#active && this.#renderedId && this.#updateConversation());
   }
 
   show(route) {
     this.#active = true;
     this.#renderedId = null;
+    this.#history = [];
     // Back to the list as the agent left it (filters and search kept).
     this.backLink.href = hashFor("/tickets", this.#store.list.query);
     this.#store.loadDetail(route.params.id);
+    this.#conversation.load(route.params.id);
   }
 
   hide() {
     this.#active = false;
+    this.#conversation.stop();
   }
 
   #render() {
@@ -47,7 +77,7 @@ export class TicketView {
       replaceChildren(
         this.body,
         h("h2", { tabIndex: -1, text: notFound ? "Ticket not found" : "Could not load the ticket" }),
-        errorNotice(notFound ? `There is no ticket with id ${id}.` : "The ticket could not be loaded.", notFound ? null : error, notFound ? null : () => this.#store.loadDetail(id)),
+        errorNotice(notFound ? "There is no such ticket (it may have been deleted)." : "The ticket could not be loaded.", notFound ? null : error, notFound ? null : () => this.#reload(id)),
       );
       this.#renderedId = null;
       return;
@@ -57,120 +87,415 @@ export class TicketView {
       this.#renderedId = null;
       return;
     }
-    document.title = `${ticket.title} · Support desk`;
-    // Build once per ticket, then update in place so focus stays in the selects.
+    document.title = `${ticket.reference ?? ""} ${ticket.title} · Support desk`.trim();
+    if (!(loading && history.length === 0)) this.#history = history;
+    // Build once per ticket, then update in place so focus stays where it is.
     if (this.#renderedId !== ticket.id) this.#build(ticket);
-    this.#update(ticket, history, historyError);
+    this.#update(ticket, historyError);
   }
+
+  #reload(id) {
+    this.#store.loadDetail(id);
+    this.#conversation.load(id);
+  }
+
+  // ---- Building the page ----
 
   #build(ticket) {
     this.#renderedId = ticket.id;
     this.#controls = new TicketControls(ticket, "detail");
-    this.#controls.element.addEventListener("ticket-change", (event) => this.#store.changeTicket(event.detail.id, event.detail.changes));
+    this.#assignee = new AssigneeControl(ticket, session.username, "detail");
+    this.#assignee.setAgents(this.#conversation.agents.list);
+    const onChange = (event) => this.#store.changeTicket(event.detail.id, event.detail.changes);
+    this.#controls.element.addEventListener("ticket-change", onChange);
+    this.#assignee.element.addEventListener("ticket-change", onChange);
+
+    this.reference = h("span", { class: "ticket-detail__ref", dataset: { ticketReference: "" } });
+    this.statusPill = h("span", { class: "status-pill", dataset: { ticketStatus: "" } });
+    this.unsure = h("span", { class: "tag tag--unsure", dataset: { aiUnsure: "" }, attrs: { title: "The classifier was not sure of its suggestion: check the category and priority." }, text: "AI unsure", hidden: true });
     this.title = h("h2", { class: "ticket-title", tabIndex: -1, dataset: { ticketTitle: "" } });
-    this.meta = h("dl", { class: "meta-list" });
-    this.description = h("p", { class: "ticket-description", dataset: { ticketDescription: "" } });
+    this.meta = h("p", { class: "ticket-detail__meta", dataset: { ticketMeta: "" } });
+    this.description = richText("", { class: "ticket-description", dataset: { ticketDescription: "" } });
     this.suggestionTable = h("tbody");
     this.note = h("p", { hidden: true, dataset: { ticketNote: "" } });
-    this.history = h("ol", { class: "history", dataset: { history: "" } });
-    this.historyStatus = h("div");
+    this.timeline = h("ol", { class: "timeline", dataset: { timeline: "" }, attrs: { "aria-labelledby": "detail-conversation-heading" } });
+    this.timelineStatus = h("div", { dataset: { timelineStatus: "" } });
+    this.customer = h("div", { dataset: { customer: "" } });
+
     replaceChildren(
       this.body,
-      h("article", { class: "ticket-detail" },
+      h(
+        "article",
+        { class: "ticket-detail" },
+        h("p", { class: "ticket-detail__head" }, this.reference, this.statusPill, this.unsure),
         this.title,
         this.meta,
-        h("div", { class: "ticket-detail__grid" },
-          h("section", { class: "card ticket-detail__description", attrs: { "aria-labelledby": "detail-description-heading" } },
-            h("h3", { id: "detail-description-heading", text: "Description" }),
-            this.description,
+        h(
+          "div",
+          { class: "ticket-detail__grid" },
+          h("section", { class: "card ticket-detail__description", attrs: { "aria-labelledby": "detail-description-heading" } }, h("h3", { id: "detail-description-heading", text: "Description" }), this.description),
+          h(
+            "section",
+            { class: "card ticket-detail__conversation", attrs: { "aria-labelledby": "detail-conversation-heading" } },
+            h("h3", { id: "detail-conversation-heading", text: "Conversation and history" }),
+            h("p", { class: "hint timeline__order", text: "Oldest first; the reply box is at the end." }),
+            this.timelineStatus,
+            this.timeline,
+            this.#buildReplyForm(),
           ),
-          h("section", { class: "card ticket-detail__triage", attrs: { "aria-labelledby": "detail-triage-heading" } },
+          h(
+            "section",
+            { class: "card ticket-detail__triage", attrs: { "aria-labelledby": "detail-triage-heading" } },
             h("h3", { id: "detail-triage-heading", text: "Triage" }),
             this.#controls.element,
+            this.#assignee.element,
             this.note,
-            h("table", { class: "suggestion-table", dataset: { suggestionTable: "" } },
-              h("caption", { text: "Chosen values and the classifier's suggestion" }),
-              h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Field" }), h("th", { scope: "col", text: "Chosen" }), h("th", { scope: "col", text: "Suggested" }))),
+            h(
+              "table",
+              { class: "suggestion-table", dataset: { suggestionTable: "" } },
+              h("caption", { text: "Suggested when it was created" }),
+              h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Field" }), h("th", { scope: "col", text: "Now" }), h("th", { scope: "col", text: "Suggested" }))),
               this.suggestionTable,
             ),
           ),
-          h("section", { class: "card ticket-detail__history", attrs: { "aria-labelledby": "detail-history-heading" } },
-            h("h3", { id: "detail-history-heading", text: "History" }),
-            this.historyStatus,
-            this.history,
-          ),
+          h("section", { class: "card ticket-detail__customer", attrs: { "aria-labelledby": "detail-customer-heading" } }, h("h3", { id: "detail-customer-heading", text: "Customer" }), this.customer),
         ),
       ),
     );
     this.title.focus();
+    this.#customerEmail = undefined;
+    this.#timelineSignature = "";
   }
 
-  #update(ticket, history, historyError) {
+  #buildReplyForm() {
+    this.replyMode = {
+      reply: h("input", { type: "radio", name: "reply-mode", id: "reply-mode-reply", value: "reply", checked: true, dataset: { replyMode: "reply" } }),
+      note: h("input", { type: "radio", name: "reply-mode", id: "reply-mode-note", value: "note", dataset: { replyMode: "note" } }),
+    };
+    for (const radio of Object.values(this.replyMode)) radio.addEventListener("change", () => this.#renderReplyMode());
+    this.replyInput = h("textarea", { id: "reply-body", name: "body", rows: 5, attrs: { "aria-describedby": "reply-hint reply-counter reply-error" } });
+    this.replyCounter = new CharCounter(this.replyInput, MESSAGE_MAX, { id: "reply-counter", name: "The message", onLimit: (text) => this.#store.announce(text) });
+    this.replyHint = h("p", { id: "reply-hint", class: "hint", dataset: { replyHint: "" } });
+    this.replyError = h("p", { id: "reply-error", class: "field-error", dataset: { fieldError: "body" }, hidden: true });
+    this.replyStatus = h("select", { id: "reply-status", name: "status", dataset: { replyStatus: "" } });
+    this.replyButton = h("button", { type: "submit", class: "button button--primary", dataset: { replySend: "" } });
+    this.replyInput.addEventListener("input", () => this.#clearReplyError());
+    this.replyForm = h(
+      "form",
+      { class: "reply-box", noValidate: true, dataset: { replyForm: "", mode: "reply" }, attrs: { "aria-labelledby": "reply-heading" }, on: { submit: (event) => this.#sendReply(event) } },
+      h("h4", { id: "reply-heading", class: "reply-box__heading", text: "Add to the conversation" }),
+      h(
+        "fieldset",
+        { class: "reply-box__mode" },
+        h("legend", { text: "Send as" }),
+        h("label", { class: "choice choice--reply", htmlFor: "reply-mode-reply" }, this.replyMode.reply, h("span", { text: "Reply" }), h("span", { class: "choice__hint", text: " (the customer sees it)" })),
+        h("label", { class: "choice choice--note", htmlFor: "reply-mode-note" }, this.replyMode.note, h("span", { attrs: { "aria-hidden": "true" }, text: "⚑ " }), h("span", { text: "Internal note" }), h("span", { class: "choice__hint", text: " (agents only)" })),
+      ),
+      h("div", { class: "field" }, h("label", { htmlFor: "reply-body", dataset: { replyLabel: "" }, text: "Message" }), this.replyInput, this.replyHint, this.replyCounter.element, this.replyError),
+      h("div", { class: "reply-box__actions" }, h("div", { class: "field reply-box__status" }, h("label", { htmlFor: "reply-status", text: "Then set status" }), this.replyStatus), this.replyButton),
+    );
+    return this.replyForm;
+  }
+
+  // ---- Updating it ----
+
+  #update(ticket, historyError) {
+    this.reference.textContent = ticket.reference ?? "";
+    this.statusPill.className = `status-pill status-pill--${ticket.status}`;
+    this.statusPill.textContent = label(ticket.status);
+    this.unsure.hidden = ticket.suggested_confidence !== "low";
     this.title.textContent = ticket.title;
     replaceChildren(
       this.meta,
-      metaItem("Reference", h("code", { text: ticket.id })),
-      metaItem("Created", timeElement(ticket.created_at)),
-      metaItem("Last updated", timeElement(ticket.updated_at)),
-      metaItem("Version", String(ticket.version)),
+      "Opened ",
+      timeElement(ticket.created_at, `${dateTime(ticket.created_at)} (${age(ticket.created_at)})`),
+      " · Updated ",
+      timeElement(ticket.updated_at, age(ticket.updated_at)),
+      ` · change ${ticket.version}`,
     );
-    this.description.textContent = ticket.description;
+    fillRichText(this.description, ticket.description);
     this.#controls.update(ticket);
+    this.#assignee.update(ticket);
     renderNote(this.note, this.#store.noteFor(ticket.id), this.#store.isSaving(ticket.id));
-    const source = ticket.classification_source;
     replaceChildren(
       this.suggestionTable,
       ["category", "priority"].map((field) => {
         const suggested = ticket[`suggested_${field}`];
         const differs = suggested && suggested !== ticket[field];
-        return h("tr", { dataset: { suggestionRow: field } },
+        return h(
+          "tr",
+          { dataset: { suggestionRow: field } },
           h("th", { scope: "row", text: label(field) }),
           h("td", { text: label(ticket[field]) }),
-          h("td", {}, suggested ? `${label(suggested)} (${sourceLabel(source)})` : "None recorded", differs ? h("span", { class: "tag", text: " differs" }) : null),
+          h("td", {}, suggested ? `${label(suggested)} (${sourceLabel(ticket.classification_source)})` : "None recorded", differs ? h("span", { class: "tag", text: " differs" }) : null),
         );
       }),
     );
-    if (historyError) {
-      replaceChildren(this.historyStatus, errorNotice("Could not load the history.", historyError));
-    } else {
-      replaceChildren(this.historyStatus, history.length ? null : h("p", { class: "muted", text: "Loading history…" }));
+    this.#renderCustomer(ticket);
+    this.#renderReplyStatus(ticket);
+    this.#renderReplyMode();
+    this.historyError = historyError;
+    this.#updateConversation();
+  }
+
+  #renderReplyStatus(ticket) {
+    const chosen = this.replyStatus.value;
+    replaceChildren(this.replyStatus, options([["", `Leave it ${label(ticket.status)}`], ...choices(STATUSES.filter((status) => status !== ticket.status))], chosen));
+    if (chosen && chosen !== ticket.status) this.replyStatus.value = chosen;
+  }
+
+  #renderReplyMode() {
+    const ticket = this.#store.detail.ticket;
+    const note = this.replyMode.note.checked;
+    this.replyForm.dataset.mode = note ? "note" : "reply";
+    this.replyButton.textContent = this.#conversation.state.sending ? "Sending…" : note ? "Add internal note" : "Send reply";
+    this.replyButton.disabled = this.#conversation.state.sending;
+    if (note) this.replyHint.textContent = "Only agents see internal notes; they are never emailed.";
+    else if (ticket?.customer_email) this.replyHint.textContent = `Emailed to ${ticket.customer_email}, and shown on the customer's page.`;
+    else this.replyHint.textContent = "This ticket has no customer email: the reply is shown on the customer's page but not emailed.";
+  }
+
+  #customerEmail = undefined;
+
+  #renderCustomer(ticket) {
+    const email = ticket.customer_email || null;
+    // Rebuilt only when the contact changes, so the confirm step keeps its focus.
+    if (this.#customerEmail === email && this.customerName?.dataset.value === (ticket.customer_name || "")) return;
+    this.#customerEmail = email;
+    this.customerName = h("dd", { dataset: { customerName: "", value: ticket.customer_name || "" }, text: ticket.customer_name || "Not given" });
+    const details = h(
+      "dl",
+      { class: "contact" },
+      h("div", {}, h("dt", { text: "Name" }), this.customerName),
+      h("div", {}, h("dt", { text: "Email" }), h("dd", { dataset: { customerEmail: "" } }, email ? h("a", { href: `mailto:${email}`, text: email }) : "None")),
+    );
+    if (!email) {
+      replaceChildren(
+        this.customer,
+        details,
+        h("div", { class: "notice notice--warning", dataset: { noEmail: "" } }, h("p", { class: "notice__title" }, h("span", { attrs: { "aria-hidden": "true" }, text: "⚠ " }), "No email address: this customer cannot be notified."), h("p", { text: "Replies are kept on the ticket but not emailed, and no private link can be sent." })),
+      );
+      return;
     }
-    replaceChildren(this.history, [...history].reverse().map(historyItem));
+    this.renewResult = h("p", { class: "renew-result", dataset: { renewResult: "" }, attrs: { role: "status" } });
+    this.renewButton = h("button", { type: "button", class: "button button--small", dataset: { renewLink: "" }, text: "Send a new link", on: { click: () => this.#askRenew(true) } });
+    this.renewConfirm = h(
+      "div",
+      { class: "renew-confirm", dataset: { renewConfirm: "" }, hidden: true, on: { keydown: (event) => event.key === "Escape" && this.#askRenew(false) } },
+      h("p", { tabIndex: -1, dataset: { renewQuestion: "" } }, "Email ", h("strong", { text: email }), " a new private link? The link they have now stops working."),
+      h(
+        "div",
+        { class: "form-actions" },
+        h("button", { type: "button", class: "button button--primary button--small", dataset: { renewConfirmButton: "" }, text: "Send new link", on: { click: () => this.#renew() } }),
+        h("button", { type: "button", class: "button button--quiet button--small", text: "Cancel", on: { click: () => this.#askRenew(false) } }),
+      ),
+    );
+    replaceChildren(this.customer, details, h("p", { class: "hint", text: "Lost their private link? Send a new one; the old one stops working." }), this.renewButton, this.renewConfirm, this.renewResult);
+  }
+
+  #askRenew(open) {
+    this.renewConfirm.hidden = !open;
+    this.renewButton.hidden = open;
+    if (open) {
+      this.renewResult.textContent = "";
+      this.renewConfirm.querySelector("[data-renew-question]").focus();
+    } else {
+      this.renewButton.focus();
+    }
+  }
+
+  async #renew() {
+    const email = this.#customerEmail;
+    for (const button of this.renewConfirm.querySelectorAll("button")) button.disabled = true;
+    try {
+      await this.#conversation.renewLink();
+      this.renewResult.textContent = `A new link was emailed to ${email}. The old link no longer works.`;
+      this.#store.announce(this.renewResult.textContent);
+      this.#store.loadDetail(this.#renderedId);
+    } catch (error) {
+      this.renewResult.textContent = `No new link was sent. ${error.message}`;
+      this.#store.announce(this.renewResult.textContent);
+    } finally {
+      for (const button of this.renewConfirm.querySelectorAll("button")) button.disabled = false;
+      this.renewConfirm.hidden = true;
+      this.renewButton.hidden = false;
+      this.renewButton.focus();
+    }
+  }
+
+  // ---- The timeline ----
+
+  #updateConversation() {
+    const ticket = this.#store.detail.ticket;
+    const state = this.#conversation.state;
+    this.#assignee?.setAgents(this.#conversation.agents.list);
+    const problems = [];
+    if (state.error) problems.push(errorNotice("Could not load the messages.", state.error, () => this.#conversation.refresh()));
+    if (state.emailsError) problems.push(errorNotice("Could not load the emails.", state.emailsError, () => this.#conversation.refresh()));
+    if (this.historyError) problems.push(errorNotice("Could not load the history.", this.historyError));
+    const loading = state.loading && state.messages.length === 0 ? h("p", { class: "muted", attrs: { role: "status" }, text: "Loading the conversation…" }) : null;
+    replaceChildren(this.timelineStatus, problems, loading);
+    const entries = [
+      ...this.#history.map((entry) => ({ kind: "history", at: entry.at, item: entry })),
+      ...state.messages.map((message) => ({ kind: "message", at: message.created_at, item: message })),
+      // A reply's email is shown on the reply itself.
+      ...state.emails.filter((email) => email.kind !== "reply").map((email) => ({ kind: "email", at: email.at, item: email })),
+    ];
+    entries.sort((a, b) => a.at.localeCompare(b.at) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+    // Polling reads the same entries again and again: rebuild only when something
+    // changed, so keyboard focus on a link in the timeline is not lost.
+    const signature = JSON.stringify([entries, ticket?.customer_name, ticket?.customer_email]);
+    if (signature !== this.#timelineSignature) {
+      this.#timelineSignature = signature;
+      replaceChildren(
+        this.timeline,
+        entries.map((entry) => (entry.kind === "message" ? messageItem(entry.item, ticket) : entry.kind === "email" ? emailItem(entry.item) : historyItem(entry.item))),
+      );
+    }
+    this.#renderReplyMode();
+  }
+
+  // ---- Sending ----
+
+  #clearReplyError() {
+    this.replyError.hidden = true;
+    this.replyError.textContent = "";
+    this.replyInput.removeAttribute("aria-invalid");
+  }
+
+  #showReplyError(text) {
+    this.replyError.textContent = text;
+    this.replyError.hidden = false;
+    this.replyInput.setAttribute("aria-invalid", "true");
+    this.replyInput.focus();
+    this.#store.announce(text);
+  }
+
+  async #sendReply(event) {
+    event.preventDefault();
+    if (this.#conversation.state.sending) return;
+    this.#clearReplyError();
+    const body = this.replyInput.value;
+    const internal = this.replyMode.note.checked;
+    const status = this.replyStatus.value;
+    if (!body.trim()) {
+      this.#showReplyError("Write a message first.");
+      return;
+    }
+    if (this.replyCounter.over) {
+      this.#showReplyError(`The message is too long: at most ${MESSAGE_MAX.toLocaleString("en")} characters.`);
+      return;
+    }
+    const id = this.#renderedId;
+    try {
+      await this.#conversation.send({ body, internal, status });
+    } catch (error) {
+      const fieldMessage = error.fields?.body;
+      this.#showReplyError(fieldMessage ? `The message ${fieldMessage}.` : `Not sent: ${error.message} Your text is still here.`);
+      return;
+    }
+    if (this.#renderedId !== id) return;
+    this.replyInput.value = "";
+    this.replyCounter.update();
+    this.replyStatus.value = "";
+    this.replyMode.reply.checked = true;
+    this.#renderReplyMode();
+    this.replyInput.focus();
+    const what = internal ? "Internal note added." : "Reply sent.";
+    this.#store.announce(status ? `${what} Status set to ${label(status)}.` : what);
+    // The ticket changed (last message, maybe its status): read it and its history again.
+    this.#store.loadDetail(id);
   }
 }
 
-function metaItem(term, value) {
-  return h("div", {}, h("dt", { text: term }), h("dd", {}, value));
+function timeElement(iso, text) {
+  return h("time", { dateTime: iso, title: dateTime(iso), text });
 }
 
-function timeElement(iso) {
-  return h("time", { dateTime: iso, title: age(iso), text: `${dateTime(iso)} (${age(iso)})` });
+function who(entry) {
+  return entry.actor === "customer" ? "The customer" : entry.actor_name || entry.actor;
 }
 
-function historyItem(entry) {
-  const verb = { created: "Created", updated: "Changed", deleted: "Deleted" }[entry.action] ?? label(entry.action);
-  const changes = entry.action === "created" ? [] : entry.changes;
+/** What an email did, in words: "Emailed", "Not delivered: …", "Not emailed: …". */
+export function deliveryText(status, note) {
+  const reason = (note || "").replace(/^(Not delivered|Not sent|Not emailed):\s*/i, "");
+  if (status === "sent") return "Emailed";
+  if (status === "pending") return "Sending email…";
+  if (status === "not_delivered") return `Not delivered: ${reason || "the email was refused"}`;
+  if (/no customer email/i.test(reason)) return "Not emailed: no customer email";
+  return reason ? `Not emailed: ${reason}` : "Not emailed";
+}
+
+function messageItem(message, ticket) {
+  const fromCustomer = message.author === "customer";
+  const kind = message.internal ? "note" : fromCustomer ? "customer" : "reply";
+  const heading = { note: "Internal note", customer: "Customer message", reply: "Reply" }[kind];
+  const author = fromCustomer ? ticket?.customer_name || ticket?.customer_email || "The customer" : message.author_name || message.author;
+  const delivery = kind === "reply" ? deliveryText(message.delivery, message.delivery_note) : null;
   return h(
     "li",
-    { class: "history__entry", dataset: { historyVersion: String(entry.version) } },
+    { class: `timeline__item timeline__item--${kind}`, dataset: { timelineItem: "message", messageKind: kind, messageId: message.id } },
     h(
       "p",
-      { class: "history__head" },
-      h("strong", { text: verb }),
+      { class: "timeline__head" },
+      h("span", { class: `timeline__kind timeline__kind--${kind}` }, kind === "note" ? h("span", { attrs: { "aria-hidden": "true" }, text: "⚑ " }) : null, heading),
       " by ",
-      // "customer" is the API's name for whoever used the public form; agents are their email.
-      h("span", { class: "history__actor", dataset: { historyActor: entry.actor }, text: entry.actor === "customer" ? "the customer" : entry.actor }),
+      h("strong", { text: author }),
       " · ",
-      timeElement(entry.at),
-      ` · version ${entry.version}`,
+      timeElement(message.created_at, `${dateTime(message.created_at)} (${age(message.created_at)})`),
     ),
-    changes.length
-      ? h("ul", { class: "history__changes" }, changes.map((change) => h("li", {}, `${label(change.field)}: `, h("del", { text: display(change.field, change.old) }), " → ", h("ins", { text: display(change.field, change.new) }))))
-      : null,
+    richText(message.body, { class: "timeline__body", dataset: { messageBody: "" } }),
+    kind === "note"
+      ? h("p", { class: "timeline__delivery timeline__delivery--none", text: "Agents only: not shown to the customer, never emailed." })
+      : delivery
+        ? h("p", { class: `timeline__delivery timeline__delivery--${message.delivery}`, dataset: { delivery: message.delivery } }, h("span", { attrs: { "aria-hidden": "true" }, text: deliveryIcon(message.delivery) }), delivery)
+        : null,
   );
 }
 
-function display(field, value) {
-  if (value === null || value === undefined) return "—";
-  return field === "title" || field === "description" ? String(value) : label(value);
+function deliveryIcon(status) {
+  return { sent: "✓ ", pending: "… ", not_delivered: "⚠ ", suppressed: "⚠ " }[status] ?? "– ";
+}
+
+function emailItem(email) {
+  const what = EMAIL_KINDS[email.kind] ?? "Email";
+  return h(
+    "li",
+    { class: "timeline__item timeline__item--email", dataset: { timelineItem: "email", emailKind: email.kind, delivery: email.status } },
+    h("p", { class: "timeline__head" }, h("span", { attrs: { "aria-hidden": "true" }, text: "✉ " }), h("strong", { text: what }), ` to ${email.to} · `, timeElement(email.at, `${dateTime(email.at)} (${age(email.at)})`)),
+    h("p", { class: `timeline__delivery timeline__delivery--${email.status}` }, h("span", { attrs: { "aria-hidden": "true" }, text: deliveryIcon(email.status) }), email.status === "suppressed" ? deliveryText("suppressed", email.note).replace(/^Not emailed/, "Not sent") : deliveryText(email.status, email.note)),
+  );
+}
+
+function historyItem(entry) {
+  const actor = who(entry);
+  const sentence = {
+    created: "created the ticket",
+    updated: "changed the ticket",
+    reopened: "reopened the ticket",
+    link_renewed: "sent the customer a new private link (the old one stopped working)",
+    deleted: "deleted the ticket",
+  }[entry.action] ?? entry.action;
+  const changes = entry.action === "created" ? [] : entry.changes;
+  return h(
+    "li",
+    { class: "timeline__item timeline__item--event", dataset: { timelineItem: "history", historyVersion: String(entry.version), historyAction: entry.action } },
+    h("p", { class: "timeline__head" }, h("strong", { class: "history__actor", text: actor }), ` ${sentence} · `, timeElement(entry.at, `${dateTime(entry.at)} (${age(entry.at)})`)),
+    changes.length ? h("ul", { class: "history__changes" }, changes.map(changeItem)) : null,
+  );
+}
+
+function changeItem(change) {
+  const name = FIELD_NAMES[change.field] ?? change.field;
+  if (change.field === "assignee") {
+    if (!change.old) return h("li", {}, "Assigned to ", h("ins", { text: change.new }));
+    if (!change.new) return h("li", {}, "Unassigned (was ", h("del", { text: change.old }), ")");
+  }
+  if (change.field === "description") return h("li", { text: "Description edited" });
+  return h("li", {}, `${name}: `, h("del", { text: shown(change.field, change.old) }), " → ", h("ins", { text: shown(change.field, change.new) }));
+}
+
+function shown(field, value) {
+  if (value === null || value === undefined || value === "") return "none";
+  return ["category", "priority", "status"].includes(field) ? label(value) : String(value);
 }

@@ -1,0 +1,112 @@
+"""Memory: no tracking of throwaway DynamoDB objects, and less per stored item.
+
+moto appends every ``BaseModel`` instance to its class's ``instances_tracked`` list (for
+the dashboard at ``/moto-api/``), and nothing ever removes them. For DynamoDB that
+includes every item ever built: deep copies for rollback, query results, projections,
+the old image kept by each UpdateItem, every stream record and every shard iterator.
+Under the patch those classes are not tracked: the tables are still listed by the
+dashboard, their items are not.
+
+Per stored item (measured in docs/local-stack.md), attribute names are interned (each
+item used to hold its own copy of every name, parsed from its request), string values of
+up to :data:`INTERN_MAX_LENGTH` characters are interned (enum values, index keys, ids
+repeated in history items), and the key attributes share the item's own key objects.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import StreamRecord
+from moto.dynamodbstreams.models import ShardIterator
+
+from local_stack.moto_patch import is_active
+
+# Longer strings are rarely repeated (titles, descriptions); interning them would only
+# grow the interpreter's table of interned strings.
+INTERN_MAX_LENGTH = 32
+# moto's own limit (LimitedSizeDict): "between 409 and 410KB" on AWS.
+ITEM_SIZE_LIMIT = 405_000
+
+_UNTRACKED = (Item, StreamRecord, ShardIterator)
+_original_item_init = Item.__init__
+
+
+def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    instance: Any = object.__new__(cls)
+    if not is_active():
+        cls.instances_tracked.append(instance)  # type: ignore[attr-defined]
+    return instance
+
+
+def _compact_value(value: DynamoType) -> DynamoType:
+    if value.type == "S" and type(value.value) is str and len(value.value) <= INTERN_MAX_LENGTH:
+        value.value = sys.intern(value.value)
+    return value
+
+
+def _item_init(
+    self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]
+) -> None:
+    """moto's ``Item.__init__`` in one pass: the same attributes and the same size limit.
+
+    moto re-measures the whole item on every attribute it adds (quadratic in the number
+    of attributes); the total is the same when measured once, and the limit applies to
+    the total, so the outcome (an item or ItemSizeTooLarge) is the same.
+    """
+    if not is_active():
+        _original_item_init(self, hash_key, range_key, attrs)
+        return
+    self.hash_key = hash_key
+    self.range_key = range_key
+    stored = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(stored)
+    size = 0
+    for key, value in attrs.items():
+        name = sys.intern(key) if type(key) is str else key
+        attribute = _compact_value(DynamoType(value))
+        size += len(str(name).encode("utf-8")) + attribute.size()
+        dict.__setitem__(stored, name, attribute)
+    if size > ITEM_SIZE_LIMIT:
+        raise ItemSizeTooLarge
+    self.attrs = stored
+
+
+def compact_stored_item(item: Item, hash_attr: str, range_attr: str | None) -> None:
+    """Intern what an update wrote, and let the key attributes share the item's key objects.
+
+    Keys are never changed in place (moto refuses updates of key attributes), so the
+    attribute and ``item.hash_key`` can be one object.
+    """
+    attrs = item.attrs
+    rebuilt = False
+    for name in attrs:
+        if type(name) is str and sys.intern(name) is not name:
+            rebuilt = True
+            break
+    if rebuilt:
+        # Rebuild in the same order: attribute order shows in every response.
+        fresh = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.__init__(fresh)
+        for name, value in attrs.items():
+            dict.__setitem__(fresh, sys.intern(name) if type(name) is str else name, value)
+        item.attrs = attrs = fresh
+    for value in attrs.values():
+        if type(value) is DynamoType:
+            _compact_value(value)
+    for attr, key in ((hash_attr, item.hash_key), (range_attr, item.range_key)):
+        if attr is None or key is None:
+            continue
+        current = attrs.get(attr)
+        if current is not None and current is not key and current == key:
+            dict.__setitem__(attrs, attr, key)
+
+
+def install() -> None:
+    """Stop tracking DynamoDB items, stream records and shard iterators; compact items."""
+    for cls in _UNTRACKED:
+        cls.__new__ = staticmethod(_untracked_new)  # type: ignore[assignment]
+    Item.__init__ = _item_init  # type: ignore[method-assign]

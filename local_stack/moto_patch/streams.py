@@ -1,0 +1,169 @@
+"""DynamoDB Streams that keep a bounded amount of memory.
+
+moto 5.2.5 keeps every stream record of a table for ever (``StreamShard.items``), and
+every shard iterator it ever handed out (each ``GetRecords`` call makes a new one). Under
+the patch:
+
+- A table's stream keeps at most :data:`max_records` records (default 10,000, or
+  ``LOCAL_DYNAMODB_STREAM_MAX_RECORDS``); older ones are dropped, as DynamoDB drops
+  records after 24 hours. A poller that falls further behind than that misses the
+  dropped records: an iterator pointing at them reads from the oldest record kept.
+- A poller can drop what it has consumed with :func:`trim_stream` (the sequence number
+  of the last record it processed), which keeps memory near zero whatever the cap.
+- At most :data:`MAX_SHARD_ITERATORS` iterators are remembered per region (the oldest
+  are forgotten; DynamoDB's expire after 15 minutes).
+
+Sequence numbers stay what moto would have given: dropping records does not renumber
+the ones that follow. Each written item gives one record; the upsert case (UpdateItem
+on a missing item, two INSERT records in moto) is handled in :mod:`.indexes`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
+
+from local_stack.moto_patch import is_active
+
+MAX_SHARD_ITERATORS = 1_000
+max_records = int(os.environ.get("LOCAL_DYNAMODB_STREAM_MAX_RECORDS", "10000"))
+
+_original_add = StreamShard.add
+_original_get = StreamShard.get
+_original_iterator_init = ShardIterator.__init__
+_original_get_shard_iterator = DynamoDBStreamsBackend.get_shard_iterator
+_original_get_records = DynamoDBStreamsBackend.get_records
+
+
+def _dropped(shard: StreamShard) -> int:
+    return int(shard.__dict__.get("_dropped_records", 0))
+
+
+def _drop_oldest(shard: StreamShard, count: int) -> int:
+    count = max(0, min(count, len(shard.items)))
+    if count:
+        del shard.items[:count]
+        shard.__dict__["_dropped_records"] = _dropped(shard) + count
+    return count
+
+
+def next_sequence_number(shard: StreamShard) -> int:
+    """The sequence number the shard's next record will get."""
+    return int(shard.starting_sequence_number) + _dropped(shard) + len(shard.items)
+
+
+def stream_position(table: Table) -> int:
+    """Where the table's stream ends now (0 without a stream)."""
+    shard = table.stream_shard
+    return next_sequence_number(shard) if shard is not None else 0
+
+
+def truncate_stream(table: Table, position: int) -> None:
+    """Remove the records from ``position`` on (those of a rolled-back transaction)."""
+    shard = table.stream_shard
+    if shard is None:
+        return
+    keep = position - int(shard.starting_sequence_number) - _dropped(shard)
+    del shard.items[max(0, keep) :]
+
+
+def _add(self: StreamShard, old: Any, new: Any) -> None:
+    if not is_active():
+        _original_add(self, old, new)
+        return
+    # moto's StreamShard.add, numbering from the records ever written, not those kept.
+    view_type = self.table.stream_specification["StreamViewType"]  # type: ignore[index]
+    if old is None:
+        event_name = "INSERT"
+    elif new is None:
+        event_name = "REMOVE"
+    else:
+        event_name = "MODIFY"
+    seq = next_sequence_number(self)
+    self.items.append(StreamRecord(self.table, view_type, event_name, old, new, seq))
+    result = None
+    from moto.awslambda.utils import get_backend
+
+    for arn, esm in self.table.lambda_event_source_mappings.items():
+        region = arn.split(":")[3]
+        result = get_backend(self.account_id, region).send_dynamodb_items(
+            arn, self.items, esm.event_source_arn
+        )
+    if result:
+        _drop_oldest(self, len(self.items))
+    if len(self.items) > max_records:
+        _drop_oldest(self, len(self.items) - max_records)
+
+
+def _get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
+    if not is_active():
+        return _original_get(self, start, quantity)  # type: ignore[no-any-return]
+    first = max(0, int(start) - int(self.starting_sequence_number) - _dropped(self))
+    return [record.to_json() for record in self.items[first : first + quantity]]
+
+
+def _iterator_init(
+    self: ShardIterator,
+    streams_backend: DynamoDBStreamsBackend,
+    stream_shard: StreamShard,
+    shard_iterator_type: str,
+    sequence_number: int | None = None,
+) -> None:
+    _original_iterator_init(
+        self, streams_backend, stream_shard, shard_iterator_type, sequence_number
+    )
+    if is_active() and shard_iterator_type == "LATEST":
+        self.sequence_number = next_sequence_number(stream_shard)
+
+
+def _forget_old_iterators(backend: DynamoDBStreamsBackend) -> None:
+    iterators = backend.shard_iterators
+    while len(iterators) > MAX_SHARD_ITERATORS:
+        del iterators[next(iter(iterators))]
+
+
+def _get_shard_iterator(self: DynamoDBStreamsBackend, *args: Any, **kwargs: Any) -> Any:
+    result = _original_get_shard_iterator(self, *args, **kwargs)
+    if is_active():
+        _forget_old_iterators(self)
+    return result
+
+
+def _get_records(self: DynamoDBStreamsBackend, iterator_arn: str, limit: int) -> Any:
+    result = _original_get_records(self, iterator_arn, limit)
+    if is_active():
+        _forget_old_iterators(self)
+    return result
+
+
+def trim_stream(
+    table_name: str,
+    through_sequence_number: str | int,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    region: str = "us-east-1",
+) -> int:
+    """Drop a table's stream records up to and including ``through_sequence_number``
+    (a record's ``dynamodb.SequenceNumber``), once a poller has processed them.
+
+    Call it in the process that runs the moto server. Returns how many were dropped.
+    """
+    table = dynamodb_backends[account_id][region].get_table(table_name)
+    shard = table.stream_shard
+    if shard is None:
+        return 0
+    first_kept = int(shard.starting_sequence_number) + _dropped(shard)
+    return _drop_oldest(shard, int(through_sequence_number) - first_kept + 1)
+
+
+def install() -> None:
+    """Bound the records and iterators kept; number records across drops."""
+    StreamShard.add = _add  # type: ignore[method-assign]
+    StreamShard.get = _get  # type: ignore[method-assign]
+    ShardIterator.__init__ = _iterator_init  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.get_shard_iterator = _get_shard_iterator  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.get_records = _get_records  # type: ignore[method-assign]

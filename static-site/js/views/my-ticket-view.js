@@ -1,0 +1,208 @@
+// The customer's private page, #/my-ticket/<id>?key=<secret>: their ticket, the
+// conversation (agents' public replies and their own messages, never internal
+// notes), and a box to answer. No sign-in and nothing of the agents' console.
+
+import { h, replaceChildren } from "../dom.js";
+import { dateTime, age } from "../format.js";
+import { CustomerTicket } from "../customer-ticket.js";
+import { CharCounter } from "../components/char-counter.js";
+import { errorNotice } from "../components/notice.js";
+import { fillRichText, richText } from "../components/rich-text.js";
+
+const MESSAGE_MAX = 10000;
+const STATUS_WORDS = {
+  open: ["Open", "We have your ticket and will answer here and by email."],
+  in_progress: ["In progress", "We are working on it."],
+  resolved: ["Resolved", "We think this is solved. If it is not, answer below: that opens it again."],
+  closed: ["Closed", "This ticket is closed. If you answer below, it opens again."],
+};
+
+export class MyTicketView {
+  #model = new CustomerTicket();
+  #store;
+  #active = false;
+  #renderedId = null;
+  #focusHeading = false;
+  #route = null;
+
+  constructor(store) {
+    this.#store = store;
+    this.element = h("section", { class: "view view--my-ticket", dataset: { view: "my-ticket" } });
+    this.#model.addEventListener("change", () => this.#active && this.#render());
+    this.#model.addEventListener("announce", (event) => this.#store.announce(event.detail.text));
+  }
+
+  show(route) {
+    this.#active = true;
+    this.#focusHeading = true;
+    this.#renderedId = null;
+    this.#route = route;
+    document.title = "Your ticket · Support desk";
+    this.#model.load(route.params.id, route.query.key);
+  }
+
+  hide() {
+    this.#active = false;
+    this.#model.clear();
+    this.#renderedId = null;
+  }
+
+  #render() {
+    const { ticket, loading, error, invalidLink } = this.#model.state;
+    if (invalidLink) {
+      this.#renderedId = null;
+      document.title = "Link not valid · Support desk";
+      replaceChildren(
+        this.element,
+        h(
+          "div",
+          { class: "notice notice--error", dataset: { invalidLink: "" } },
+          h("h2", { tabIndex: -1, text: "This link is not valid" }),
+          h("p", { text: "It may have been replaced by a newer one. Use the link in the most recent email about your ticket." }),
+        ),
+      );
+      this.#maybeFocus();
+      return;
+    }
+    if (error) {
+      this.#renderedId = null;
+      replaceChildren(
+        this.element,
+        h("h2", { tabIndex: -1, text: "Your ticket" }),
+        errorNotice("Could not load your ticket.", error, () => this.#model.load(this.#route.params.id, this.#route.query.key)),
+      );
+      this.#maybeFocus();
+      return;
+    }
+    if (!ticket) {
+      this.#renderedId = null;
+      replaceChildren(this.element, h("p", { class: "loading", attrs: { role: "status" }, text: loading ? "Loading your ticket…" : "" }));
+      return;
+    }
+    document.title = `${ticket.reference} ${ticket.title} · Support desk`;
+    if (this.#renderedId !== ticket.id) this.#build(ticket);
+    this.#update(ticket);
+    this.#maybeFocus();
+  }
+
+  #maybeFocus() {
+    if (!this.#focusHeading) return;
+    this.#focusHeading = false;
+    this.element.querySelector("h2[tabindex]")?.focus();
+  }
+
+  #build(ticket) {
+    this.#renderedId = ticket.id;
+    this.reference = h("p", { class: "my-ticket__reference", dataset: { myTicketReference: "" } });
+    this.title = h("h2", { class: "ticket-title", tabIndex: -1, dataset: { myTicketTitle: "" } });
+    this.status = h("span", { class: "status-pill", dataset: { myTicketStatus: "" } });
+    this.statusText = h("span", { class: "my-ticket__status-text" });
+    this.created = h("p", { class: "muted my-ticket__created" });
+    this.description = richText("", { class: "ticket-description", dataset: { myTicketDescription: "" } });
+    this.thread = h("ol", { class: "thread", dataset: { thread: "" }, attrs: { "aria-labelledby": "my-thread-heading" } });
+    this.threadEmpty = h("p", { class: "muted", dataset: { threadEmpty: "" }, text: "No answers yet. We will answer here, and send you an email when we do." });
+
+    this.replyInput = h("textarea", { id: "my-reply", name: "body", rows: 5, attrs: { "aria-describedby": "my-reply-reopen my-reply-counter my-reply-error" } });
+    this.replyCounter = new CharCounter(this.replyInput, MESSAGE_MAX, { id: "my-reply-counter", name: "Your answer", onLimit: (text) => this.#store.announce(text) });
+    this.replyError = h("p", { id: "my-reply-error", class: "field-error", dataset: { fieldError: "body" }, hidden: true });
+    this.reopenNote = h("p", { id: "my-reply-reopen", class: "hint", dataset: { reopenNote: "" } });
+    this.sendButton = h("button", { type: "submit", class: "button button--primary", dataset: { send: "" }, text: "Send" });
+    this.replyInput.addEventListener("input", () => this.#clearReplyError());
+    const form = h(
+      "form",
+      { class: "card reply-form", noValidate: true, dataset: { customerReply: "" }, attrs: { "aria-labelledby": "my-reply-heading" }, on: { submit: (event) => this.#send(event) } },
+      h("h3", { id: "my-reply-heading", text: "Answer us" }),
+      h("div", { class: "field" }, h("label", { htmlFor: "my-reply", text: "Your answer" }), this.replyInput, this.reopenNote, this.replyCounter.element, this.replyError),
+      h("div", { class: "form-actions" }, this.sendButton),
+    );
+
+    replaceChildren(
+      this.element,
+      h(
+        "article",
+        { class: "my-ticket" },
+        this.reference,
+        this.title,
+        h("p", { class: "my-ticket__status" }, "Status: ", this.status, " ", this.statusText),
+        h("section", { class: "card my-ticket__request", attrs: { "aria-labelledby": "my-request-heading" } }, h("h3", { id: "my-request-heading", text: "What you wrote" }), this.created, this.description),
+        h("section", { class: "my-ticket__conversation", attrs: { "aria-labelledby": "my-thread-heading" } }, h("h3", { id: "my-thread-heading", text: "Conversation" }), this.threadEmpty, this.thread),
+        form,
+      ),
+    );
+  }
+
+  #update(ticket) {
+    this.reference.textContent = `Ticket ${ticket.reference}`;
+    this.title.textContent = ticket.title;
+    const [word, sentence] = STATUS_WORDS[ticket.status] ?? [ticket.status, ""];
+    this.status.textContent = word;
+    this.status.className = `status-pill status-pill--${ticket.status}`;
+    this.status.dataset.myTicketStatus = ticket.status;
+    this.statusText.textContent = sentence;
+    replaceChildren(this.created, "Sent ", timeElement(ticket.created_at));
+    fillRichText(this.description, ticket.description);
+    const messages = Array.isArray(ticket.messages) ? ticket.messages : [];
+    this.threadEmpty.hidden = messages.length > 0;
+    replaceChildren(this.thread, messages.map(messageItem));
+    const solved = ticket.status === "resolved" || ticket.status === "closed";
+    this.reopenNote.textContent = solved ? `This ticket is ${ticket.status === "resolved" ? "resolved" : "closed"}: sending an answer opens it again.` : "We answer here and by email.";
+    this.reopenNote.dataset.reopenNote = solved ? "reopens" : "";
+    const sending = this.#model.state.sending;
+    this.sendButton.disabled = sending;
+    this.sendButton.textContent = sending ? "Sending…" : "Send";
+  }
+
+  #clearReplyError() {
+    this.replyError.hidden = true;
+    this.replyError.textContent = "";
+    this.replyInput.removeAttribute("aria-invalid");
+  }
+
+  #showReplyError(text) {
+    this.replyError.textContent = text;
+    this.replyError.hidden = false;
+    this.replyInput.setAttribute("aria-invalid", "true");
+    this.replyInput.focus();
+    this.#store.announce(text);
+  }
+
+  async #send(event) {
+    event.preventDefault();
+    if (this.#model.state.sending) return;
+    this.#clearReplyError();
+    const body = this.replyInput.value;
+    if (!body.trim()) {
+      this.#showReplyError("Please write your answer first.");
+      return;
+    }
+    if (this.replyCounter.over) {
+      this.#showReplyError(`Your answer is too long: at most ${MESSAGE_MAX.toLocaleString("en")} characters.`);
+      return;
+    }
+    try {
+      const sent = await this.#model.send(body);
+      if (sent && this.#renderedId) {
+        this.replyInput.value = "";
+        this.replyCounter.update();
+        this.replyInput.focus();
+      }
+    } catch (error) {
+      const fieldMessage = error.fields?.body;
+      this.#showReplyError(fieldMessage ? `Your answer ${fieldMessage}.` : `Not sent: ${error.message} Your answer is still here; try again.`);
+    }
+  }
+}
+
+function timeElement(iso) {
+  return h("time", { dateTime: iso, title: dateTime(iso), text: `${dateTime(iso)} (${age(iso)})` });
+}
+
+function messageItem(message) {
+  const mine = message.author === "customer";
+  return h(
+    "li",
+    { class: `thread__message thread__message--${mine ? "mine" : "support"}`, dataset: { message: message.id, messageAuthor: mine ? "customer" : "support" } },
+    h("p", { class: "thread__head" }, h("strong", { class: "thread__author", dataset: { messageAuthorName: "" }, text: mine ? "You" : message.author_name || "Support" }), " · ", timeElement(message.created_at)),
+    richText(message.body, { class: "thread__body", dataset: { messageBody: "" } }),
+  );
+}

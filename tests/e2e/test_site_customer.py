@@ -1,0 +1,336 @@
+"""The customers' side in a real browser: the form's draft, counters, suggestions and
+errors; the private page's refusals and header; axe audits at desktop and phone width."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, Request, expect
+
+from tests.e2e.axe_audit import assert_accessible
+from tests.e2e.conftest import RunningStack
+from tests.e2e.conversation_helpers import (
+    CLASSIFY_PATH,
+    CREATE_TIMEOUT_MS,
+    VIEWPORTS,
+    force_confidence,
+    watch,
+)
+from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
+    Desk,
+    agent_headers,
+    agent_tokens,
+    anonymous_desk_fixture,
+    desk_fixture,
+    unique,
+)
+
+pytestmark = pytest.mark.browser
+
+DRAFT_KEY = "support-desk.draft"
+
+
+def _create_requests(page: Page) -> list[Request]:
+    seen: list[Request] = []
+    page.on(
+        "request",
+        lambda request: (
+            seen.append(request)
+            if request.method == "POST" and request.url.endswith("/api/tickets/")
+            else None
+        ),
+    )
+    return seen
+
+
+def _wait_for_draft(page: Page, text: str = "") -> None:
+    """Until the form's draft (saved a moment after typing) holds ``text``."""
+    for _ in range(50):
+        saved = page.evaluate(f"localStorage.getItem({DRAFT_KEY!r})")
+        if saved is not None and text in saved:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no draft holding {text!r}")
+
+
+def _create_with_link(stack: RunningStack, **fields: Any) -> dict[str, Any]:
+    body = {
+        "title": f"Ticket {unique()}",
+        "description": "Created by a browser test.",
+        "customer_email": f"{unique()}@example.com",
+        **fields,
+    }
+    response = requests.post(f"{stack.api_url}/tickets/", json=body, timeout=30)
+    assert response.status_code == 201, response.text
+    ticket: dict[str, Any] = response.json()
+    return ticket
+
+
+def test_the_draft_survives_a_reload_until_it_is_sent(anonymous_desk: Desk) -> None:
+    token = unique()
+    page = anonymous_desk.open("#/new")
+    # Given a customer has half written a ticket
+    page.get_by_label("Email").fill(f"{token}@example.com")
+    page.get_by_label("Name (optional)").fill("Robin")
+    page.get_by_label("Title").fill(f"Draft {token}")
+    page.get_by_label("Description").fill("Line one\nLine two, not finished")
+    page.get_by_label("Priority").select_option("high")
+    _wait_for_draft(page, "not finished")
+
+    # When the page is reloaded
+    page.reload()
+    # Then everything typed is back, with a note saying so
+    expect(page.get_by_label("Title")).to_have_value(f"Draft {token}")
+    expect(page.get_by_label("Description")).to_have_value("Line one\nLine two, not finished")
+    expect(page.get_by_label("Email")).to_have_value(f"{token}@example.com")
+    expect(page.get_by_label("Name (optional)")).to_have_value("Robin")
+    expect(page.get_by_label("Priority")).to_have_value("high")
+    note = page.locator("[data-draft-note]")
+    expect(note).to_contain_text("We kept the ticket you were writing")
+    expect(page.locator('[data-char-counter="title"]')).to_have_text(
+        f"{len(f'Draft {token}')} / 200 characters"
+    )
+
+    # When they finish and send it
+    page.get_by_label("Description").fill("Line one\nLine two, finished now.")
+    page.get_by_role("button", name="Submit ticket").click()
+    expect(page.locator("[data-submit-success]")).to_be_visible(timeout=CREATE_TIMEOUT_MS)
+    # Then the draft is gone, and a reload shows an empty form
+    assert page.evaluate(f"localStorage.getItem({DRAFT_KEY!r})") is None
+    page.reload()
+    expect(page.get_by_label("Title")).to_have_value("")
+    expect(note).to_be_hidden()
+
+
+def test_a_draft_can_be_discarded(anonymous_desk: Desk) -> None:
+    page = anonymous_desk.open("#/new")
+    page.get_by_label("Title").fill(f"Never mind {unique()}")
+    _wait_for_draft(page)
+    page.reload()
+    # When the customer discards the restored draft
+    page.get_by_role("button", name="Discard draft").click()
+    # Then the form is empty, it is announced, and nothing is kept
+    expect(page.get_by_label("Title")).to_have_value("")
+    expect(page.locator("[data-draft-note]")).to_be_hidden()
+    expect(page.locator("[data-announcer]")).to_have_text("Draft discarded. The form is empty.")
+    expect(page.get_by_label("Email")).to_be_focused()
+    assert page.evaluate(f"localStorage.getItem({DRAFT_KEY!r})") is None
+    page.reload()
+    expect(page.get_by_label("Title")).to_have_value("")
+
+
+def test_counters_show_the_length_and_never_block_typing(anonymous_desk: Desk) -> None:
+    page = anonymous_desk.open("#/new")
+    sent = _create_requests(page)
+    counter = page.locator('[data-char-counter="title"]')
+    expect(counter).to_have_text("0 / 200 characters")
+    expect(page.locator('[data-char-counter="description"]')).to_have_text("0 / 10,000 characters")
+    # When a customer types past the title's limit
+    page.get_by_label("Title").fill("x" * 195)
+    page.get_by_label("Title").press_sequentially("y" * 10)
+    # Then nothing is cut off, and the counter says how many are too many
+    expect(page.get_by_label("Title")).to_have_value("x" * 195 + "y" * 10)
+    expect(counter).to_have_text("205 / 200 characters: 5 too many")
+    expect(counter).to_have_attribute("data-state", "over")
+    expect(page.locator("[data-announcer]")).to_have_text("Title is over the 200-character limit.")
+    # And an emoji counts as one character, as the API counts it
+    page.get_by_label("Description").fill("🙂" * 3)
+    expect(page.locator('[data-char-counter="description"]')).to_have_text("3 / 10,000 characters")
+    # When they submit, the form says what to fix and sends nothing
+    page.get_by_label("Email").fill("someone@example.com")
+    page.get_by_role("button", name="Submit ticket").click()
+    expect(page.locator('[data-field-error="title"]')).to_have_text(
+        "Title must be at most 200 characters."
+    )
+    expect(page.get_by_label("Title")).to_be_focused()
+    assert sent == []
+    # And deleting the extra characters makes it fit again
+    page.get_by_label("Title").fill("x" * 200)
+    expect(counter).to_have_text("200 / 200 characters")
+
+
+def test_the_error_banner_counts_its_fields_and_the_api_errors_show_by_their_field(
+    anonymous_desk: Desk,
+) -> None:
+    page = anonymous_desk.open("#/new")
+    sent = _create_requests(page)
+    # When the customer sends the form with no email and no title
+    page.get_by_label("Description").fill("Something broke.")
+    page.get_by_role("button", name="Submit ticket").click()
+    # Then both fields are marked, the banner counts them, and focus is on the first
+    banner = page.locator("[data-form-error]")
+    expect(banner).to_contain_text("Please correct the 2 highlighted fields.")
+    expect(banner).to_contain_text("Email and Title")
+    expect(page.locator('[data-field-error="customer_email"]')).to_have_text(
+        "Email is required, so that we can answer you."
+    )
+    expect(page.locator('[data-field-error="title"]')).to_have_text("Title must not be blank.")
+    expect(page.get_by_label("Email")).to_be_focused()
+    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+    assert sent == []
+    # When the email is one the browser accepts but the API does not
+    page.get_by_label("Email").fill("someone@localhost")
+    page.get_by_label("Title").fill(f"Bad address {unique()}")
+    page.get_by_role("button", name="Submit ticket").click()
+    # Then the API's message is shown next to the email field, counted as one
+    email_error = page.locator('[data-field-error="customer_email"]')
+    expect(email_error).to_contain_text("Email is not a valid email address")
+    expect(banner).to_contain_text("Please correct the highlighted field.")
+    expect(page.get_by_label("Email")).to_be_focused()
+    assert len(sent) == 1
+    body = sent[0].post_data_json
+    # And the form sent only what the customer entered: no suggested values
+    assert set(body) <= {"title", "description", "customer_email", "customer_name"}, body
+    # And typing in the field clears its error
+    page.get_by_label("Email").fill("someone@example.com")
+    expect(email_error).to_be_hidden()
+
+
+def test_a_low_confidence_suggestion_is_offered_not_filled_in(anonymous_desk: Desk) -> None:
+    page = anonymous_desk.open("#/new")
+    force_confidence(page, "low")
+    sent = _create_requests(page)
+    page.get_by_label("Email").fill(f"{unique()}@example.com")
+    page.get_by_label("Title").fill(f"Charged twice {unique()}")
+    with page.expect_response(lambda response: response.url.endswith(CLASSIFY_PATH)):
+        page.get_by_label("Description").fill(
+            "I was charged twice for my subscription this month, please refund one."
+        )
+    status = page.locator("[data-suggestion-status]")
+    expect(status).to_have_attribute("data-suggestion-status", "shown")
+    expect(status).to_have_attribute("data-confidence", "low")
+    expect(status).to_contain_text("Use them if they fit, or choose your own.")
+    # Then the fields are left for the customer, each with the suggestion as a hint
+    category = page.get_by_label("Category")
+    expect(category).to_have_value("")
+    badge = page.locator('[data-suggestion-badge="category"]')
+    expect(badge).to_have_attribute("data-state", "hint")
+    expect(badge).to_contain_text("Suggested: ")
+    expect(page.locator('[data-use-suggestion="category"]')).to_have_text(re.compile(r"^Use \w+$"))
+    # And nothing about how it was made is shown
+    form = page.locator("[data-ticket-form]")
+    expect(form).not_to_contain_text(re.compile(r"\bAI\b|offline|classifier", re.IGNORECASE))
+    # When the customer takes the category's suggestion
+    page.locator('[data-use-suggestion="category"]').click()
+    # Then it is selected, focus stays on that field, and it reads as a suggestion
+    expect(category).not_to_have_value("")
+    expect(category).to_be_focused()
+    expect(badge).to_have_text("Suggested")
+    # And the priority they did not confirm is not sent
+    page.get_by_role("button", name="Submit ticket").click()
+    expect(page.locator("[data-submit-success]")).to_be_visible(timeout=CREATE_TIMEOUT_MS)
+    body = sent[0].post_data_json
+    assert "category" in body and "priority" not in body, body
+
+
+def _customer_header_only(page: Page) -> None:
+    header = page.locator(".site-header")
+    expect(header.get_by_role("link")).to_have_text([re.compile("Support desk"), "Submit a ticket"])
+    expect(page.get_by_role("link", name="Tickets")).to_have_count(0)
+    expect(page.get_by_role("link", name="Dashboard")).to_have_count(0)
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    # innerText leaves out what is not rendered
+    assert not re.search("Tickets|Dashboard|Signed in|Sign out", header.inner_text())
+
+
+def test_a_bad_key_shows_one_plain_message(anonymous_desk: Desk) -> None:
+    stack = anonymous_desk.stack
+    ticket = _create_with_link(stack, title=f"Private {unique()}")
+    other = _create_with_link(stack)
+    page = anonymous_desk.open(f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}")
+    expect(page.locator("[data-my-ticket-title]")).to_have_text(ticket["title"])
+    for hash_ in (
+        f"#/my-ticket/{ticket['id']}?key=wrong{ticket['customer_key'][5:]}",
+        f"#/my-ticket/{ticket['id']}?key={other['customer_key']}",
+        f"#/my-ticket/{ticket['id']}",
+        f"#/my-ticket/{'a' * 24}?key={ticket['customer_key']}",
+    ):
+        anonymous_desk.open(hash_)
+        page.reload()
+        # Then one plain message, and nothing of the ticket
+        invalid = page.locator("[data-invalid-link]")
+        expect(invalid).to_contain_text("This link is not valid")
+        expect(page.locator("main")).to_have_text(re.compile(r"^\s*This link is not valid"))
+        expect(page.locator("[data-my-ticket-title]")).to_have_count(0)
+        assert ticket["title"] not in page.content()
+        _customer_header_only(page)
+
+
+def test_the_customer_page_has_no_agent_navigation_even_for_a_signed_in_agent(
+    desk: Desk,
+) -> None:
+    ticket = _create_with_link(desk.stack)
+    # Given an agent is signed in in this tab (the console shows its navigation)
+    page = desk.open("#/tickets")
+    expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
+    # When the customer's link is opened there
+    desk.open(f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}")
+    expect(page.locator("[data-my-ticket-title]")).to_have_text(ticket["title"])
+    # Then the header holds only the brand and "Submit a ticket"
+    _customer_header_only(page)
+    expect(page.locator("[data-staff-link]")).to_have_count(0)
+    # And the form keeps its discreet staff link only for people who are not signed in
+    page.get_by_role("link", name="Submit a ticket").click()
+    expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
+    expect(page.locator("[data-staff-link]")).to_be_hidden()
+
+
+def test_the_form_offers_staff_sign_in_in_its_footer_only(anonymous_desk: Desk) -> None:
+    page = anonymous_desk.open("#/new")
+    _customer_header_only(page)
+    staff = page.get_by_role("link", name="Staff sign-in")
+    expect(staff).to_be_visible()
+    staff.click()
+    expect(page.get_by_role("heading", name="Agent sign-in")).to_be_visible()
+    expect(page.get_by_role("link", name="Tickets", exact=True)).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, viewport: str) -> None:
+    context = browser.new_context(viewport=VIEWPORTS[viewport], bypass_csp=True)
+    page = context.new_page()
+    seen = watch(page)
+    token = unique()
+    # The form, empty and with every field in error
+    page.goto(stack.site_url + "#/new")
+    expect(page.get_by_label("Email")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Submit ticket").click()
+    expect(page.locator("[data-form-error]")).to_be_visible()
+    assert_accessible(page)
+    # With a suggestion offered as a hint, and a restored draft
+    force_confidence(page, "low")
+    page.get_by_label("Email").fill(f"{token}@example.com")
+    page.get_by_label("Title").fill(f"Axe {token} https://example.com")
+    page.get_by_label("Description").fill("The export to CSV fails with an error every time.")
+    expect(page.locator('[data-suggestion-badge="category"]')).to_have_attribute(
+        "data-state", "hint"
+    )
+    _wait_for_draft(page)
+    page.reload()
+    expect(page.locator("[data-draft-note]")).to_be_visible()
+    assert_accessible(page)
+    # The confirmation
+    page.get_by_role("button", name="Submit ticket").click()
+    success = page.locator("[data-submit-success]")
+    expect(success).to_be_visible(timeout=CREATE_TIMEOUT_MS)
+    assert_accessible(page)
+    # The private page, with a conversation and a code block
+    link = success.locator("[data-private-link]").get_attribute("href")
+    assert link
+    page.goto(link)
+    expect(page.locator("[data-my-ticket-title]")).to_be_visible()
+    page.get_by_label("Your answer").fill("Here is the log:\n```\nERROR export failed\n```")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator('[data-message-author="customer"]')).to_have_count(1)
+    assert_accessible(page)
+    # And the invalid-link message
+    page.goto(link.replace("key=", "key=x"))
+    page.reload()
+    expect(page.locator("[data-invalid-link]")).to_be_visible()
+    assert_accessible(page)
+    seen.assert_clean()
+    context.close()

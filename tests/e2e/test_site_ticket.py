@@ -1,0 +1,338 @@
+"""The agents' ticket page in a real browser: one timeline, replies and internal notes,
+delivery, the customer's contact and link, assignment, plain words, safe rich text,
+and an axe audit at desktop and phone width."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, Route, expect
+
+from tests.e2e.axe_audit import assert_accessible
+from tests.e2e.conftest import RunningStack
+from tests.e2e.conversation_helpers import (
+    VIEWPORTS,
+    agent_display_name,
+    sign_in_context,
+    wait_for_email,
+    watch,
+)
+from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
+    AgentTokens,
+    Desk,
+    agent_headers,
+    agent_tokens,
+    desk_fixture,
+    unique,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _create(stack: RunningStack, **fields: Any) -> dict[str, Any]:
+    """A customer's ticket through the public API (with its private link)."""
+    body = {"title": f"Ticket {unique()}", "description": "Created by a browser test.", **fields}
+    response = requests.post(f"{stack.api_url}/tickets/", json=body, timeout=30)
+    assert response.status_code == 201, response.text
+    ticket: dict[str, Any] = response.json()
+    return ticket
+
+
+def _reply(page: Page, text: str, *, note: bool = False, status: str = "") -> None:
+    page.get_by_label("Internal note" if note else "Reply (the customer sees it)").check()
+    page.get_by_label("Message").fill(text)
+    if status:
+        page.get_by_label("Then set status").select_option(status)
+    page.get_by_role("button", name="Add internal note" if note else "Send reply").click()
+    expect(page.get_by_label("Message")).to_have_value("")
+
+
+def test_one_timeline_oldest_first_with_replies_notes_history_and_emails(desk: Desk) -> None:
+    token = unique()
+    email = f"{token}@example.com"
+    ticket = _create(desk.stack, title=f"Timeline {token}", customer_email=email)
+    wait_for_email(desk.stack, email)  # the confirmation has gone out
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    timeline = page.locator("[data-timeline]")
+    # The creation and its confirmation email
+    expect(timeline.locator('[data-history-action="created"]')).to_contain_text(
+        "The customer created the ticket"
+    )
+    confirmation = timeline.locator('[data-email-kind="confirmation"]')
+    expect(confirmation).to_contain_text(f"Confirmation email to {email}")
+    expect(confirmation).to_contain_text("Emailed")
+
+    # When the agent replies, then adds a note that also resolves the ticket
+    _reply(page, f"First answer {token}")
+    _reply(page, f"Note {token}", note=True, status="resolved")
+    expect(page.locator("[data-announcer]")).to_have_text(
+        "Internal note added. Status set to Resolved."
+    )
+
+    # Then the reply shows whether it was emailed (it turns from pending to sent by itself)
+    reply = timeline.locator('[data-message-kind="reply"]')
+    expect(reply.locator("[data-delivery]")).to_have_attribute("data-delivery", "sent")
+    expect(reply.locator("[data-delivery]")).to_have_text("✓ Emailed")
+    name = agent_display_name(desk.stack, desk.agent_headers, desk.agent_username)
+    expect(reply).to_contain_text(f"Reply by {name}")
+    # And the note is marked in words and looks different
+    note = timeline.locator('[data-message-kind="note"]')
+    expect(note).to_contain_text("Internal note")
+    expect(note).to_contain_text("Agents only: not shown to the customer, never emailed.")
+    assert note.evaluate("n => getComputedStyle(n).backgroundColor") != reply.evaluate(
+        "n => getComputedStyle(n).backgroundColor"
+    )
+    # And the status change is a history entry in plain words, and the ticket refreshed
+    expect(timeline.locator('[data-history-version="3"]')).to_contain_text(
+        "Status: Open → Resolved"
+    )
+    expect(page.locator("#detail-status")).to_have_value("resolved")
+    expect(page.locator("[data-ticket-meta]")).to_contain_text("change 3")
+    # And everything is in one list, oldest first
+    kinds = timeline.locator("> li").evaluate_all(
+        "items => items.map(i => i.dataset.historyAction || i.dataset.emailKind"
+        " || i.dataset.messageKind)"
+    )
+    assert kinds[:2] == ["created", "confirmation"], kinds
+    assert kinds.index("reply") < kinds.index("updated") < kinds.index("note"), kinds
+    # And the "resolved" email appears once sent
+    expect(timeline.locator('[data-email-kind="resolved"]')).to_contain_text(
+        "Emailed", timeout=15_000
+    )
+
+
+def test_links_are_safe_and_code_blocks_keep_their_layout(desk: Desk) -> None:
+    token = unique()
+    description = (
+        f"Since today the page https://shop.example.com/cart?id=42 fails {token}.\n"
+        "Not a link: javascript:alert(1) nor data:text/html,x\n"
+        "```\n"
+        "$ curl -v https://api.example.com/\n"
+        "  HTTP/1.1 500 Internal Server Error\n"
+        "```\n"
+        "See (https://status.example.com/incident)."
+    )
+    ticket = _create(desk.stack, title=f"Links {token}", description=description)
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    shown = page.locator("[data-ticket-description]")
+    # Then the web addresses are links (trailing punctuation left out), and only those
+    links = shown.locator("a")
+    expect(links).to_have_count(2)
+    expect(links.first).to_have_attribute("href", "https://shop.example.com/cart?id=42")
+    expect(links.nth(1)).to_have_attribute("href", "https://status.example.com/incident")
+    for index in range(2):
+        expect(links.nth(index)).to_have_attribute("rel", "noopener noreferrer")
+        expect(links.nth(index)).to_have_attribute("target", "_blank")
+    expect(shown).to_contain_text("Not a link: javascript:alert(1) nor data:text/html,x")
+    # And the code block is monospaced, with its line breaks and indentation, and no link
+    code = shown.locator("pre code")
+    expect(code).to_have_text(
+        "$ curl -v https://api.example.com/\n  HTTP/1.1 500 Internal Server Error"
+    )
+    assert "mono" in code.evaluate("c => getComputedStyle(c).fontFamily").lower()
+    assert code.locator("a").count() == 0
+    # And a reply gets the same treatment, on the agent's page and the customer's
+    _reply(page, "Try https://help.example.com/reset\n```\nreset --all\n```")
+    message = page.locator('[data-message-kind="reply"] [data-message-body]')
+    expect(message.locator("a")).to_have_attribute("href", "https://help.example.com/reset")
+    expect(message.locator("pre code")).to_have_text("reset --all")
+    desk.open(f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}")
+    customer_message = page.locator('[data-message-author="support"] [data-message-body]')
+    expect(customer_message.locator("a")).to_have_attribute(
+        "href", "https://help.example.com/reset"
+    )
+    expect(customer_message.locator("pre code")).to_have_text("reset --all")
+    expect(page.locator("[data-my-ticket-description] a")).to_have_count(2)
+
+
+def test_markup_in_every_text_field_is_shown_as_text(desk: Desk) -> None:
+    token = unique()
+    markup = f"<img src=x onerror=alert(1)><script>alert(2)</script><b>{token}</b>"
+    ticket = _create(
+        desk.stack,
+        title=f"{markup} title",
+        description=f"{markup} description",
+        customer_name=f"<svg onload=alert(3)> {token}",
+    )
+    seen = watch(desk.page)
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    expect(page.locator("[data-ticket-title]")).to_have_text(f"{markup} title")
+    _reply(page, f"{markup} reply")
+    _reply(page, f"{markup} note", note=True)
+    # Then the agent's page shows every field literally, and made no element from it
+    expect(page.locator("[data-ticket-description]")).to_have_text(f"{markup} description")
+    expect(page.locator("[data-customer-name]")).to_have_text(f"<svg onload=alert(3)> {token}")
+    expect(page.locator('[data-message-kind="note"] [data-message-body]')).to_have_text(
+        f"{markup} note"
+    )
+    assert page.locator("main img, main script, main b, main svg").count() == 0
+    # And so does the customer's page, their own answer included
+    desk.open(f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}")
+    page.get_by_label("Your answer").fill(f"{markup} answer")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator('[data-message-author="customer"] [data-message-body]')).to_have_text(
+        f"{markup} answer"
+    )
+    expect(page.locator("[data-my-ticket-title]")).to_have_text(f"{markup} title")
+    expect(page.locator('[data-message-author="support"] [data-message-body]')).to_have_text(
+        f"{markup} reply"
+    )
+    assert page.locator("main img, main script, main b, main svg").count() == 0
+    page.wait_for_timeout(300)
+    seen.assert_clean()
+
+
+def test_a_ticket_without_email_says_the_customer_cannot_be_notified(desk: Desk) -> None:
+    ticket = _create(desk.stack, title=f"No email {unique()}")
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    notice = page.locator("[data-no-email]")
+    expect(notice).to_contain_text("this customer cannot be notified")
+    expect(page.locator("[data-renew-link]")).to_have_count(0)
+    expect(page.locator("[data-reply-hint]")).to_contain_text("not emailed")
+    # When the agent replies anyway, the reply says it was not emailed, and why
+    _reply(page, "We called you back instead.")
+    delivery = page.locator('[data-message-kind="reply"] [data-delivery]')
+    expect(delivery).to_have_text(re.compile(r"Not emailed: no customer email$"))
+
+
+def test_assign_to_me_then_unassign(desk: Desk) -> None:
+    ticket = _create(desk.stack, title=f"Assign {unique()}")
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    assignee = page.get_by_label("Assignee")
+    expect(assignee).to_have_value("")
+    # When the agent takes the ticket
+    page.get_by_role("button", name="Assign to me").click()
+    # Then it is theirs, saved with If-Match, recorded by email, and the button is gone
+    expect(assignee).to_have_value(desk.agent_username)
+    expect(assignee).to_be_focused()
+    expect(page.locator("[data-ticket-note]")).to_contain_text("Saved")
+    assert desk.api_get(ticket["id"])["assignee"] == desk.agent_username
+    expect(page.get_by_role("button", name="Assign to me")).to_be_hidden()
+    expect(page.locator('[data-history-action="updated"]')).to_contain_text(
+        f"Assigned to {desk.agent_username}"
+    )
+    # When they choose Unassigned
+    assignee.select_option("")
+    expect(page.locator('[data-history-action="updated"]').last).to_contain_text(
+        f"Unassigned (was {desk.agent_username})"
+    )
+    assert desk.api_get(ticket["id"])["assignee"] is None
+    expect(page.get_by_role("button", name="Assign to me")).to_be_visible()
+
+
+def test_sending_a_new_link_after_confirming_revokes_the_old_one(desk: Desk) -> None:
+    token = unique()
+    email = f"{token}@example.com"
+    ticket = _create(desk.stack, title=f"Lost link {token}", customer_email=email)
+    old_link = f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}"
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    # When the agent asks for a new link, the page asks first and says what happens
+    page.get_by_role("button", name="Send a new link").click()
+    confirm = page.locator("[data-renew-confirm]")
+    expect(confirm).to_contain_text(f"Email {email} a new private link?")
+    expect(confirm).to_contain_text("The link they have now stops working.")
+    # And Cancel sends nothing
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(page.get_by_role("button", name="Send a new link")).to_be_focused()
+    page.get_by_role("button", name="Send a new link").click()
+    confirm.get_by_role("button", name="Send new link").click()
+    # Then it is done and said
+    expect(page.locator("[data-renew-result]")).to_have_text(
+        f"A new link was emailed to {email}. The old link no longer works."
+    )
+    expect(page.locator('[data-history-action="link_renewed"]')).to_contain_text(
+        "sent the customer a new private link"
+    )
+    # And the new link arrives by email and works, while the old one does not
+    new_email = wait_for_email(
+        desk.stack,
+        email,
+        lambda e: "my-ticket" in e["text"] and ticket["customer_key"] not in e["text"],
+    )
+    match = re.search(r"#/my-ticket/[a-z2-7]{24}\?key=[a-z2-7]+", new_email["text"])
+    assert match, new_email["text"]
+    desk.open(old_link)
+    expect(page.locator("[data-invalid-link]")).to_contain_text("This link is not valid")
+    desk.open(match.group(0))
+    page.reload()
+    expect(page.locator("[data-my-ticket-title]")).to_have_text(f"Lost link {token}")
+
+
+def test_plain_words_the_number_and_ai_unsure(desk: Desk) -> None:
+    ticket = _create(desk.stack, title=f"Words {unique()}")
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    expect(page.locator("[data-ticket-reference]")).to_have_text(ticket["reference"])
+    assert re.fullmatch(r"#\d+", ticket["reference"])
+    expect(page.locator("[data-ticket-meta]")).to_have_text(
+        re.compile(r"^Opened .+ · Updated .+ · change 1$")
+    )
+    expect(page.get_by_role("heading", name="Triage")).to_be_visible()
+    main = page.locator("main")
+    expect(main).not_to_contain_text("Version")
+    expect(main).not_to_contain_text("Chosen values")
+    unsure = page.locator("[data-ai-unsure]")
+    if ticket["suggested_confidence"] == "low":
+        expect(unsure).to_have_text("AI unsure")
+    else:
+        expect(unsure).to_be_hidden()
+
+    # Given the API says the suggestion was (un)sure, the page follows it
+    def with_confidence(confidence: str) -> Any:
+        def rewrite(route: Route) -> None:
+            response = route.fetch()
+            body = response.json()
+            body["suggested_confidence"] = confidence
+            route.fulfill(response=response, json=body)
+
+        return rewrite
+
+    url = f"{desk.stack.api_url}/tickets/{ticket['id']}/"
+    page.route(url, with_confidence("low"))
+    page.reload()
+    expect(unsure).to_have_text("AI unsure")
+    page.unroute(url)
+    page.route(url, with_confidence("high"))
+    page.reload()
+    expect(page.locator("[data-ticket-title]")).to_be_visible()
+    expect(unsure).to_be_hidden()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_ticket_page_passes_axe(
+    browser: Browser,
+    stack: RunningStack,
+    agent_tokens: AgentTokens,  # noqa: F811 - the fixture imported above
+    viewport: str,
+) -> None:
+    token = unique()
+    email = f"{token}@example.com"
+    ticket = _create(
+        stack,
+        title=f"Axe {token}",
+        customer_email=email,
+        customer_name="Alex",
+        description="See https://example.com/x\n```\ntrace line 1\n  trace line 2\n```",
+    )
+    context = browser.new_context(viewport=VIEWPORTS[viewport], bypass_csp=True)
+    sign_in_context(context, stack, agent_tokens)
+    page = context.new_page()
+    seen = watch(page)
+    page.goto(stack.site_url + f"#/tickets/{ticket['id']}")
+    expect(page.locator("[data-ticket-title]")).to_have_text(f"Axe {token}")
+    _reply(page, "A reply with https://example.com/help")
+    _reply(page, "A note", note=True, status="in_progress")
+    expect(page.locator('[data-message-kind="reply"] [data-delivery="sent"]')).to_be_visible()
+    page.get_by_role("button", name="Send a new link").click()
+    expect(page.locator("[data-renew-confirm]")).to_be_visible()
+    assert_accessible(page)
+    # With the note mode chosen, and an error under the message box
+    page.get_by_label("Internal note").check()
+    page.get_by_role("button", name="Add internal note").click()
+    expect(page.locator('[data-field-error="body"]')).to_be_visible()
+    assert_accessible(page)
+    seen.assert_clean()
+    context.close()

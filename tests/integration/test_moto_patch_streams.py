@@ -1,0 +1,140 @@
+"""DynamoDB Streams on the patched moto: one record per written item, nothing from a
+rolled-back transaction, and memory a poller can keep bounded."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local_stack.moto_patch import streams
+from local_stack.moto_server import MotoServer
+
+
+@pytest.fixture
+def stream_table(moto_server: MotoServer) -> Iterator[tuple[Any, Any, str]]:
+    kwargs = {"endpoint_url": moto_server.url, "region_name": "us-east-1"}
+    client, streams_client = (
+        boto3.client("dynamodb", **kwargs),
+        boto3.client("dynamodbstreams", **kwargs),
+    )
+    name = f"streams-{uuid.uuid4().hex[:8]}"
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    yield client, streams_client, name
+    client.delete_table(TableName=name)
+
+
+def _records(client: Any, streams_client: Any, name: str, kind: str = "TRIM_HORIZON") -> Any:
+    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    shard = streams_client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams_client.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=kind
+    )["ShardIterator"]
+    return streams_client, iterator
+
+
+def _read(streams_client: Any, iterator: str) -> tuple[list[dict[str, Any]], str]:
+    answer = streams_client.get_records(ShardIterator=iterator, Limit=1000)
+    return answer["Records"], answer["NextShardIterator"]
+
+
+def test_one_record_per_write_and_none_for_a_rolled_back_transaction(
+    stream_table: tuple[Any, Any, str],
+) -> None:
+    client, streams_client, name = stream_table
+    # Given an upsert through UpdateItem, a transaction of two items, and one that fails
+    client.update_item(
+        TableName=name,
+        Key={"pk": {"S": "counter"}},
+        UpdateExpression="ADD n :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    client.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": name, "Item": {"pk": {"S": "a"}}}},
+            {"Put": {"TableName": name, "Item": {"pk": {"S": "b"}}}},
+        ]
+    )
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": name, "Item": {"pk": {"S": "c"}}}},
+                {
+                    "Put": {
+                        "TableName": name,
+                        "Item": {"pk": {"S": "a"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    # Then the stream holds one INSERT per item written, nothing of the failed transaction
+    reader, iterator = _records(client, streams_client, name)
+    records, _ = _read(reader, iterator)
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records] == [
+        ("INSERT", "counter"),
+        ("INSERT", "a"),
+        ("INSERT", "b"),
+    ]
+    assert records[0]["dynamodb"]["NewImage"] == {"pk": {"S": "counter"}, "n": {"N": "1"}}
+    assert "c" not in {item["pk"]["S"] for item in client.scan(TableName=name)["Items"]}
+
+
+def test_a_poller_trims_what_it_consumed_and_keeps_reading(
+    stream_table: tuple[Any, Any, str],
+) -> None:
+    client, streams_client, name = stream_table
+    for n in range(5):
+        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
+    reader, iterator = _records(client, streams_client, name)
+    first, following = _read(reader, iterator)
+    assert len(first) == 5
+
+    # When the poller drops what it processed
+    dropped = streams.trim_stream(name, first[-1]["dynamodb"]["SequenceNumber"])
+
+    # Then the shard holds nothing, its iterator still reads what comes next, numbered on
+    assert dropped == 5
+    client.put_item(TableName=name, Item={"pk": {"S": "later"}})
+    later, _ = _read(reader, following)
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in later] == ["later"]
+    assert (
+        int(later[0]["dynamodb"]["SequenceNumber"])
+        == int(first[-1]["dynamodb"]["SequenceNumber"]) + 1
+    )
+    again, _ = _read(*_records(client, streams_client, name))
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in again] == ["later"]
+    latest, _ = _read(*_records(client, streams_client, name, "LATEST"))
+    assert latest == []
+
+
+def test_a_stream_keeps_at_most_the_configured_records(
+    stream_table: tuple[Any, Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, streams_client, name = stream_table
+    monkeypatch.setattr(streams, "max_records", 3)
+    for n in range(7):
+        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
+    records, _ = _read(*_records(client, streams_client, name))
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["item4", "item5", "item6"]
+
+
+def test_shard_iterators_are_not_kept_for_ever(stream_table: tuple[Any, Any, str]) -> None:
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    client, streams_client, name = stream_table
+    reader, iterator = _records(client, streams_client, name)
+    for _ in range(streams.MAX_SHARD_ITERATORS + 50):
+        _, iterator = _read(reader, iterator)
+    backend = dynamodbstreams_backends["123456789012"]["us-east-1"]
+    assert len(backend.shard_iterators) <= streams.MAX_SHARD_ITERATORS
