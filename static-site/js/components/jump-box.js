@@ -33,6 +33,10 @@ export class JumpBox {
     this.input.addEventListener("input", () => {
       this.message.textContent = "";
     });
+    // A "no such ticket" message belongs to the page it was said on.
+    window.addEventListener("hashchange", () => {
+      if (!this.#busy) this.message.textContent = "";
+    });
   }
 
   async #go(event) {
