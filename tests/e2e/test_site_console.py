@@ -878,6 +878,21 @@ def test_an_inline_edit_can_be_undone_for_eight_seconds(desk: Desk) -> None:
     page.clock.run_for(1500)
     expect(undo).to_have_count(0)
 
+    # And "u" (outside any field) undoes the newest edit while its Undo is shown
+    category = row.locator('select[data-field="category"]')
+    before = category.input_value()
+    category.select_option("billing" if before != "billing" else "account")
+    expect(undo).to_have_count(1)
+    page.locator("#tickets-heading").focus()
+    page.keyboard.press("u")
+    expect(toast.last).to_contain_text(
+        f"Undone on {reference}: category → ", timeout=SAVE_TIMEOUT_MS
+    )
+    expect(category).to_have_value(before)
+    eventually(lambda: get(desk, ticket["id"])["category"] == before, "the undone category")
+    page.clock.run_for(5000)
+    expect(toast).to_have_count(0)
+
     # When someone else changes the ticket after an edit, its Undo overwrites nothing
     row.locator('select[data-field="priority"]').select_option("critical")
     expect(undo).to_have_count(1)
