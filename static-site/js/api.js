@@ -320,9 +320,10 @@ export async function listAgents({ signal } = {}) {
 /**
  * Change up to 100 tickets at once: `items` = [{id, version, changes}]. Resolves to
  * `[{id, status, ticket?, error?, current?}]`, one result per item, in order.
+ * One write per item: it may take longer than a single change, hence its own timeout.
  */
 export async function bulkUpdate(items) {
-  const { data } = await request("POST", "tickets/bulk/", { body: { items }, agent: true });
+  const { data } = await request("POST", "tickets/bulk/", { body: { items }, agent: true, timeoutMs: 60000 });
   return data && Array.isArray(data.results) ? data.results : [];
 }
 

@@ -63,6 +63,17 @@ export function age(iso, now = Date.now()) {
   return relative.format(Math.round(seconds / 60), "minute");
 }
 
+const relativeShort = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
+
+/** "5 min. ago", "yesterday": `age()` for narrow columns. */
+export function shortAge(iso, now = Date.now()) {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  if (Number.isNaN(seconds)) return "";
+  if (Math.abs(seconds) < 45) return "just now";
+  const [unit, size] = STEPS.find(([, step]) => Math.abs(seconds) >= step) ?? ["minute", 60];
+  return relativeShort.format(Math.round(seconds / size), unit);
+}
+
 /** "27 Nov 2026, 14:05" in the reader's locale and time zone. */
 export function dateTime(iso) {
   const date = new Date(iso);

@@ -3,10 +3,11 @@
 
 import { apiOrigin } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
-import { parseRoute } from "./router.js";
+import { hashFor, parseRoute } from "./router.js";
 import { MESSAGES, session } from "./session.js";
 import { DeskStore } from "./store.js";
 import { errorNotice } from "./components/notice.js";
+import { JumpBox } from "./components/jump-box.js";
 import { DashboardView } from "./views/dashboard-view.js";
 import { MyTicketView } from "./views/my-ticket-view.js";
 import { SignInView, renderSessionArea } from "./views/signin-view.js";
@@ -17,6 +18,7 @@ import { TicketsView } from "./views/tickets-view.js";
 const outlet = document.querySelector("[data-outlet]");
 const announcer = document.querySelector("[data-announcer]");
 const sessionArea = document.querySelector("[data-session]");
+const jumpArea = document.querySelector("[data-jump]");
 const store = new DeskStore();
 const signInView = new SignInView(session);
 /** Routes only a signed-in agent may see; the customers' form is open to everyone. */
@@ -38,6 +40,14 @@ const NAV_FOR_ROUTE = { new: "new", tickets: "tickets", ticket: "tickets", dashb
 
 let current = null;
 
+// The header's Tickets link goes back to the list as the agent last had it.
+const ticketsLink = document.querySelector('[data-nav="tickets"]');
+store.addEventListener("list", () => {
+  ticketsLink.href = hashFor("/tickets", store.list.query);
+});
+const jumpBox = new JumpBox(store);
+jumpArea?.append(jumpBox.element);
+
 store.addEventListener("announce", (event) => {
   // Clear first so the same sentence twice is announced twice.
   announcer.textContent = "";
@@ -57,6 +67,7 @@ function signOut() {
 session.addEventListener("change", (event) => {
   const { reason, revoked, elsewhere } = event.detail;
   renderSessionArea(sessionArea, session, signOut);
+  if (jumpArea) jumpArea.hidden = !session.signedIn;
   if (reason === "refreshed") return;
   if (reason === "signed-in") {
     announce(`Signed in as ${session.username}.`);
@@ -66,6 +77,7 @@ session.addEventListener("change", (event) => {
   } else if (reason === "signed-out") {
     // Nothing an agent loaded stays in the page after they sign out.
     store.reset();
+    ticketsLink.href = "#/tickets";
     const text = elsewhere ? MESSAGES.signedOutElsewhere : revoked ? MESSAGES.signedOutHere : MESSAGES.notRevoked;
     signInView.setReason(text);
     announce(text);
@@ -107,12 +119,13 @@ function route() {
   const changed = current !== view;
   if (changed) replaceChildren(outlet, view.element);
   current = view;
-  view.show(next);
+  // A view that put the focus back where the agent was (the list) returns true.
+  const focusPlaced = view.show(next) === true;
   // Moving between views: put keyboard and screen-reader focus on the new heading
   // (on the sign-in form, on its first empty field).
   if (view === signInView) {
     if (changed) signInView.focusTarget().focus();
-  } else if (changed && document.readyState === "complete") {
+  } else if (changed && !focusPlaced && document.readyState === "complete") {
     const heading = view.element.querySelector("h2[tabindex]");
     if (heading) heading.focus({ preventScroll: false });
   }
@@ -134,6 +147,7 @@ function start() {
     return;
   }
   renderSessionArea(sessionArea, session, signOut);
+  if (jumpArea) jumpArea.hidden = !session.signedIn;
   window.addEventListener("hashchange", route);
   route();
 }

@@ -8,24 +8,28 @@
 //   "detail"   the open ticket (or its history) changed
 //   "stats"    dashboard figures changed
 //   "saved"    a ticket was created or changed by this browser     {ticket, kind}
+//   "agents"   the agents' directory loaded (or failed)
 //   "announce" a status message for screen readers                {text}
 
 import * as api from "./api.js";
 import { label } from "./format.js";
 
-const PAGE_SIZE = 20;
+const PAGE_SIZE = 25;
+// The API's largest page: coming back to a list refreshes up to this many in one request.
+const MAX_PAGE_SIZE = 100;
 // With a search the API examines a bounded number of tickets per request, so a
 // page can be empty while more pages follow. Follow a few automatically before
 // handing control back to the person ("Load more").
 const MAX_EMPTY_PAGES_FOLLOWED = 5;
 const CHANNEL_NAME = "support-desk";
 
-export const EMPTY_QUERY = Object.freeze({ category: "", priority: "", status: "", search: "" });
+export const EMPTY_QUERY = Object.freeze({ category: "", priority: "", status: "", assignee: "", search: "", sort: "" });
 
 export class DeskStore extends EventTarget {
   list = { query: EMPTY_QUERY, tickets: [], next: null, loading: false, error: null, loaded: false };
   detail = { id: null, ticket: null, history: [], loading: false, error: null, historyError: null };
   stats = { data: null, loading: false, error: null, updatedAt: null };
+  agents = { list: [], loaded: false, error: null };
 
   /** Per ticket id: {confirmed: ticket as the server last said, queued: [changes...]} */
   #edits = new Map();
@@ -34,6 +38,9 @@ export class DeskStore extends EventTarget {
   #listAbort = null;
   #detailAbort = null;
   #statsPromise = null;
+  #agentsPromise = null;
+  /** Per queued change object: {resolve, baseVersion} (see changeTicket). */
+  #pending = new WeakMap();
   #channel = "BroadcastChannel" in window ? new BroadcastChannel(CHANNEL_NAME) : null;
 
   constructor() {
@@ -51,6 +58,8 @@ export class DeskStore extends EventTarget {
     this.list = { query: EMPTY_QUERY, tickets: [], next: null, loading: false, error: null, loaded: false };
     this.detail = { id: null, ticket: null, history: [], loading: false, error: null, historyError: null };
     this.stats = { data: null, loading: false, error: null, updatedAt: null };
+    this.agents = { list: [], loaded: false, error: null };
+    this.#agentsPromise = null;
     this.#notes.clear();
   }
 
@@ -89,6 +98,23 @@ export class DeskStore extends EventTarget {
     this.#emit("list");
     const filters = Object.fromEntries(Object.entries(query).filter(([, value]) => value));
     await this.#loadPages({ ...filters, limit: PAGE_SIZE }, abort, true);
+  }
+
+  /**
+   * Bring the loaded list up to date without losing the agent's place: every ticket
+   * loaded so far (all the pages of "Load more") again, in one request of that size.
+   * Beyond the API's largest page the list stays as it was loaded.
+   */
+  async refreshTickets() {
+    const count = this.list.tickets.length;
+    if (!this.list.loaded || this.list.loading || count > MAX_PAGE_SIZE) return;
+    this.#listAbort?.abort();
+    const abort = new AbortController();
+    this.#listAbort = abort;
+    this.list = { ...this.list, loading: true, error: null };
+    this.#emit("list");
+    const filters = Object.fromEntries(Object.entries(this.list.query).filter(([, value]) => value));
+    await this.#loadPages({ ...filters, limit: Math.max(count, PAGE_SIZE) }, abort, true);
   }
 
   /** Append the next page (following the API's Link header). */
@@ -165,32 +191,42 @@ export class DeskStore extends EventTarget {
    * Changes made while one is in flight queue behind it (each uses the version the
    * previous answer returned); if the API refuses one, every queued change of that
    * ticket is rolled back to what the server holds, with a note saying why.
+   * `baseVersion` makes the change conditional on that version instead (an undo is
+   * conditional on the version its edit produced). Resolves to `{ok, ticket, before}`
+   * (`before`: the changed fields' values before) or `{ok: false, error}`.
    */
-  changeTicket(id, changes) {
+  changeTicket(id, changes, { baseVersion } = {}) {
     const current = this.#findTicket(id);
-    if (!current) return;
+    if (!current) return Promise.resolve({ ok: false, error: null });
     let edit = this.#edits.get(id);
     if (!edit) {
       edit = { confirmed: current, queued: [] };
       this.#edits.set(id, edit);
     }
-    edit.queued.push(changes);
+    const queued = { ...changes };
+    const settled = new Promise((resolve) => this.#pending.set(queued, { resolve, baseVersion }));
+    edit.queued.push(queued);
     this.#notes.delete(id);
     this.#show(Object.assign({}, edit.confirmed, ...edit.queued));
     if (edit.queued.length === 1) this.#drain(id, edit);
+    return settled;
   }
 
   async #drain(id, edit) {
     while (edit.queued.length > 0) {
       const changes = edit.queued[0];
       const what = describeChanges(changes);
+      const pending = this.#pending.get(changes);
+      const before = Object.fromEntries(Object.keys(changes).map((field) => [field, edit.confirmed[field]]));
       try {
-        edit.confirmed = await api.updateTicket(id, changes, edit.confirmed.version);
+        edit.confirmed = await api.updateTicket(id, changes, pending?.baseVersion ?? edit.confirmed.version);
         edit.queued.shift();
+        pending?.resolve({ ok: true, ticket: edit.confirmed, before });
         this.#notes.set(id, { kind: "info", text: `Saved: ${what}.` });
         this.announce(`Saved: ${what} for “${edit.confirmed.title}”.`);
         this.#broadcastSaved(edit.confirmed, "changed");
       } catch (error) {
+        for (const dropped of edit.queued) this.#pending.get(dropped)?.resolve({ ok: false, error });
         edit.queued = [];
         let text;
         if (error instanceof api.ApiError && error.isConflict) {
@@ -222,6 +258,57 @@ export class DeskStore extends EventTarget {
   #broadcastSaved(ticket, kind) {
     this.#emit("saved", { ticket, kind });
     this.#channel?.postMessage({ type: "saved" });
+  }
+
+  // ---- The console: bulk changes, export pages, references, agents ----
+
+  /**
+   * One chunk of a bulk change (`[{id, version, changes}]`, at most 100): each ticket
+   * as the API now holds it (changed, or a 412's current) is shown wherever it is.
+   */
+  async bulkUpdate(items) {
+    const results = await api.bulkUpdate(items);
+    for (const result of results) {
+      const ticket = result.ticket ?? result.current;
+      if (ticket && ticket.id === result.id && !this.#edits.has(ticket.id)) this.#show(ticket);
+    }
+    if (results.some((result) => result.status === 200)) this.#broadcastSaved(null, "bulk");
+    return results;
+  }
+
+  /** A page of tickets for a query or a Link URL, outside the list (the CSV export). */
+  readTicketsPage(queryOrNextUrl, { signal } = {}) {
+    return api.listTickets(queryOrNextUrl, { signal });
+  }
+
+  /** The ticket a reference names (`{kind: "number"|"short"|"id", value}`), or null. */
+  async findByReference(reference) {
+    try {
+      if (reference.kind === "number") return await api.getTicketByNumber(reference.value);
+      if (reference.kind === "id") return await api.getTicket(reference.value);
+    } catch (error) {
+      if (error instanceof api.ApiError && error.status === 404) return null;
+      throw error;
+    }
+    const page = await api.listTickets({ search: `#${reference.value}`, limit: 1 });
+    return page.tickets[0] ?? null;
+  }
+
+  /** The agents (for the assignee filter and bulk assignment), read once. */
+  loadAgents() {
+    if (this.#agentsPromise) return this.#agentsPromise;
+    this.#agentsPromise = api.listAgents().then(
+      (list) => {
+        this.agents = { list, loaded: true, error: null };
+        this.#emit("agents");
+      },
+      (error) => {
+        this.#agentsPromise = null;
+        this.agents = { ...this.agents, error };
+        this.#emit("agents");
+      },
+    );
+    return this.#agentsPromise;
   }
 
   // ---- Creating ----

@@ -145,7 +145,8 @@ def stop_stack(stack: RunningStack) -> None:
     """Ctrl-C, as a person would, then wait for a clean exit."""
     stack.process.send_signal(signal.SIGINT)
     try:
-        stack.process.wait(timeout=15)
+        # On a busy 2-core machine a stack with a large moto table takes longer to exit.
+        stack.process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         stack.process.kill()
         raise

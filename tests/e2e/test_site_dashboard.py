@@ -235,7 +235,7 @@ def test_a_figure_opens_the_list_behind_it(desk: Desk) -> None:
         '[data-kpi="in_progress"]': "#/tickets?status=in_progress&sort=priority",
         '[data-kpi="unassigned"]': "#/tickets?status=unsolved&assignee=none&sort=priority",
         '[data-kpi="new-today"]': "#/tickets?sort=newest",
-        '[data-kpi="total"]': "#/tickets",
+        '[data-kpi="total"]': "#/tickets?sort=newest",
         '[data-chart-link="high"]': "#/tickets?status=unsolved&priority=high&sort=priority",
         '[data-chart="unsolved-age"] [data-chart-link="3_to_6_days"]': (
             "#/tickets?status=unsolved&sort=oldest"

@@ -293,7 +293,7 @@ function allTimeSection(data) {
     "all-time",
     "All time",
     "Every ticket ever created, solved ones included.",
-    h("div", { class: "kpis" }, kpi({ key: "total", label: "Total tickets", value: data.total_tickets, period: PERIODS.ever, href: listLink({}), hint: "the list, newest first" })),
+    h("div", { class: "kpis" }, kpi({ key: "total", label: "Total tickets", value: data.total_tickets, period: PERIODS.ever, href: listLink({ sort: "newest" }), hint: "the list, newest first" })),
     h(
       "div",
       { class: "charts" },
