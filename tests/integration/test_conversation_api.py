@@ -225,3 +225,25 @@ def test_agents_are_listed_from_the_user_pool(api: ApiClient) -> None:
     agents = api.get("/api/agents/").json_body
     assert [(a["email"], a["display_name"]) for a in agents] == [(AGENT_USERNAME, AGENT_NAME)]
     assert api.get("/api/agents/", token=None).status_code == 401
+
+
+def test_the_public_page_reads_the_newest_messages_and_a_thread_has_a_cap(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import conversation
+
+    # Given small bounds (100 and 300 in production)
+    monkeypatch.setattr(conversation, "PUBLIC_MESSAGES_MAX", 3)
+    monkeypatch.setattr(conversation, "CUSTOMER_MESSAGES_MAX", 4)
+    ticket = create(api)
+    key = ticket["customer_key"]
+    for n in range(4):
+        assert post_public(api, ticket["id"], key, {"body": f"message {n}"}).status_code == 201
+    # Then the page shows the newest three, oldest of them first
+    page = public(api, ticket["id"], key).json_body
+    assert [m["body"] for m in page["messages"]] == ["message 1", "message 2", "message 3"]
+    # And the thread takes no more from the customer, with a clear error that loses nothing
+    refused = post_public(api, ticket["id"], key, {"body": "message 4"})
+    assert refused.status_code == 409
+    assert "new ticket" in refused.json_body["error"]
+    assert api.get(f"/api/tickets/{ticket['id']}/").json_body["message_count"] == 4
