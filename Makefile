@@ -90,8 +90,9 @@ openapi: install
 
 # Build or repair the search index (idempotent, resumable). STAGE=local (default) is the
 # stack `make run` started; STAGE=dev|prod is the deployed table (AWS credentials).
+# REINDEX_ARGS=--force recomputes tickets already indexed (after the indexed fields change).
 reindex: install
-	$(BIN)/python -m tools.reindex --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),local)
+	$(BIN)/python -m tools.reindex --stage $(if $(filter command line,$(origin STAGE)),$(STAGE),local) $(REINDEX_ARGS)
 
 # Both stages, whatever STAGE says: checkov audits them side by side, and no AWS is called.
 plan: install checkov

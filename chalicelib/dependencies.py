@@ -205,6 +205,7 @@ def get_notifier() -> Notifier:
         confirmations_per_hour=settings.confirmations_per_hour,
         clock=utc_now,
         confirmations_per_hour_total=settings.confirmations_per_hour_total,
+        resolved_delay_seconds=settings.resolved_email_delay_seconds,
     )
 
 

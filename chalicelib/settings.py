@@ -78,6 +78,7 @@ class Settings:
     mail_sender: str | None
     confirmations_per_hour: int
     confirmations_per_hour_total: int
+    resolved_email_delay_seconds: int
     write_retry_seconds: float
     agents_cache_seconds: int
     cognito_user_pool_id: str | None
@@ -128,6 +129,7 @@ class Settings:
             confirmations_per_hour_total=_int(
                 env, "CONFIRMATIONS_PER_HOUR_TOTAL", 1000, 1, 1_000_000
             ),
+            resolved_email_delay_seconds=_int(env, "RESOLVED_EMAIL_DELAY_SECONDS", 10, 0, 60),
             write_retry_seconds=_float(env, "WRITE_RETRY_SECONDS", 3.0),
             agents_cache_seconds=_int(env, "AGENTS_CACHE_SECONDS", 60, 0, 3600),
             cognito_user_pool_id=pool_id,

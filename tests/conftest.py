@@ -123,6 +123,8 @@ def table(aws: str, agent_pool: AgentPool, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.setenv("COGNITO_APP_CLIENT_ID", agent_pool.client_id)
     monkeypatch.setenv("COGNITO_JWKS_URL", agent_pool.jwks_url)
     monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "http://127.0.0.1:3000,http://localhost:3000")
+    # The undo window before a "resolved" email is tested on its own (test_notifications).
+    monkeypatch.setenv("RESOLVED_EMAIL_DELAY_SECONDS", "0")
     reset_dependencies()
     ensure_table(name, REGION)
     yield name

@@ -7,7 +7,10 @@ Called by the stream consumer for every ticket and message change:
   is still created, and the agents see why no email went out);
 - an agent's public reply: the **reply** (and the message records whether it was
   delivered);
-- a ticket becoming ``resolved``: the **resolved** note;
+- a ticket becoming ``resolved``: the **resolved** note, held back until
+  ``resolved_delay_seconds`` after the change (the console's undo window) and sent
+  only if the ticket is still resolved or closed then, so an undone resolve sends
+  nothing;
 - an agent issuing a new private link: the **link**.
 
 Each email has one notification item (``TICKET#<id> / NOTIFY#<kind>#<key>``) that
@@ -74,6 +77,7 @@ class Planned:
     kind: str
     key: str
     message: Message | None = None
+    changed_at: datetime | None = None
 
 
 def _epoch() -> float:
@@ -94,6 +98,7 @@ class Notifier:
         epoch: Callable[[], float] = _epoch,
         sleep: Callable[[float], None] = time.sleep,
         confirmations_per_hour_total: int = 1000,
+        resolved_delay_seconds: float = 0.0,
     ) -> None:
         self._repository = repository
         self._sender = sender
@@ -104,6 +109,7 @@ class Notifier:
         self._epoch = epoch
         self._sleep = sleep
         self._per_hour_total = confirmations_per_hour_total
+        self._resolved_delay = resolved_delay_seconds
 
     # ---- what a change calls for ----------------------------------------------------
 
@@ -127,7 +133,7 @@ class Notifier:
         replied = after.last_message_at != before.last_message_at
         if after.status is Status.RESOLVED and before.status is not Status.RESOLVED and not replied:
             # A reply that resolves the ticket says so itself: one email, not two.
-            planned.append(Planned("resolved", f"v{after.version}"))
+            planned.append(Planned("resolved", f"v{after.version}", changed_at=after.updated_at))
         if after.access_nonce and before.access_nonce and after.access_nonce != before.access_nonce:
             planned.append(Planned("link", after.access_nonce))
         return planned
@@ -140,6 +146,8 @@ class Notifier:
     # ---- one email, exactly once ----------------------------------------------------
 
     def _deliver(self, ticket_id: str, planned: Planned) -> None:  # noqa: PLR0911 - one exit per case
+        if planned.kind == "resolved":
+            self._wait_out_undo(planned)
         try:
             ticket = self._repository.get(ticket_id)
         except TicketNotFound:
@@ -152,11 +160,10 @@ class Notifier:
         record = self._claim(ticket, planned, to)
         if record is None:
             return  # already handled
-        if planned.kind == "confirmation":
-            note = self._rate_limited(to)
-            if note is not None:
-                self._finish(record, Delivery.SUPPRESSED, note, planned)
-                return
+        note = self._suppressed_because(ticket, planned, to)
+        if note is not None:
+            self._finish(record, Delivery.SUPPRESSED, note, planned)
+            return
         if self._sender is None:
             self._finish(record, Delivery.NOT_DELIVERED, "Email is not configured", planned)
             return
@@ -172,6 +179,24 @@ class Notifier:
                 self._release(record, attempts, str(exc))
             raise
         self._finish(record, Delivery.SENT, None, planned)
+
+    def _suppressed_because(self, ticket: Ticket, planned: Planned, to: str) -> str | None:
+        """Why this email must not go out, or None when it may."""
+        if planned.kind == "resolved" and ticket.unsolved:
+            return "Not sent: the ticket was reopened before the email went out"
+        if planned.kind == "confirmation":
+            return self._rate_limited(to)
+        return None
+
+    def _wait_out_undo(self, planned: Planned) -> None:
+        """Sleep until the undo window after the resolve has passed (at most the window
+        itself: a record retried or read late waits no more)."""
+        if self._resolved_delay <= 0 or planned.changed_at is None:
+            return
+        elapsed = (self._clock() - planned.changed_at).total_seconds()
+        wait = min(self._resolved_delay - elapsed, self._resolved_delay)
+        if wait > 0:
+            self._sleep(wait)
 
     def _compose(self, ticket: Ticket, planned: Planned, to: str) -> emails.Email:
         # Emails carry the email secret: opening it verifies the ticket's address.

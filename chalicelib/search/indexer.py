@@ -52,7 +52,8 @@ class SearchIndexer:
         manifest = self._manifest(ticket_id)
         if manifest is not None and not force and int(manifest.indexed_version) == ticket.version:
             return IndexResult(ticket_id, len(manifest.terms or ()), 0, 0, skipped=True)
-        texts = [ticket.title, ticket.description, *self._message_bodies(ticket_id)]
+        texts = [*_customer_texts(ticket), ticket.title, ticket.description]
+        texts += self._message_bodies(ticket_id)
         computed = ticket_terms(_special_terms(ticket), texts)
         old = set(manifest.terms or ()) if manifest is not None else set()
         created_sk = created_sort_key(ticket.created_at, ticket.id)
@@ -110,7 +111,8 @@ class SearchIndexer:
                 continue
             bodies = self._message_bodies(ticket.id) if ticket.message_count else []
             computed = ticket_terms(
-                _special_terms(ticket), [ticket.title, ticket.description, *bodies]
+                _special_terms(ticket),
+                [*_customer_texts(ticket), ticket.title, ticket.description, *bodies],
             )
             old = set(manifest.terms or ()) if manifest is not None else set()
             created_sk = created_sort_key(ticket.created_at, ticket.id)
@@ -184,6 +186,12 @@ class SearchIndexer:
             bodies.extend(message.body for message in messages)
             if after is None:
                 return bodies
+
+
+def _customer_texts(ticket: Ticket) -> list[str]:
+    """The requester's name and address as text: agents find "Kenji Sato" by "sato" and
+    ``priya.n@customer3.example`` by ``priya`` or ``customer3`` (first, so never cut)."""
+    return [ticket.customer_name or "", ticket.customer_email or ""]
 
 
 def _special_terms(ticket: Ticket) -> list[str]:

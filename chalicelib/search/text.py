@@ -11,7 +11,8 @@
   customer's email address (``@alice@example.com``) and the ticket's short reference,
   the first 8 characters of its id (``#3ykzwkda``).
 - A ticket is indexed under at most :data:`MAX_TERMS_PER_TICKET` terms: the special
-  terms, then the words of the title, the description and the messages in order.
+  terms, then the words of the customer's name and email address, the title, the
+  description and the messages in order.
   Words after the cap are not findable (``truncated`` says so).
 """
 

@@ -93,6 +93,7 @@ def start_stack(extra_env: dict[str, str] | None = None) -> RunningStack:
         "API_PORT": str(api_port),
         "SITE_PORT": str(site_port),
         "FAKE_CLAUDE": "1",
+        "RESOLVED_EMAIL_DELAY_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
         "LOCAL_STACK_STATE": str(state_file),
         **(extra_env or {}),

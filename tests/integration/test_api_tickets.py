@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -463,6 +463,30 @@ def test_search_is_case_and_accent_insensitive_over_title_and_description(
     assert found == []
     assert [t["id"] for t in list_all(api, "search=502")[0]] == [b["id"]]
     assert [t["id"] for t in list_all(api, "search=loo%20safa")[0]] == [a["id"]]
+
+
+def test_search_finds_the_requester_by_name_and_by_parts_of_the_address(
+    api: ApiClient, stream: Any
+) -> None:
+    kenji = create(
+        api, title="Export fails", customer_name="Kenji Satō", customer_email="k.sato@acme.example"
+    )
+    priya = create(
+        api, title="Invoice", customer_name="Priya N", customer_email="priya.n@customer3.example"
+    )
+    create(api, title="Other", customer_email="someone@elsewhere.example")
+    stream.drain()
+    for query, wanted in [
+        ("Kenji Sato", [kenji]),
+        ("sato", [kenji]),
+        ("priya", [priya]),
+        ("priya.n", [priya]),
+        ("customer3.example", [priya]),
+        ("acme", [kenji]),
+        ("priya.n@customer3.example", [priya]),
+    ]:
+        found, _ = list_all(api, "search=" + quote(query))
+        assert [t["id"] for t in found] == [t["id"] for t in wanted], query
 
 
 def test_search_combines_with_filters(api: ApiClient, stream: Any) -> None:

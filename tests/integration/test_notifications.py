@@ -326,3 +326,57 @@ def test_the_desk_wide_limit_stops_a_flood_over_many_addresses(
     notes = [api.get(f"/api/tickets/{t['id']}/emails/").json_body[0] for t in tickets]
     assert sum(n["status"] == "suppressed" for n in notes) == 2
     assert any("the desk sent 4 confirmations" in (n["note"] or "") for n in notes)
+
+
+def test_an_undone_resolve_sends_no_resolved_email(
+    api: ApiClient, stream: StreamPoller, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import dependencies
+    from chalicelib.notifications import notifier as notifier_module
+
+    ticket = create(api, email="undo@example.com")
+    stream.drain()
+    path = f"/api/tickets/{ticket['id']}/"
+    waits: list[float] = []
+
+    def agent_undoes_during_the_wait(seconds: float) -> None:
+        # While the email waits out the undo window, the agent clicks Undo
+        waits.append(seconds)
+        current = api.get(path).json_body
+        if current["status"] == "resolved":
+            undo = api.patch(
+                path, json_body={"status": "open"}, headers={"If-Match": f'"v{current["version"]}"'}
+            )
+            assert undo.status_code == 200, undo.body
+
+    real = dependencies.get_notifier()
+    delayed = notifier_module.Notifier(
+        repository=real._repository,
+        sender=real._sender,
+        links=real._links,
+        directory=real._directory,
+        confirmations_per_hour=3,
+        clock=real._clock,
+        sleep=agent_undoes_during_the_wait,
+        resolved_delay_seconds=10,
+    )
+    monkeypatch.setattr("chalicelib.events.stream.get_notifier", lambda: delayed)
+    # When the agent resolves and undoes it within the window
+    assert api.patch(path, json_body={"status": "resolved"}).status_code == 200
+    stream.drain()
+    # Then the mailer waited (no longer than the window) and sent nothing
+    assert waits and 0 < waits[0] <= 10
+    subjects = [m["subject"] for m in mails_to(outbox, "undo@example.com")]
+    assert not [s for s in subjects if "Resolved" in s]
+    emails = api.get(f"{path}emails/").json_body
+    held = [e for e in emails if e["kind"] == "resolved"]
+    assert [e["status"] for e in held] == ["suppressed"]
+    assert "reopened" in held[0]["note"]
+    # And a resolve that is kept is emailed after the window
+    waits.clear()
+    delayed._sleep = waits.append
+    assert api.patch(path, json_body={"status": "resolved"}).status_code == 200
+    stream.drain()
+    assert waits
+    subjects = [m["subject"] for m in mails_to(outbox, "undo@example.com")]
+    assert [s for s in subjects if "Resolved" in s]

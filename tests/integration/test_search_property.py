@@ -48,7 +48,17 @@ def brute_force(query_words: list[str], email: str | None, filters: dict[str, st
     found = []
     for ticket_id, item in tickets.items():
         text_words = set(
-            words(" ".join([item.title, item.description, *bodies.get(ticket_id, [])]))
+            words(
+                " ".join(
+                    [
+                        item.customer_name or "",
+                        item.customer_email or "",
+                        item.title,
+                        item.description,
+                        *bodies.get(ticket_id, []),
+                    ]
+                )
+            )
         )
         if any(str(getattr(item, name).value) != value for name, value in filters.items()):
             continue
