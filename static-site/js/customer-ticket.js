@@ -11,7 +11,10 @@ export class CustomerTicket extends EventTarget {
   #key = null;
   #abort = null;
 
-  /** Load the ticket `id` with the link's `key` (a missing key is an invalid link). */
+  /**
+   * Load the ticket `id` with the link's `key`. A missing key, or no id (a mistyped
+   * address: the router gives none), is an invalid link, found without asking the API.
+   */
   async load(id, key) {
     this.#abort?.abort();
     const abort = new AbortController();
@@ -20,7 +23,7 @@ export class CustomerTicket extends EventTarget {
     this.#key = key || null;
     this.state = { ...this.state, id, ticket: same ? this.state.ticket : null, loading: true, error: null, invalidLink: false };
     this.#emit("change");
-    if (!this.#key) {
+    if (!id || !this.#key) {
       this.state = { ...this.state, loading: false, invalidLink: true };
       this.#emit("change");
       return;

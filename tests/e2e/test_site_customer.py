@@ -251,12 +251,59 @@ def test_a_bad_key_shows_one_plain_message(anonymous_desk: Desk) -> None:
         anonymous_desk.open(hash_)
         page.reload()
         # Then one plain message, and nothing of the ticket
-        invalid = page.locator("[data-invalid-link]")
-        expect(invalid).to_contain_text("This link is not valid")
-        expect(page.locator("main")).to_have_text(re.compile(r"^\s*This link is not valid"))
+        _invalid_link_page(page)
         expect(page.locator("[data-my-ticket-title]")).to_have_count(0)
         assert ticket["title"] not in page.content()
-        _customer_header_only(page)
+
+
+def _invalid_link_page(page: Page) -> None:
+    """The customers' "This link is not valid" page, with its way forward, focused."""
+    invalid = page.locator("[data-invalid-link]")
+    expect(invalid).to_contain_text("This link is not valid")
+    expect(page.locator("main")).to_have_text(re.compile(r"^\s*This link is not valid"))
+    expect(page.get_by_role("heading", name="This link is not valid")).to_be_focused()
+    expect(invalid.locator("[data-new-link-help]")).to_contain_text(
+        "The link in the most recent email about your ticket works"
+    )
+    expect(invalid.locator("[data-new-link-help]")).to_contain_text(
+        "an agent can email you a new link"
+    )
+    expect(invalid.get_by_role("link", name="Submit a new ticket")).to_have_attribute(
+        "href", "#/new"
+    )
+    _customer_header_only(page)
+
+
+def test_a_mistyped_private_link_is_not_valid_not_a_missing_page(anonymous_desk: Desk) -> None:
+    ticket = _create_with_link(anonymous_desk.stack)
+    key = ticket["customer_key"]
+    public_calls: list[str] = []
+    page = anonymous_desk.page
+    page.on(
+        "request",
+        lambda request: public_calls.append(request.url) if "/api/public/" in request.url else None,
+    )
+    for hash_ in (
+        "#/my-ticket/",
+        "#/my-ticket",
+        f"#/my-ticket/{ticket['id'][:20]}?key={key}",  # cut short
+        f"#/my-ticket/{ticket['id']}x?key={key}",  # one character too many
+        f"#/my-ticket/{ticket['id'].upper()}?key={key}",  # not a-z2-7
+        f"#/my-ticket/{ticket['id'][:23]}1?key={key}",  # a digit the ids never use
+        f"#/my-ticket/{ticket['id']}/extra?key={key}",
+    ):
+        # When the customer opens a mistyped address (freshly, as from an email)
+        anonymous_desk.open(hash_)
+        page.reload()
+        # Then it is the customers' "not valid" page, not the agents' "Page not found"
+        _invalid_link_page(page)
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        assert "Link not valid" in page.title()
+    # And nothing was asked of the API for addresses that cannot be a ticket
+    assert public_calls == []
+    # And the way forward leads to the form
+    page.get_by_role("link", name="Submit a new ticket").click()
+    expect(page.get_by_role("heading", name="Submit a ticket")).to_be_focused()
 
 
 def test_the_customer_page_has_no_agent_navigation_even_for_a_signed_in_agent(
@@ -272,6 +319,11 @@ def test_the_customer_page_has_no_agent_navigation_even_for_a_signed_in_agent(
     # Then the header holds only the brand and "Submit a ticket"
     _customer_header_only(page)
     expect(page.locator("[data-staff-link]")).to_have_count(0)
+    # And so does a mistyped private link, which is the customers' "not valid" page
+    desk.open("#/my-ticket/not-a-ticket")
+    _invalid_link_page(page)
+    desk.open(f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}")
+    expect(page.locator("[data-my-ticket-title]")).to_have_text(ticket["title"])
     # And the form keeps its discreet staff link only for people who are not signed in
     page.get_by_role("link", name="Submit a ticket").click()
     expect(page.get_by_role("link", name="Dashboard")).to_be_visible()

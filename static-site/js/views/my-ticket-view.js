@@ -50,15 +50,19 @@ export class MyTicketView {
   #render() {
     const { ticket, loading, error, invalidLink } = this.#model.state;
     if (invalidLink) {
+      // The same page for a mistyped address, a missing, wrong or replaced key and an
+      // unknown ticket: it says nothing about whether the ticket exists.
       this.#renderedId = null;
       document.title = "Link not valid · Support desk";
       replaceChildren(
         this.element,
         h(
           "div",
-          { class: "notice notice--error", dataset: { invalidLink: "" } },
+          { class: "notice notice--error invalid-link", dataset: { invalidLink: "" } },
           h("h2", { tabIndex: -1, text: "This link is not valid" }),
-          h("p", { text: "It may have been replaced by a newer one. Use the link in the most recent email about your ticket." }),
+          h("p", { text: "It may be mistyped or cut short, or it may have been replaced by a newer one." }),
+          h("p", { dataset: { newLinkHelp: "" }, text: "The link in the most recent email about your ticket works: open it to read and answer your ticket. If you cannot find that email, submit a new ticket and mention your ticket number; an agent can email you a new link." }),
+          h("p", {}, h("a", { href: "#/new", class: "button button--primary", dataset: { submitNew: "" }, text: "Submit a new ticket" })),
         ),
       );
       this.#maybeFocus();
