@@ -41,10 +41,14 @@ export class CustomerTicket extends EventTarget {
     this.#emit("change");
   }
 
-  /** Send the customer's message; resolves true when sent (the ticket is then reloaded). */
+  /**
+   * Send the customer's message. Resolves `{sent: true, reopened}` when sent (the ticket
+   * is then reloaded), or `{sent: false}` when the link was refused (the page then shows
+   * "This link is not valid"). Other failures reject with the ApiError.
+   */
   async send(body) {
     const { id, ticket } = this.state;
-    if (!id || !this.#key || this.state.sending) return false;
+    if (!id || !this.#key || this.state.sending) return { sent: false };
     const wasSolved = ticket && (ticket.status === "resolved" || ticket.status === "closed");
     this.state = { ...this.state, sending: true };
     this.#emit("change");
@@ -55,13 +59,13 @@ export class CustomerTicket extends EventTarget {
       this.state = { ...this.state, sending: false, invalidLink, ticket: invalidLink ? null : ticket };
       this.#emit("change");
       if (!invalidLink) throw error;
-      return false;
+      return { sent: false };
     }
     this.state = { ...this.state, sending: false };
     await this.load(id, this.#key);
-    const reopened = wasSolved && this.state.ticket && !["resolved", "closed"].includes(this.state.ticket.status);
+    const reopened = Boolean(wasSolved && this.state.ticket && !["resolved", "closed"].includes(this.state.ticket.status));
     this.#emit("announce", { text: reopened ? "Your message was sent, and your ticket is open again." : "Your message was sent." });
-    return true;
+    return { sent: true, reopened };
   }
 
   /** Forget the ticket and its key (leaving the page). */

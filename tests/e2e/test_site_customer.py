@@ -370,14 +370,15 @@ def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, vie
     success = page.locator("[data-submit-success]")
     expect(success).to_be_visible(timeout=CREATE_TIMEOUT_MS)
     assert_accessible(page)
-    # The private page, with a conversation and a code block
+    # The private page, with a conversation, a code block and the "Sent." note
     link = success.locator("[data-private-link]").get_attribute("href")
     assert link
     page.goto(link)
     expect(page.locator("[data-my-ticket-title]")).to_be_visible()
-    page.get_by_label("Your answer").fill("Here is the log:\n```\nERROR export failed\n```")
+    page.get_by_label("Your message").fill("Here is the log:\n```\nERROR export failed\n```")
     page.get_by_role("button", name="Send").click()
     expect(page.locator('[data-message-author="customer"]')).to_have_count(1)
+    expect(page.locator("[data-sent-note]")).to_have_text("Sent.")
     assert_accessible(page)
     # And the invalid-link message
     page.goto(link.replace("key=", "key=x"))
@@ -386,3 +387,26 @@ def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, vie
     assert_accessible(page)
     seen.assert_clean()
     context.close()
+
+
+def test_the_status_line_reads_as_two_sentences(anonymous_desk: Desk) -> None:
+    ticket = _create_with_link(anonymous_desk.stack)
+    page = anonymous_desk.open(f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}")
+    line = page.locator("[data-my-ticket-status-line]")
+    # "Status: Open. We have…", not "Status: Open We have…"
+    expect(line).to_have_text(
+        "Status: Open. We have your ticket and will answer here and by email."
+    )
+    expect(page.locator("[data-my-ticket-status]")).to_have_text("Open")
+    # And the answer box does not assume anyone has answered yet
+    expect(page.get_by_role("heading", name="Add to your ticket")).to_be_visible()
+    expect(page.locator("[data-reopen-note]")).to_have_text("We answer here and by email.")
+    page.get_by_label("Your message").fill("One more detail.")
+    page.get_by_role("button", name="Send").click()
+    # And sending shows a note on the page as well as announcing it
+    note = page.locator("[data-sent-note]")
+    expect(note).to_have_text("Sent.")
+    expect(page.locator("[data-announcer]")).to_have_text("Your message was sent.")
+    # Which goes when they start the next message
+    page.get_by_label("Your message").fill("And another")
+    expect(note).to_be_hidden()

@@ -107,17 +107,23 @@ export class MyTicketView {
     this.threadEmpty = h("p", { class: "muted", dataset: { threadEmpty: "" }, text: "No answers yet. We will answer here, and send you an email when we do." });
 
     this.replyInput = h("textarea", { id: "my-reply", name: "body", rows: 5, attrs: { "aria-describedby": "my-reply-reopen my-reply-counter my-reply-error" } });
-    this.replyCounter = new CharCounter(this.replyInput, MESSAGE_MAX, { id: "my-reply-counter", name: "Your answer", onLimit: (text) => this.#store.announce(text) });
+    this.replyCounter = new CharCounter(this.replyInput, MESSAGE_MAX, { id: "my-reply-counter", name: "Your message", onLimit: (text) => this.#store.announce(text) });
     this.replyError = h("p", { id: "my-reply-error", class: "field-error", dataset: { fieldError: "body" }, hidden: true });
     this.reopenNote = h("p", { id: "my-reply-reopen", class: "hint", dataset: { reopenNote: "" } });
     this.sendButton = h("button", { type: "submit", class: "button button--primary", dataset: { send: "" }, text: "Send" });
-    this.replyInput.addEventListener("input", () => this.#clearReplyError());
+    // Seen, not announced: the live region says the same when it is sent.
+    this.sentNote = h("p", { class: "sent-note", dataset: { sentNote: "" }, hidden: true });
+    this.replyInput.addEventListener("input", () => {
+      this.#clearReplyError();
+      this.sentNote.hidden = true;
+    });
     const form = h(
       "form",
       { class: "card reply-form", noValidate: true, dataset: { customerReply: "" }, attrs: { "aria-labelledby": "my-reply-heading" }, on: { submit: (event) => this.#send(event) } },
-      h("h3", { id: "my-reply-heading", text: "Answer us" }),
-      h("div", { class: "field" }, h("label", { htmlFor: "my-reply", text: "Your answer" }), this.replyInput, this.reopenNote, this.replyCounter.element, this.replyError),
-      h("div", { class: "form-actions" }, this.sendButton),
+      // Not "Answer us": nobody may have answered yet.
+      h("h3", { id: "my-reply-heading", text: "Add to your ticket" }),
+      h("div", { class: "field" }, h("label", { htmlFor: "my-reply", text: "Your message" }), this.replyInput, this.reopenNote, this.replyCounter.element, this.replyError),
+      h("div", { class: "form-actions" }, this.sendButton, this.sentNote),
     );
 
     replaceChildren(
@@ -127,7 +133,9 @@ export class MyTicketView {
         { class: "my-ticket" },
         this.reference,
         this.title,
-        h("p", { class: "my-ticket__status" }, "Status: ", this.status, " ", this.statusText),
+        // The full stop is for screen readers ("Status: Open. We have your ticket…"); the pill
+        // already separates the two on screen.
+        h("p", { class: "my-ticket__status", dataset: { myTicketStatusLine: "" } }, "Status: ", this.status, h("span", { class: "visually-hidden", text: ". " }), this.statusText),
         h("section", { class: "card my-ticket__request", attrs: { "aria-labelledby": "my-request-heading" } }, h("h3", { id: "my-request-heading", text: "What you wrote" }), this.created, this.description),
         h("section", { class: "my-ticket__conversation", attrs: { "aria-labelledby": "my-thread-heading" } }, h("h3", { id: "my-thread-heading", text: "Conversation" }), this.threadEmpty, this.thread),
         form,
@@ -175,24 +183,27 @@ export class MyTicketView {
     if (this.#model.state.sending) return;
     this.#clearReplyError();
     const body = this.replyInput.value;
+    this.sentNote.hidden = true;
     if (!body.trim()) {
-      this.#showReplyError("Please write your answer first.");
+      this.#showReplyError("Please write your message first.");
       return;
     }
     if (this.replyCounter.over) {
-      this.#showReplyError(`Your answer is too long: at most ${MESSAGE_MAX.toLocaleString("en")} characters.`);
+      this.#showReplyError(`Your message is too long: at most ${MESSAGE_MAX.toLocaleString("en")} characters.`);
       return;
     }
     try {
-      const sent = await this.#model.send(body);
-      if (sent && this.#renderedId) {
+      const result = await this.#model.send(body);
+      if (result.sent && this.#renderedId) {
         this.replyInput.value = "";
         this.replyCounter.update();
         this.replyInput.focus();
+        this.sentNote.textContent = result.reopened ? "Sent. Your ticket is open again." : "Sent.";
+        this.sentNote.hidden = false;
       }
     } catch (error) {
       const fieldMessage = error.fields?.body;
-      this.#showReplyError(fieldMessage ? `Your answer ${fieldMessage}.` : `Not sent: ${error.message} Your answer is still here; try again.`);
+      this.#showReplyError(fieldMessage ? `Your message ${fieldMessage}.` : `Not sent: ${error.message} Your message is still here; try again.`);
     }
   }
 }
