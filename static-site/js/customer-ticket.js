@@ -7,7 +7,9 @@
 import * as api from "./api.js";
 
 export class CustomerTicket extends EventTarget {
-  state = { id: null, ticket: null, loading: false, error: null, invalidLink: false, sending: false };
+  // linkReplaced: the page was loaded, then a send was refused because the link had been
+  // replaced meanwhile (an agent sent a new one): the page and the typed text stay.
+  state = { id: null, ticket: null, loading: false, error: null, invalidLink: false, linkReplaced: false, sending: false };
   #key = null;
   #abort = null;
 
@@ -21,7 +23,7 @@ export class CustomerTicket extends EventTarget {
     this.#abort = abort;
     const same = this.state.id === id && this.#key === key;
     this.#key = key || null;
-    this.state = { ...this.state, id, ticket: same ? this.state.ticket : null, loading: true, error: null, invalidLink: false };
+    this.state = { ...this.state, id, ticket: same ? this.state.ticket : null, loading: true, error: null, invalidLink: false, linkReplaced: false };
     this.#emit("change");
     if (!id || !this.#key) {
       this.state = { ...this.state, loading: false, invalidLink: true };
@@ -43,22 +45,23 @@ export class CustomerTicket extends EventTarget {
 
   /**
    * Send the customer's message. Resolves `{sent: true, reopened}` when sent (the ticket
-   * is then reloaded), or `{sent: false}` when the link was refused (the page then shows
-   * "This link is not valid"). Other failures reject with the ApiError.
+   * is then reloaded), or `{sent: false}` when the link was refused: the ticket was shown,
+   * so the link has been replaced since (state.linkReplaced; the page and the text stay).
+   * Other failures reject with the ApiError.
    */
   async send(body) {
     const { id, ticket } = this.state;
-    if (!id || !this.#key || this.state.sending) return { sent: false };
+    if (!id || !this.#key || this.state.sending || this.state.linkReplaced) return { sent: false };
     const wasSolved = ticket && (ticket.status === "resolved" || ticket.status === "closed");
     this.state = { ...this.state, sending: true };
     this.#emit("change");
     try {
       await api.postPublicMessage(id, this.#key, body);
     } catch (error) {
-      const invalidLink = error instanceof api.ApiError && error.status === 404;
-      this.state = { ...this.state, sending: false, invalidLink, ticket: invalidLink ? null : ticket };
+      const replaced = error instanceof api.ApiError && error.status === 404;
+      this.state = { ...this.state, sending: false, linkReplaced: replaced };
       this.#emit("change");
-      if (!invalidLink) throw error;
+      if (!replaced) throw error;
       return { sent: false };
     }
     this.state = { ...this.state, sending: false };
@@ -72,7 +75,7 @@ export class CustomerTicket extends EventTarget {
   clear() {
     this.#abort?.abort();
     this.#key = null;
-    this.state = { id: null, ticket: null, loading: false, error: null, invalidLink: false, sending: false };
+    this.state = { id: null, ticket: null, loading: false, error: null, invalidLink: false, linkReplaced: false, sending: false };
   }
 
   #emit(type, detail = {}) {

@@ -20,6 +20,7 @@ from tests.e2e.conversation_helpers import (
     watch,
 )
 from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
+    AgentTokens,
     Desk,
     agent_headers,
     agent_tokens,
@@ -380,6 +381,20 @@ def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, vie
     expect(page.locator('[data-message-author="customer"]')).to_have_count(1)
     expect(page.locator("[data-sent-note]")).to_have_text("Sent.")
     assert_accessible(page)
+    # With a send refused because the link was replaced meanwhile (the copy offered)
+    page.route(
+        "**/api/public/tickets/*/messages/",
+        lambda route: route.fulfill(
+            status=404,
+            json={"error": "not found"},
+            headers={"Access-Control-Allow-Origin": "*"},
+        ),
+    )
+    page.get_by_label("Your message").fill("One more thing")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-copy-text]")).to_be_visible()
+    assert_accessible(page)
+    page.unroute("**/api/public/tickets/*/messages/")
     # And the invalid-link message
     page.goto(link.replace("key=", "key=x"))
     page.reload()
@@ -387,6 +402,62 @@ def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, vie
     assert_accessible(page)
     seen.assert_clean()
     context.close()
+
+
+def test_text_typed_while_the_link_is_replaced_stays_and_can_be_copied(
+    anonymous_desk: Desk,
+    agent_tokens: AgentTokens,  # noqa: F811 - the fixture imported above
+) -> None:
+    stack = anonymous_desk.stack
+    ticket = _create_with_link(stack, title=f"Replaced {unique()}")
+    page = anonymous_desk.open(f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    expect(page.locator("[data-my-ticket-title]")).to_have_text(ticket["title"])
+    # Given the customer is writing a long message
+    text = "Here is everything that happened:\nfirst this,\nthen that."
+    page.get_by_label("Your message").fill(text)
+    # And the view is shown again meanwhile: main.js routes again whenever the sign-in
+    # state changes (here an agent signs in in another tab of this browser; also the end
+    # of the sign-in check 300 ms after load): the page and the text must stay
+    page.wait_for_timeout(400)
+    other = page.context.new_page()
+    other.goto(stack.site_url + "#/new")
+    other.evaluate(
+        "tokens => new BroadcastChannel('support-desk.session')"
+        ".postMessage({type: 'signed-in', tokens})",
+        agent_tokens.stored_session(),
+    )
+    expect(page.locator("[data-announcer]")).to_contain_text("Signed in as")
+    other.close()
+    expect(page.get_by_label("Your message")).to_have_value(text)
+    # When an agent sends them a new link meanwhile (the old one stops working)
+    renewed = requests.post(
+        f"{stack.api_url}/tickets/{ticket['id']}/access-link/",
+        headers=anonymous_desk.agent_headers,
+        timeout=10,
+    )
+    assert renewed.status_code == 202, renewed.text
+    # And they press Send
+    page.get_by_role("button", name="Send").click()
+    # Then the page stays, with their text in the box, and says what happened
+    error = page.locator('[data-field-error="body"]')
+    expect(error).to_contain_text("this link has been replaced by a newer one")
+    expect(error).to_contain_text("which we emailed to you")
+    expect(page.get_by_label("Your message")).to_have_value(text)
+    expect(page.get_by_label("Your message")).to_be_focused()
+    expect(page.locator("[data-my-ticket-title]")).to_have_text(ticket["title"])
+    expect(page.locator("[data-invalid-link]")).to_have_count(0)
+    expect(page.locator("[data-announcer]")).to_contain_text("replaced by a newer one")
+    # And Send stays off (this link can never send again)
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    # And they can copy what they wrote
+    page.get_by_role("button", name="Copy your text").click()
+    expect(error.locator("[data-copy-status]")).to_have_text("Your text is copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == text
+    # And editing the text keeps the explanation
+    page.get_by_label("Your message").press("End")
+    page.keyboard.type(" More.")
+    expect(error).to_contain_text("replaced by a newer one")
 
 
 def test_the_status_line_reads_as_two_sentences(anonymous_desk: Desk) -> None:

@@ -33,10 +33,15 @@ export class MyTicketView {
   }
 
   show(route) {
+    // Shown again for the same link while it is on screen (main.js routes again when the
+    // sign-in state changes, e.g. 300 ms after load or a sign-out in another tab): keep
+    // the page as it is, with what the customer is typing.
+    const same = this.#active && this.#route?.params.id === route.params.id && this.#route?.query.key === route.query.key;
+    this.#route = route;
+    if (same) return;
     this.#active = true;
     this.#focusHeading = true;
     this.#renderedId = null;
-    this.#route = route;
     document.title = "Your ticket · Support desk";
     this.#model.load(route.params.id, route.query.key);
   }
@@ -108,13 +113,13 @@ export class MyTicketView {
 
     this.replyInput = h("textarea", { id: "my-reply", name: "body", rows: 5, attrs: { "aria-describedby": "my-reply-reopen my-reply-counter my-reply-error" } });
     this.replyCounter = new CharCounter(this.replyInput, MESSAGE_MAX, { id: "my-reply-counter", name: "Your message", onLimit: (text) => this.#store.announce(text) });
-    this.replyError = h("p", { id: "my-reply-error", class: "field-error", dataset: { fieldError: "body" }, hidden: true });
+    this.replyError = h("div", { id: "my-reply-error", class: "reply-error", dataset: { fieldError: "body" }, hidden: true });
     this.reopenNote = h("p", { id: "my-reply-reopen", class: "hint", dataset: { reopenNote: "" } });
     this.sendButton = h("button", { type: "submit", class: "button button--primary", dataset: { send: "" }, text: "Send" });
     // Seen, not announced: the live region says the same when it is sent.
     this.sentNote = h("p", { class: "sent-note", dataset: { sentNote: "" }, hidden: true });
     this.replyInput.addEventListener("input", () => {
-      this.#clearReplyError();
+      if (!this.#model.state.linkReplaced) this.#clearReplyError();
       this.sentNote.hidden = true;
     });
     const form = h(
@@ -159,8 +164,9 @@ export class MyTicketView {
     const solved = ticket.status === "resolved" || ticket.status === "closed";
     this.reopenNote.textContent = solved ? `This ticket is ${ticket.status === "resolved" ? "resolved" : "closed"}: sending an answer opens it again.` : "We answer here and by email.";
     this.reopenNote.dataset.reopenNote = solved ? "reopens" : "";
-    const sending = this.#model.state.sending;
-    this.sendButton.disabled = sending;
+    const { sending, linkReplaced } = this.#model.state;
+    // A replaced link can never send: the button stays off, the error says why.
+    this.sendButton.disabled = sending || linkReplaced;
     this.sendButton.textContent = sending ? "Sending…" : "Send";
   }
 
@@ -170,8 +176,8 @@ export class MyTicketView {
     this.replyInput.removeAttribute("aria-invalid");
   }
 
-  #showReplyError(text) {
-    this.replyError.textContent = text;
+  #showReplyError(text, ...extra) {
+    replaceChildren(this.replyError, h("p", { class: "field-error", text }), ...extra);
     this.replyError.hidden = false;
     this.replyInput.setAttribute("aria-invalid", "true");
     this.replyInput.focus();
@@ -200,11 +206,37 @@ export class MyTicketView {
         this.replyInput.focus();
         this.sentNote.textContent = result.reopened ? "Sent. Your ticket is open again." : "Sent.";
         this.sentNote.hidden = false;
+      } else if (this.#model.state.linkReplaced) {
+        this.#showLinkReplaced();
       }
     } catch (error) {
       const fieldMessage = error.fields?.body;
       this.#showReplyError(fieldMessage ? `Your message ${fieldMessage}.` : `Not sent: ${error.message} Your message is still here; try again.`);
     }
+  }
+
+  /** The link was replaced while the page was open: keep the text, say why, offer a copy. */
+  #showLinkReplaced() {
+    const copyStatus = h("p", { class: "copy-status", dataset: { copyStatus: "" } });
+    this.#showReplyError(
+      "Not sent: this link has been replaced by a newer one, which we emailed to you. Your text is still in the box: copy it, open the link in our most recent email, and send it from there.",
+      h("button", { type: "button", class: "button", dataset: { copyText: "" }, text: "Copy your text", on: { click: (event) => this.#copyText(event.currentTarget, copyStatus) } }),
+      copyStatus,
+    );
+  }
+
+  async #copyText(button, status) {
+    try {
+      await navigator.clipboard.writeText(this.replyInput.value);
+      status.textContent = "Your text is copied.";
+      button.focus();
+    } catch {
+      // No clipboard access: select the text for Ctrl+C instead.
+      this.replyInput.focus();
+      this.replyInput.select();
+      status.textContent = "Your text is selected: press Ctrl+C (⌘C on a Mac) to copy it.";
+    }
+    this.#store.announce(status.textContent);
   }
 }
 
