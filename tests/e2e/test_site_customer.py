@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.e2e.axe_audit import assert_accessible
 from tests.e2e.conftest import RunningStack
@@ -458,6 +458,72 @@ def test_text_typed_while_the_link_is_replaced_stays_and_can_be_copied(
     page.get_by_label("Your message").press("End")
     page.keyboard.type(" More.")
     expect(error).to_contain_text("replaced by a newer one")
+
+
+def test_customers_read_plain_words_when_the_service_fails(anonymous_desk: Desk) -> None:
+    stack = anonymous_desk.stack
+    ticket = _create_with_link(stack)
+    technical = re.compile(r"API|HTTP|127\.0\.0\.1|http://|\b50\d\b")
+    page = anonymous_desk.page
+
+    def refuse(route: Route) -> None:
+        route.abort("connectionrefused")
+
+    def bad_gateway(route: Route) -> None:
+        route.fulfill(status=502, body="Bad gateway", headers={"Access-Control-Allow-Origin": "*"})
+
+    public = f"{stack.api_url}/public/**"
+    # When the service cannot be reached while the private page loads
+    page.route(public, refuse)
+    anonymous_desk.open(f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}")
+    notice = page.locator("[data-error-notice]")
+    expect(notice).to_contain_text("Could not load your ticket.")
+    # Then it says so in plain words, with Try again
+    expect(notice).to_contain_text(
+        "We can't reach our service right now. Please try again in a few minutes."
+    )
+    expect(notice).not_to_contain_text(technical)
+    # And a 502 reads the same
+    page.unroute(public, refuse)
+    page.route(public, bad_gateway)
+    page.get_by_role("button", name="Try again").click()
+    expect(notice).to_contain_text("We can't reach our service right now.")
+    expect(notice).not_to_contain_text(technical)
+    # And Try again recovers once the service is back
+    page.unroute(public, bad_gateway)
+    page.get_by_role("button", name="Try again").click()
+    expect(page.locator("[data-my-ticket-title]")).to_have_text(ticket["title"])
+
+    # When sending an answer fails, the text stays and the words are plain
+    page.route(public, bad_gateway)
+    page.get_by_label("Your message").fill("Still broken.")
+    page.get_by_role("button", name="Send").click()
+    error = page.locator('[data-field-error="body"]')
+    expect(error).to_have_text(
+        "Not sent. We can't reach our service right now. Your text is kept; please try"
+        " again in a few minutes."
+    )
+    expect(page.get_by_label("Your message")).to_have_value("Still broken.")
+    page.unroute(public, bad_gateway)
+
+    # When the form cannot reach the service
+    create = f"{stack.api_url}/tickets/"
+    page.route(create, refuse)
+    anonymous_desk.open("#/new")
+    page.get_by_label("Email").fill(f"{unique()}@example.com")
+    page.get_by_label("Title").fill("Outage")
+    page.get_by_label("Description").fill("Nothing loads.")
+    page.get_by_label("Category").select_option("general")
+    page.get_by_label("Priority").select_option("low")
+    page.get_by_role("button", name="Submit ticket").click()
+    banner = page.locator("[data-form-error]")
+    expect(banner).to_contain_text("Your ticket was not sent.")
+    expect(banner.locator("[data-send-error]")).to_have_text(
+        "We can't reach our service right now. Your text is kept; please try again in a"
+        " few minutes."
+    )
+    expect(banner).not_to_contain_text(technical)
+    expect(page.get_by_label("Title")).to_have_value("Outage")
 
 
 def test_the_status_line_reads_as_two_sentences(anonymous_desk: Desk) -> None:

@@ -7,6 +7,7 @@ import { dateTime, age } from "../format.js";
 import { CustomerTicket } from "../customer-ticket.js";
 import { CharCounter } from "../components/char-counter.js";
 import { errorNotice } from "../components/notice.js";
+import { customerErrorText } from "../customer-messages.js";
 import { fillRichText, richText } from "../components/rich-text.js";
 
 const MESSAGE_MAX = 10000;
@@ -78,7 +79,7 @@ export class MyTicketView {
       replaceChildren(
         this.element,
         h("h2", { tabIndex: -1, text: "Your ticket" }),
-        errorNotice("Could not load your ticket.", error, () => this.#model.load(this.#route.params.id, this.#route.query.key)),
+        errorNotice("Could not load your ticket.", customerErrorText(error), () => this.#model.load(this.#route.params.id, this.#route.query.key)),
       );
       this.#maybeFocus();
       return;
@@ -211,7 +212,7 @@ export class MyTicketView {
       }
     } catch (error) {
       const fieldMessage = error.fields?.body;
-      this.#showReplyError(fieldMessage ? `Your message ${fieldMessage}.` : `Not sent: ${error.message} Your message is still here; try again.`);
+      this.#showReplyError(fieldMessage ? `Your message ${fieldMessage}.` : `Not sent. ${customerErrorText(error, { textKept: true })}`);
     }
   }
 

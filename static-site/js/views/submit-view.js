@@ -6,6 +6,7 @@ import * as api from "../api.js";
 import { h, options, replaceChildren } from "../dom.js";
 import { clearDraft, loadDraft, saveDraft } from "../draft.js";
 import { CATEGORIES, PRIORITIES, age, choices, label } from "../format.js";
+import { customerErrorText } from "../customer-messages.js";
 import { session } from "../session.js";
 import { SuggestionController } from "../suggestions.js";
 import { CharCounter } from "../components/char-counter.js";
@@ -417,7 +418,7 @@ export class SubmitView {
     replaceChildren(
       this.formError,
       h("p", { class: "notice__title", text: "Your ticket was not sent." }),
-      h("p", { text: `${error.message} Your text is still here; try again.` }),
+      h("p", { dataset: { sendError: "" }, text: customerErrorText(error, { textKept: true }) }),
     );
     this.formError.hidden = false;
     this.submitButton.focus();
