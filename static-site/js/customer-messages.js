@@ -24,3 +24,41 @@ export function customerErrorText(error, { textKept = false } = {}) {
   // Another refusal the page did not expect, or a bug: nothing the customer can fix either.
   return `Something went wrong on our side. ${kept} try again in a few minutes.`;
 }
+
+/**
+ * One sentence for a field's problem: `name` and the API's (or the form's) fragment,
+ * ending with exactly one full stop. The API's fragments look like "must not be blank",
+ * "must be at most 200 characters (got 205)" or "is not a valid email address (The part
+ * after the @-sign is not valid. It should have a period.)"; a bracketed sentence becomes
+ * a sentence of its own, so the page never prints ".).".
+ */
+export function fieldSentence(name, fragment) {
+  let text = `${name} ${String(fragment ?? "").trim()}`.trim();
+  const aside = text.match(/^(.*\S)\s*\(([A-Z][^()]*)\)$/);
+  if (aside) text = `${aside[1].replace(/[.:;,]$/, "")}. ${aside[2].trim()}`;
+  return /[.!?]["')\]]?$/.test(text) ? text : `${text}.`;
+}
+
+/**
+ * What is wrong with an email address, as a fragment after "Email", or null. The common
+ * mistakes the API (email-validator) refuses but a browser's `type=email` accepts or
+ * words vaguely, so the form can report them with the other fields in one round; the
+ * API still decides (it also refuses reserved domains such as `example.invalid`).
+ */
+export function emailProblem(value) {
+  const address = String(value ?? "").trim();
+  const example = "like name@example.com";
+  if (!address) return "is required, so that we can answer you";
+  if (/\s/.test(address)) return "must not contain spaces";
+  const parts = address.split("@");
+  if (parts.length === 1) return `needs an @, ${example}`;
+  if (parts.length > 2) return `must contain only one @, ${example}`;
+  const [local, domain] = parts;
+  if (!local) return `needs your name or address before the @, ${example}`;
+  if (!domain) return `needs a domain after the @, ${example}`;
+  if (!domain.includes(".")) return `needs a dot in the part after the @, ${example}`;
+  if (address.includes("..")) return "must not have two dots in a row";
+  if (/^\.|\.$/.test(local) || /^\.|\.$/.test(domain)) return "must not have a dot right before or after the @, or at either end";
+  if (address.length > 254) return "must be at most 254 characters";
+  return null;
+}

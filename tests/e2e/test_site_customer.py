@@ -172,22 +172,77 @@ def test_the_error_banner_counts_its_fields_and_the_api_errors_show_by_their_fie
     expect(page.get_by_label("Email")).to_be_focused()
     expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
     assert sent == []
-    # When the email is one the browser accepts but the API does not
-    page.get_by_label("Email").fill("someone@localhost")
+    # When the email is one the API refuses for a reason the form cannot know
+    page.get_by_label("Email").fill("someone@example.invalid")
     page.get_by_label("Title").fill(f"Bad address {unique()}")
     page.get_by_role("button", name="Submit ticket").click()
-    # Then the API's message is shown next to the email field, counted as one
+    # Then the API's message is shown next to the email field, as one sentence (the
+    # API's "(… email.)" fragment never comes out as ".)."), and counted as one
     email_error = page.locator('[data-field-error="customer_email"]')
-    expect(email_error).to_contain_text("Email is not a valid email address")
+    expect(email_error).to_have_text(
+        "Email is not a valid email address. The part after the @-sign is a special-use"
+        " or reserved name that cannot be used with email."
+    )
+    assert ".)" not in email_error.inner_text()
     expect(banner).to_contain_text("Please correct the highlighted field.")
     expect(page.get_by_label("Email")).to_be_focused()
     assert len(sent) == 1
     body = sent[0].post_data_json
     # And the form sent only what the customer entered: no suggested values
     assert set(body) <= {"title", "description", "customer_email", "customer_name"}, body
-    # And typing in the field clears its error
+    # And correcting the field clears its error, and the banner with it
     page.get_by_label("Email").fill("someone@example.com")
     expect(email_error).to_be_hidden()
+    expect(banner).to_be_hidden()
+
+
+def test_the_form_checks_emails_as_the_api_does_and_the_banner_follows_the_fixes(
+    anonymous_desk: Desk,
+) -> None:
+    page = anonymous_desk.open("#/new")
+    sent = _create_requests(page)
+    banner = page.locator("[data-form-error]")
+    email_error = page.locator('[data-field-error="customer_email"]')
+    # When the customer types an address the browser accepts but the API refuses, and
+    # forgets the title
+    page.get_by_label("Email").fill("ana@gmail")
+    page.get_by_label("Description").fill("I cannot log in since this morning.")
+    page.get_by_role("button", name="Submit ticket").click()
+    # Then both problems come at once, and nothing was sent
+    expect(banner).to_contain_text("Please correct the 2 highlighted fields.")
+    expect(email_error).to_have_text(
+        "Email needs a dot in the part after the @, like name@example.com."
+    )
+    expect(page.locator('[data-field-error="title"]')).to_have_text("Title must not be blank.")
+    assert sent == []
+    # When the title is filled in, the banner counts what is left
+    page.get_by_label("Title").fill("Cannot log in")
+    expect(page.locator('[data-field-error="title"]')).to_be_hidden()
+    expect(banner).to_contain_text("Please correct the highlighted field.")
+    expect(banner).to_contain_text("Field: Email.")
+    expect(banner.locator("[data-error-count]")).to_have_attribute("data-error-count", "1")
+    # While the address is still being typed, its error stays; when it is right, the
+    # error and the banner go
+    page.get_by_label("Email").fill("ana@gmail.")
+    expect(email_error).to_be_visible()
+    page.get_by_label("Email").fill("ana@gmail.com")
+    expect(email_error).to_be_hidden()
+    expect(banner).to_be_hidden()
+    # And the other common mistakes are caught on the page too, in plain words
+    for address, problem in [
+        ("ana maria@example.com", "Email must not contain spaces."),
+        ("ana.example.com", "Email needs an @, like name@example.com."),
+        ("ana@@example.com", "Email must contain only one @, like name@example.com."),
+        ("ana@example..com", "Email must not have two dots in a row."),
+    ]:
+        page.get_by_label("Email").fill(address)
+        page.get_by_role("button", name="Submit ticket").click()
+        expect(email_error).to_have_text(problem)
+        # Leaving the field with another mistake updates the message
+    page.get_by_label("Email").fill("ana@")
+    page.get_by_label("Title").focus()
+    expect(email_error).to_have_text("Email needs a domain after the @, like name@example.com.")
+    assert sent == []
 
 
 def test_a_low_confidence_suggestion_is_offered_not_filled_in(anonymous_desk: Desk) -> None:

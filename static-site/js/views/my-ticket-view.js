@@ -7,7 +7,7 @@ import { dateTime, age } from "../format.js";
 import { CustomerTicket } from "../customer-ticket.js";
 import { CharCounter } from "../components/char-counter.js";
 import { errorNotice } from "../components/notice.js";
-import { customerErrorText } from "../customer-messages.js";
+import { customerErrorText, fieldSentence } from "../customer-messages.js";
 import { fillRichText, richText } from "../components/rich-text.js";
 
 const MESSAGE_MAX = 10000;
@@ -212,7 +212,7 @@ export class MyTicketView {
       }
     } catch (error) {
       const fieldMessage = error.fields?.body;
-      this.#showReplyError(fieldMessage ? `Your message ${fieldMessage}.` : `Not sent. ${customerErrorText(error, { textKept: true })}`);
+      this.#showReplyError(fieldMessage ? fieldSentence("Your message", fieldMessage) : `Not sent. ${customerErrorText(error, { textKept: true })}`);
     }
   }
 

@@ -6,7 +6,7 @@ import * as api from "../api.js";
 import { h, options, replaceChildren } from "../dom.js";
 import { clearDraft, loadDraft, saveDraft } from "../draft.js";
 import { CATEGORIES, PRIORITIES, age, choices, label } from "../format.js";
-import { customerErrorText } from "../customer-messages.js";
+import { customerErrorText, emailProblem, fieldSentence } from "../customer-messages.js";
 import { session } from "../session.js";
 import { SuggestionController } from "../suggestions.js";
 import { CharCounter } from "../components/char-counter.js";
@@ -36,6 +36,8 @@ export class SubmitView {
   #submission = null;
   #sending = false;
   #draftTimer = null;
+  /** Fields whose error is shown: the banner counts them, and goes when they are fixed. */
+  #invalid = new Set();
 
   constructor(store) {
     this.#store = store;
@@ -89,11 +91,19 @@ export class SubmitView {
         // Picking "Not sure" hands the field back to the suggestion.
         this.#manual[field] = this.inputs[field].value !== "";
         this.#renderBadge(field);
-        this.#clearFieldError(field);
+        this.#fieldFixed(field);
       });
     }
     for (const field of ["customer_email", "customer_name", "title", "description"]) {
-      this.inputs[field].addEventListener("input", () => this.#clearFieldError(field));
+      // Fixed: its error goes (and the banner is recounted). Not yet: the error stays
+      // while typing, and says what is wrong now when the person leaves the field.
+      this.inputs[field].addEventListener("input", () => {
+        if (this.#invalid.has(field) && !this.#checkField(field)) this.#fieldFixed(field);
+      });
+      this.inputs[field].addEventListener("change", () => {
+        const problem = this.#invalid.has(field) && this.#checkField(field);
+        if (problem) this.errors[field].textContent = fieldSentence(FIELD_LABELS[field], problem);
+      });
     }
     this.inputs.description.addEventListener("input", () => this.#textChanged());
 
@@ -273,24 +283,43 @@ export class SubmitView {
   // ---- Sending ----
 
   #clearFieldError(field) {
+    this.#invalid.delete(field);
     this.errors[field].hidden = true;
     this.errors[field].textContent = "";
     this.inputs[field].removeAttribute("aria-invalid");
   }
 
-  /** Problems the form can see before sending: `{field: message}` (API wording). */
+  /** A field was corrected: its error goes, and the banner counts what is left (or goes). */
+  #fieldFixed(field) {
+    if (!this.#invalid.has(field)) return;
+    this.#clearFieldError(field);
+    this.#renderFieldBanner();
+  }
+
+  /** What the form can see is wrong with `field` before sending (API wording), or null. */
+  #checkField(field) {
+    const input = this.inputs[field];
+    if (field === "title" || field === "description") {
+      if (!input.value.trim()) return "must not be blank";
+      if (this.counters[field].over) return `must be at most ${LIMITS[field].toLocaleString("en")} characters`;
+    } else if (field === "customer_email") {
+      // The API's own rules for the common mistakes first, then the browser's check.
+      const problem = emailProblem(input.value);
+      if (problem) return problem;
+      if (input.validity.typeMismatch) return "must be a valid email address, like name@example.com";
+    } else if (field === "customer_name") {
+      if (input.value.trim().length > LIMITS.customer_name) return `must be at most ${LIMITS.customer_name} characters`;
+    }
+    return null;
+  }
+
+  /** Problems the form can see before sending: `{field: message}`. */
   #check() {
     const problems = {};
-    for (const field of ["title", "description"]) {
-      const value = this.inputs[field].value;
-      if (!value.trim()) problems[field] = "must not be blank";
-      else if (this.counters[field].over) problems[field] = `must be at most ${LIMITS[field].toLocaleString("en")} characters`;
+    for (const field of ["customer_email", "customer_name", "title", "description"]) {
+      const problem = this.#checkField(field);
+      if (problem) problems[field] = problem;
     }
-    const email = this.inputs.customer_email;
-    if (!email.value.trim()) problems.customer_email = "is required, so that we can answer you";
-    else if (email.validity.typeMismatch) problems.customer_email = "must be a valid email address, like name@example.com";
-    else if (email.value.trim().length > LIMITS.customer_email) problems.customer_email = `must be at most ${LIMITS.customer_email} characters`;
-    if (this.inputs.customer_name.value.trim().length > LIMITS.customer_name) problems.customer_name = `must be at most ${LIMITS.customer_name} characters`;
     return problems;
   }
 
@@ -393,25 +422,35 @@ export class SubmitView {
 
   #showFieldErrors(problems) {
     let first = null;
-    const names = [];
     for (const field of FORM_FIELDS) {
       const message = problems[field];
       if (!message) continue;
       const errorElement = this.errors[field];
-      errorElement.textContent = `${FIELD_LABELS[field]} ${message}.`;
+      errorElement.textContent = fieldSentence(FIELD_LABELS[field], message);
       errorElement.hidden = false;
       this.inputs[field].setAttribute("aria-invalid", "true");
-      names.push(FIELD_LABELS[field]);
+      this.#invalid.add(field);
       first ??= this.inputs[field];
     }
+    this.#renderFieldBanner();
+    first.focus();
+  }
+
+  /** The banner over the form: how many fields are still marked, and which; none, no banner. */
+  #renderFieldBanner() {
+    const names = FORM_FIELDS.filter((field) => this.#invalid.has(field)).map((field) => FIELD_LABELS[field]);
     const count = names.length;
+    if (count === 0) {
+      this.formError.hidden = true;
+      replaceChildren(this.formError);
+      return;
+    }
     replaceChildren(
       this.formError,
       h("p", { class: "notice__title", dataset: { errorCount: String(count) }, text: count === 1 ? "Please correct the highlighted field." : `Please correct the ${count} highlighted fields.` }),
       h("p", { text: `${count === 1 ? "Field" : "Fields"}: ${listOf(names)}.` }),
     );
     this.formError.hidden = false;
-    first.focus();
   }
 
   #showSendError(error) {
@@ -432,6 +471,7 @@ export class SubmitView {
   }
 
   #clearForm() {
+    this.formError.hidden = true;
     this.#suggestions.reset();
     for (const field of FORM_FIELDS) {
       this.inputs[field].value = "";
