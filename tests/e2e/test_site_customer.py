@@ -4,6 +4,7 @@ errors; the private page's refusals and header; axe audits at desktop and phone 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -457,6 +458,76 @@ def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, vie
     assert_accessible(page)
     seen.assert_clean()
     context.close()
+
+
+def test_the_confirmation_promises_no_email_and_puts_the_form_away(
+    anonymous_desk: Desk,
+) -> None:
+    stack = anonymous_desk.stack
+    email = f"{unique()}@example.com"
+    # Given this address already had its confirmations for the hour (3 a hour locally)
+    for _ in range(3):
+        _create_with_link(stack, customer_email=email)
+    page = anonymous_desk.open("#/new")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    # When the customer submits a fourth ticket
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Title").fill(f"Fourth {unique()}")
+    page.get_by_label("Description").fill("Another question about my last invoice.")
+    page.get_by_role("button", name="Submit ticket").click()
+    success = page.locator("[data-submit-success]")
+    expect(success).to_be_visible(timeout=CREATE_TIMEOUT_MS)
+    # Then the heading says it was received, and has the focus
+    heading = page.get_by_role("heading", name="Ticket received")
+    expect(heading).to_be_focused()
+    assert page.title().startswith("Ticket received")
+    # And the confirmation says what is true: the link is on its way, and this page's
+    # link is the way back whatever happens to the email
+    note = success.locator("[data-emailed-note]")
+    expect(note).to_have_text(
+        f"We are also sending this link to {email}. Keep it: it is your way back to this"
+        " ticket, even if the email does not arrive."
+    )
+    expect(success).not_to_contain_text(re.compile("emailed", re.IGNORECASE))
+    # And indeed no confirmation is mailed for this one
+    ticket_id = success.locator("[data-ticket-ref]").get_attribute("data-ticket-id")
+    assert ticket_id
+    _wait_for_email_record(anonymous_desk, ticket_id, "suppressed")
+    # And the private link can be opened or copied, and nothing else is on the page
+    open_link = success.get_by_role("link", name="Open your ticket")
+    link = open_link.get_attribute("href")
+    assert link and f"#/my-ticket/{ticket_id}?key=" in link
+    expect(success.get_by_label("Your private link")).to_have_value(link)
+    success.get_by_role("button", name="Copy link").click()
+    expect(success.locator("[data-copy-status]")).to_have_text("Link copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    expect(page.locator("[data-ticket-form]")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Submit a ticket")).to_have_count(0)
+    # When they want to send another one
+    page.get_by_role("button", name="Submit another ticket").click()
+    # Then the empty form is back, ready to type in, and the confirmation is gone
+    expect(page.locator("[data-ticket-form]")).to_be_visible()
+    expect(page.get_by_role("heading", name="Submit a ticket")).to_be_visible()
+    expect(page.get_by_label("Email")).to_be_focused()
+    expect(page.get_by_label("Email")).to_have_value("")
+    expect(success).to_be_hidden()
+    expect(page.get_by_role("button", name="Submit another ticket")).to_be_hidden()
+    # And "Open your ticket" led to the ticket (checked from a fresh tab)
+    other = page.context.new_page()
+    other.goto(link)
+    expect(other.locator("[data-my-ticket-reference]")).to_contain_text("Ticket #")
+    other.close()
+
+
+def _wait_for_email_record(desk: Desk, ticket_id: str, status: str) -> None:
+    """Until the ticket's email log (as agents see it) has a record with ``status``."""
+    url = f"{desk.stack.api_url}/tickets/{ticket_id}/emails/"
+    for _ in range(100):
+        records = requests.get(url, headers=desk.agent_headers, timeout=10).json()
+        if any(record["status"] == status for record in records):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no {status} email for {ticket_id}: {records}")
 
 
 def test_text_typed_while_the_link_is_replaced_stays_and_can_be_copied(

@@ -1,6 +1,7 @@
 // "Submit a ticket": the customers' form. Contact, title and description with visible
 // counters, suggestions while they type, a draft kept across reloads, and a
-// confirmation with the ticket's number and private link.
+// confirmation with the ticket's number and private link (the form then waits behind
+// "Submit another ticket").
 
 import * as api from "../api.js";
 import { h, options, replaceChildren } from "../dom.js";
@@ -38,6 +39,8 @@ export class SubmitView {
   #draftTimer = null;
   /** Fields whose error is shown: the banner counts them, and goes when they are fixed. */
   #invalid = new Set();
+  /** True while the confirmation replaces the form. */
+  #confirmed = false;
 
   constructor(store) {
     this.#store = store;
@@ -50,7 +53,7 @@ export class SubmitView {
   }
 
   show() {
-    document.title = "Submit a ticket · Support desk";
+    document.title = this.#confirmed ? "Ticket received · Support desk" : "Submit a ticket · Support desk";
     // Staff reach their sign-in from here; a signed-in agent has the header instead.
     this.staffLink.hidden = session.signedIn;
   }
@@ -81,7 +84,10 @@ export class SubmitView {
     );
     this.suggestionStatus = h("p", { class: "suggestion-status", attrs: { role: "status" }, dataset: { suggestionStatus: "none" } });
     this.formError = h("div", { class: "notice notice--error", attrs: { role: "alert" }, dataset: { formError: "" }, hidden: true });
-    this.success = h("div", { class: "notice notice--success confirmation", tabIndex: -1, dataset: { submitSuccess: "" }, hidden: true });
+    this.success = h("div", { class: "notice notice--success confirmation", dataset: { submitSuccess: "" }, hidden: true });
+    this.anotherButton = h("button", { type: "button", class: "button", dataset: { submitAnother: "" }, text: "Submit another ticket", on: { click: () => this.#showForm() } });
+    this.confirmationActions = h("div", { class: "form-actions confirmation-actions" }, this.anotherButton);
+    this.confirmationActions.hidden = true;
     this.draftNote = h("div", { class: "notice notice--info draft-note", dataset: { draftNote: "" }, hidden: true });
     this.submitButton = h("button", { type: "submit", class: "button button--primary", dataset: { submit: "" }, text: "Submit ticket" });
     this.staffLink = h("p", { class: "staff-link", dataset: { staffLink: "" } }, h("a", { href: "#/tickets", text: "Staff sign-in" }));
@@ -107,7 +113,7 @@ export class SubmitView {
     }
     this.inputs.description.addEventListener("input", () => this.#textChanged());
 
-    const form = h(
+    this.form = h(
       "form",
       {
         class: "card ticket-form",
@@ -140,14 +146,17 @@ export class SubmitView {
       ),
       h("div", { class: "form-actions" }, this.submitButton),
     );
+    this.heading = h("h2", { id: "submit-heading", tabIndex: -1, text: "Submit a ticket" });
+    this.lede = h("p", { class: "lede", text: "Tell us what went wrong. A support agent will pick it up and answer you by email." });
     return h(
       "section",
       { class: "view view--submit", dataset: { view: "new" } },
-      h("h2", { id: "submit-heading", tabIndex: -1, text: "Submit a ticket" }),
-      h("p", { class: "lede", text: "Tell us what went wrong. A support agent will pick it up and answer you by email." }),
+      this.heading,
+      this.lede,
       this.success,
+      this.confirmationActions,
       this.draftNote,
-      form,
+      this.form,
       this.staffLink,
     );
   }
@@ -342,7 +351,6 @@ export class SubmitView {
     event.preventDefault();
     if (this.#sending) return;
     this.formError.hidden = true;
-    this.success.hidden = true;
     for (const field of FORM_FIELDS) this.#clearFieldError(field);
     const problems = this.#check();
     if (Object.keys(problems).length > 0) {
@@ -378,28 +386,51 @@ export class SubmitView {
     const reference = ticket.reference || `#${ticket.number}`;
     const url = privateLink(ticket);
     const copyStatus = h("p", { class: "copy-status", dataset: { copyStatus: "" } });
+    // The confirmation email is not promised: the desk sends at most a few confirmations
+    // an hour to one address (against misuse of the form), so a later one is not mailed.
     const linkBlock = url
       ? [
-          h("p", { text: "Your private link, to follow this ticket and answer us:" }),
+          h("label", { htmlFor: "private-link-url", text: "Your private link, to follow this ticket and answer us:" }),
+          h("input", { id: "private-link-url", class: "private-link__url", type: "text", readOnly: true, value: url, dataset: { privateLinkText: "" }, attrs: { spellcheck: "false" } }),
           h(
             "div",
             { class: "private-link" },
-            h("a", { href: url, class: "private-link__url", dataset: { privateLink: "" }, text: url }),
-            h("button", { type: "button", class: "button button--small", dataset: { copyLink: "" }, text: "Copy link", on: { click: (event) => this.#copy(url, event.currentTarget, copyStatus) } }),
+            h("a", { href: url, class: "button button--primary", dataset: { privateLink: "" }, text: "Open your ticket" }),
+            h("button", { type: "button", class: "button", dataset: { copyLink: "" }, text: "Copy link", on: { click: (event) => this.#copy(url, event.currentTarget, copyStatus) } }),
           ),
           copyStatus,
-          h("p", { dataset: { emailedNote: "" } }, "We have also emailed this link to ", h("strong", { text: email }), ". Keep it to yourself: anyone with the link can read and answer this ticket."),
+          h("p", { dataset: { emailedNote: "" } }, "We are also sending this link to ", h("strong", { text: email }), ". Keep it: it is your way back to this ticket, even if the email does not arrive."),
+          h("p", { text: "Keep it to yourself: anyone with the link can read and answer this ticket." }),
         ]
-      : [h("p", { dataset: { emailedNote: "" } }, "We are emailing ", h("strong", { text: email }), " a private link to follow this ticket and answer us.")];
+      : [h("p", { dataset: { emailedNote: "" } }, "We are sending a private link to ", h("strong", { text: email }), ", to follow this ticket and answer us. If it does not arrive, write to us again and mention your reference.")];
     replaceChildren(
       this.success,
-      h("p", { class: "notice__title", text: "Thank you — we have your ticket." }),
-      h("p", {}, "Your reference: ", h("strong", { class: "ticket-ref", dataset: { ticketRef: "", ticketId: ticket.id }, text: reference })),
+      h("p", { class: "confirmation__reference" }, "Your reference: ", h("strong", { class: "ticket-ref", dataset: { ticketRef: "", ticketId: ticket.id }, text: reference })),
       linkBlock,
     );
+    this.#confirmed = true;
+    this.heading.textContent = "Ticket received";
+    document.title = "Ticket received · Support desk";
+    this.lede.hidden = true;
+    this.form.hidden = true;
+    this.formError.hidden = true;
     this.success.hidden = false;
-    this.success.focus();
-    this.#store.announce(`Ticket ${reference} created. We have emailed you a private link to follow it.`);
+    this.confirmationActions.hidden = false;
+    this.heading.focus();
+    this.#store.announce(`Ticket ${reference} received. Your private link is on this page.`);
+  }
+
+  /** Back to an empty form after a confirmation ("Submit another ticket"). */
+  #showForm() {
+    this.#confirmed = false;
+    this.heading.textContent = "Submit a ticket";
+    document.title = "Submit a ticket · Support desk";
+    this.success.hidden = true;
+    replaceChildren(this.success);
+    this.confirmationActions.hidden = true;
+    this.lede.hidden = false;
+    this.form.hidden = false;
+    this.inputs.customer_email.focus();
   }
 
   async #copy(url, button, status) {
@@ -408,13 +439,12 @@ export class SubmitView {
       status.textContent = "Link copied.";
     } catch {
       // No clipboard access (permissions, an old browser): select it for Ctrl+C instead.
-      const link = this.success.querySelector("[data-private-link]");
-      const range = document.createRange();
-      range.selectNodeContents(link);
-      const selection = window.getSelection();
-      selection.removeAllRanges();
-      selection.addRange(range);
+      const field = this.success.querySelector("[data-private-link-text]");
+      field.focus();
+      field.select();
       status.textContent = "The link is selected: press Ctrl+C (⌘C on a Mac) to copy it.";
+      this.#store.announce(status.textContent);
+      return;
     }
     this.#store.announce(status.textContent);
     button.focus();
