@@ -11,7 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
-from tests.e2e.axe_audit import assert_accessible
+from tests.e2e.axe_audit import BEST_PRACTICE_TAGS, assert_accessible
 from tests.e2e.conftest import RunningStack
 from tests.e2e.conversation_helpers import (
     CLASSIFY_PATH,
@@ -403,13 +403,15 @@ def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, vie
     page = context.new_page()
     seen = watch(page)
     token = unique()
+    # WCAG 2.2 A/AA and axe's best practices (one h1, heading order, landmarks)
+    tags = BEST_PRACTICE_TAGS
     # The form, empty and with every field in error
     page.goto(stack.site_url + "#/new")
     expect(page.get_by_label("Email")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible(page, tags=tags)
     page.get_by_role("button", name="Submit ticket").click()
     expect(page.locator("[data-form-error]")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible(page, tags=tags)
     # With a suggestion offered as a hint, and a restored draft
     force_confidence(page, "low")
     page.get_by_label("Email").fill(f"{token}@example.com")
@@ -421,12 +423,12 @@ def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, vie
     _wait_for_draft(page)
     page.reload()
     expect(page.locator("[data-draft-note]")).to_be_visible()
-    assert_accessible(page)
-    # The confirmation
+    assert_accessible(page, tags=tags)
+    # The confirmation (the form hidden behind "Submit another ticket")
     page.get_by_role("button", name="Submit ticket").click()
     success = page.locator("[data-submit-success]")
     expect(success).to_be_visible(timeout=CREATE_TIMEOUT_MS)
-    assert_accessible(page)
+    assert_accessible(page, tags=tags)
     # The private page, with a conversation, a code block and the "Sent." note
     link = success.locator("[data-private-link]").get_attribute("href")
     assert link
@@ -436,7 +438,7 @@ def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, vie
     page.get_by_role("button", name="Send").click()
     expect(page.locator('[data-message-author="customer"]')).to_have_count(1)
     expect(page.locator("[data-sent-note]")).to_have_text("Sent.")
-    assert_accessible(page)
+    assert_accessible(page, tags=tags)
     # With a send refused because the link was replaced meanwhile (the copy offered)
     page.route(
         "**/api/public/tickets/*/messages/",
@@ -449,13 +451,17 @@ def test_the_customer_side_passes_axe(browser: Browser, stack: RunningStack, vie
     page.get_by_label("Your message").fill("One more thing")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("[data-copy-text]")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible(page, tags=tags)
     page.unroute("**/api/public/tickets/*/messages/")
-    # And the invalid-link message
+    # And the invalid-link message, for a wrong key and for a mistyped address
     page.goto(link.replace("key=", "key=x"))
     page.reload()
     expect(page.locator("[data-invalid-link]")).to_be_visible()
-    assert_accessible(page)
+    assert_accessible(page, tags=tags)
+    page.goto(stack.site_url + "#/my-ticket/nope")
+    page.reload()
+    expect(page.locator("[data-invalid-link]")).to_be_visible()
+    assert_accessible(page, tags=tags)
     seen.assert_clean()
     context.close()
 
@@ -652,6 +658,84 @@ def test_customers_read_plain_words_when_the_service_fails(anonymous_desk: Desk)
     expect(page.get_by_label("Title")).to_have_value("Outage")
 
 
+def _accessible_texts(page: Page) -> list[str]:
+    """Every name and text in Chromium's accessibility tree (what a screen reader gets)."""
+    session = page.context.new_cdp_session(page)
+    try:
+        tree = session.send("Accessibility.getFullAXTree")
+    finally:
+        session.detach()
+    return [
+        str(node.get("name", {}).get("value", ""))
+        for node in tree["nodes"]
+        if not node.get("ignored")
+    ]
+
+
+def test_screen_readers_skip_the_marks_and_hear_settled_suggestions_once(
+    anonymous_desk: Desk, claude: RunningStack
+) -> None:
+    claude.claude(answer={"category": "technical", "priority": "high"})
+    page = anonymous_desk.open("#/new")
+    force_confidence(page, "low")
+    # Every text the suggestion's live region ever holds
+    page.evaluate(
+        """() => {
+          const live = document.querySelector("[data-suggestion-status] [role=status]");
+          window.__liveTexts = [];
+          new MutationObserver(() => window.__liveTexts.push(live.textContent))
+            .observe(live, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+    live = page.locator("[data-suggestion-status] [role=status]")
+    expect(live).to_have_attribute("aria-atomic", "true")
+    status = page.locator("[data-suggestion-status]")
+    description = page.get_by_label("Description")
+    description.click()
+    # When the customer types, pauses, and goes on typing (the same suggestion each time)
+    page.keyboard.type("The export to CSV fails with an error", delay=20)
+    # (the first classification of a session pays the API's cold imports)
+    expect(status).to_have_attribute("data-suggestion-status", "shown", timeout=30_000)
+    claude.claude(answer={"category": "technical", "priority": "high"}, delay=1.5)
+    page.keyboard.type(" every single time I try it.", delay=20)
+    expect(status).to_have_attribute("data-suggestion-status", "pending")
+    expect(status).to_contain_text("Suggesting")
+    expect(status).to_have_attribute("data-suggestion-status", "shown")
+    # Then "Suggesting…" was never in the live region, and the settled suggestion was
+    # put there once
+    texts = page.evaluate("window.__liveTexts")
+    assert not any("Suggesting" in text for text in texts), texts
+    assert [text for text in texts if text] == [
+        "Suggested: Technical, High priority. Use them if they fit, or choose your own."
+    ], texts
+    # When the form shows its marks: a hint (?), a suggestion taken (✦), an over-limit
+    # counter and field errors (⚠)
+    page.get_by_label("Title").fill("x" * 201)
+    page.get_by_role("button", name="Submit ticket").click()
+    expect(page.locator('[data-field-error="customer_email"]')).to_be_visible()
+    page.locator('[data-use-suggestion="priority"]').click()
+    expect(page.locator('[data-suggestion-badge="category"]')).to_have_attribute(
+        "data-state", "hint"
+    )
+    expect(page.locator('[data-suggestion-badge="priority"]')).to_have_text("Suggested")
+    # Then the words are read, and none of the marks
+    texts = _accessible_texts(page)
+    assert "Title must be at most 200 characters." in texts, texts
+    assert "Suggested" in texts, texts
+    assert _marks(texts) == []
+    # And the same with a choice that overrides the suggestion (✎)
+    page.get_by_label("Priority").select_option("low")
+    expect(page.locator('[data-suggestion-badge="priority"]')).to_have_attribute(
+        "data-state", "overridden"
+    )
+    assert _marks(_accessible_texts(page)) == []
+
+
+def _marks(texts: list[str]) -> list[str]:
+    """The decorative marks among ``texts`` (a "? " hint mark starts its text node)."""
+    return [text for text in texts if re.search(r"[⚠✦✎✓]|^\? ", text)]
+
+
 def test_the_status_line_reads_as_two_sentences(anonymous_desk: Desk) -> None:
     ticket = _create_with_link(anonymous_desk.stack)
     page = anonymous_desk.open(f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}")
@@ -673,3 +757,32 @@ def test_the_status_line_reads_as_two_sentences(anonymous_desk: Desk) -> None:
     # Which goes when they start the next message
     page.get_by_label("Your message").fill("And another")
     expect(note).to_be_hidden()
+
+
+def test_every_page_has_one_h1_over_its_view_heading(desk: Desk) -> None:
+    ticket = _create_with_link(desk.stack)
+    # (a page's first load leaves focus at the top; moving between views moves it)
+    page = desk.open("#/dashboard")
+    expect(page.locator("[data-view]").first).to_be_attached()
+    routes = [
+        ("Submit a ticket", "#/new"),
+        ("Tickets", "#/tickets"),
+        ("Dashboard", "#/dashboard"),
+        (ticket["title"], f"#/tickets/{ticket['id']}"),
+        (ticket["title"], f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}"),
+        ("This link is not valid", "#/my-ticket/nope"),
+    ]
+    for heading, hash_ in routes:
+        desk.open(hash_)
+        # The site's name is the one h1; the view's title an h2 under it, focused
+        expect(page.locator("h1")).to_have_count(1)
+        expect(page.get_by_role("heading", level=1)).to_have_accessible_name("Support desk")
+        expect(page.locator("main h2:focus")).to_have_text(heading)
+    # And the sign-in form too (in a browser where nobody is signed in)
+    assert page.context.browser
+    other = page.context.browser.new_page()
+    other.goto(desk.stack.site_url + "#/tickets")
+    expect(other.get_by_role("heading", name="Agent sign-in", level=2)).to_be_visible()
+    expect(other.locator("h1")).to_have_count(1)
+    expect(other.get_by_role("heading", level=1)).to_have_accessible_name("Support desk")
+    other.context.close()

@@ -82,7 +82,13 @@ export class SubmitView {
     this.badges = Object.fromEntries(
       SUGGESTED_FIELDS.map((field) => [field, h("div", { id: `ticket-${field}-suggestion`, class: "suggestion-badge", dataset: { suggestionBadge: field }, hidden: true })]),
     );
-    this.suggestionStatus = h("p", { class: "suggestion-status", attrs: { role: "status" }, dataset: { suggestionStatus: "none" } });
+    // The status line: "Suggesting…" is shown but not announced (it would be read at every
+    // pause while the person is still typing); the live part holds only settled results,
+    // and is only changed when the result reads differently, so the same suggestion
+    // coming back after another pause is not read again.
+    this.suggestionPending = h("span", { class: "suggestion-status__pending" });
+    this.suggestionMessage = h("span", { attrs: { role: "status", "aria-atomic": "true" }, dataset: { suggestionMessage: "" } });
+    this.suggestionStatus = h("div", { class: "suggestion-status", dataset: { suggestionStatus: "none" } }, this.suggestionPending, this.suggestionMessage);
     this.formError = h("div", { class: "notice notice--error", attrs: { role: "alert" }, dataset: { formError: "" }, hidden: true });
     this.success = h("div", { class: "notice notice--success confirmation", dataset: { submitSuccess: "" }, hidden: true });
     this.anotherButton = h("button", { type: "button", class: "button", dataset: { submitAnother: "" }, text: "Submit another ticket", on: { click: () => this.#showForm() } });
@@ -275,18 +281,25 @@ export class SubmitView {
   #renderSuggestionStatus(state) {
     const status = this.suggestionStatus;
     status.dataset.suggestionStatus = state;
-    if (state === "pending") {
-      replaceChildren(status, h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }), "Suggesting a category and priority…");
-    } else if (state === "failed") {
-      replaceChildren(status, "No suggestion right now. Choose a category and priority yourself, or leave them and we will sort it.");
+    const pending = state === "pending";
+    if (pending) {
+      replaceChildren(this.suggestionPending, h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }), "Suggesting a category and priority…");
+    } else {
+      replaceChildren(this.suggestionPending);
+    }
+    // While pending, the last settled result stays in the live region, out of sight.
+    this.suggestionMessage.classList.toggle("visually-hidden", pending);
+    if (pending) return;
+    let text = "";
+    if (state === "failed") {
+      text = "No suggestion right now. Choose a category and priority yourself, or leave them and we will sort it.";
     } else if (state === "shown" && this.#shown) {
       const shown = this.#shown;
       const what = `Suggested: ${label(shown.category)}, ${label(shown.priority)} priority.`;
       status.dataset.confidence = shown.confident ? "high" : "low";
-      replaceChildren(status, shown.confident ? `${what} Change them if they are not right.` : `${what} Use them if they fit, or choose your own.`);
-    } else {
-      replaceChildren(status);
+      text = shown.confident ? `${what} Change them if they are not right.` : `${what} Use them if they fit, or choose your own.`;
     }
+    if (this.suggestionMessage.textContent !== text) this.suggestionMessage.textContent = text;
   }
 
   // ---- Sending ----
