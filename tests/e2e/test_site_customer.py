@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, Request, Route, expect
+from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 
 from tests.e2e.axe_audit import BEST_PRACTICE_TAGS, assert_accessible
 from tests.e2e.conftest import RunningStack
@@ -786,3 +786,28 @@ def test_every_page_has_one_h1_over_its_view_heading(desk: Desk) -> None:
     expect(other.locator("h1")).to_have_count(1)
     expect(other.get_by_role("heading", level=1)).to_have_accessible_name("Support desk")
     other.context.close()
+
+
+def test_touch_targets_on_a_phone_are_at_least_44_px(anonymous_desk: Desk) -> None:
+    page = anonymous_desk.page
+    page.set_viewport_size(VIEWPORTS["phone"])
+    anonymous_desk.open("#/new")
+    staff = page.get_by_role("link", name="Staff sign-in")
+    _at_least_44(staff)
+    page.get_by_label("Email").fill(f"{unique()}@example.com")
+    page.get_by_label("Title").fill(f"Phone {unique()}")
+    page.get_by_label("Description").fill("Typed on a phone.")
+    page.get_by_label("Category").select_option("general")
+    page.get_by_label("Priority").select_option("low")
+    page.get_by_role("button", name="Submit ticket").click()
+    expect(page.locator("[data-submit-success]")).to_be_visible(timeout=CREATE_TIMEOUT_MS)
+    for name in ("Copy link", "Submit another ticket"):
+        _at_least_44(page.get_by_role("button", name=name))
+    _at_least_44(page.get_by_role("link", name="Open your ticket"))
+    _at_least_44(staff)
+
+
+def _at_least_44(locator: Locator) -> None:
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box and box["height"] >= 44 and box["width"] >= 44, box
