@@ -4,6 +4,9 @@
 
 const TICKET_PATH = /^\/tickets\/([a-z2-7]{24})\/?$/;
 const MY_TICKET_PATH = /^\/my-ticket\/([a-z2-7]{24})\/?$/;
+// Any other address under /my-ticket (a mistyped or cut-off link) is still the customer's
+// page, with no id: it shows "This link is not valid", never the agents' "Page not found".
+const MY_TICKET_PREFIX = /^\/my-ticket(\/|$)/;
 
 /** `{name, params, query}` for a location hash; unknown hashes are "not-found". */
 export function parseRoute(hash) {
@@ -17,6 +20,7 @@ export function parseRoute(hash) {
   if (ticket) return { name: "ticket", params: { id: ticket[1] }, query };
   const mine = path.match(MY_TICKET_PATH);
   if (mine) return { name: "my-ticket", params: { id: mine[1] }, query };
+  if (MY_TICKET_PREFIX.test(path)) return { name: "my-ticket", params: { id: null }, query };
   return { name: "not-found", params: {}, query };
 }
 

@@ -16,17 +16,23 @@ from playwright.sync_api import Page
 
 AXE_SCRIPT = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# axe's best practices (one h1, landmarks, heading order, ...): not WCAG failures, checked
+# where a page is known to follow them (the customers' pages).
+BEST_PRACTICE_TAGS = [*WCAG_TAGS, "best-practice"]
 
 
-def axe_violations(page: Page, include: str | None = None) -> list[dict[str, Any]]:
-    """The axe violations of the page as it is now (optionally within ``include``)."""
+def axe_violations(
+    page: Page, include: str | None = None, tags: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The axe violations of the page as it is now (optionally within ``include``), for
+    the rules with ``tags`` (WCAG 2.2 A and AA by default)."""
     if not AXE_SCRIPT.exists():
         raise AssertionError("axe-core is missing: run `make browser`")
     page.add_script_tag(content=AXE_SCRIPT.read_text(encoding="utf-8"))
     context = json.dumps(include) if include else "document"
     result: dict[str, Any] = page.evaluate(
         f"""async () => await axe.run({context}, {{
-            runOnly: {{type: "tag", values: {json.dumps(WCAG_TAGS)}}},
+            runOnly: {{type: "tag", values: {json.dumps(tags or WCAG_TAGS)}}},
             resultTypes: ["violations"]
         }})"""
     )
@@ -41,7 +47,9 @@ def axe_violations(page: Page, include: str | None = None) -> list[dict[str, Any
     ]
 
 
-def assert_accessible(page: Page, include: str | None = None) -> None:
+def assert_accessible(
+    page: Page, include: str | None = None, tags: list[str] | None = None
+) -> None:
     """Fail with every violation listed when axe finds any."""
-    violations = axe_violations(page, include)
+    violations = axe_violations(page, include, tags)
     assert violations == [], json.dumps(violations, indent=2)

@@ -62,7 +62,8 @@ def test_the_whole_loop_customer_agent_customer_agent(
     assert ticket_id and re.fullmatch(r"[a-z2-7]{24}", ticket_id)
     link = success.locator("[data-private-link]").get_attribute("href")
     assert link and f"#/my-ticket/{ticket_id}?key=" in link
-    expect(success).to_contain_text(f"We have also emailed this link to {email}")
+    # (sending, not "emailed": the desk may hold back confirmations to one address)
+    expect(success).to_contain_text(f"We are also sending this link to {email}")
     assert success.locator("a[href^='#/tickets']").count() == 0
 
     # And the confirmation email, with the same link, is in the outbox
@@ -136,12 +137,13 @@ def test_the_whole_loop_customer_agent_customer_agent(
     )
     expect(page.locator("[data-my-ticket-status]")).to_have_text("Resolved")
     expect(page.locator("[data-reopen-note]")).to_contain_text("sending an answer opens it again")
+    expect(page.get_by_role("heading", name="Add to your ticket")).to_be_visible()
     assert note_secret not in page.content()
     assert public_bodies and all(note_secret not in body for body in public_bodies)
     assert desk.agent_username not in page.content()
 
     # When the customer answers the resolved ticket
-    page.get_by_label("Your answer").fill(f"Thanks, but one more question {token}")
+    page.get_by_label("Your message").fill(f"Thanks, but one more question {token}")
     page.get_by_role("button", name="Send").click()
     # Then it is theirs in the thread, the ticket is open again, and that is announced
     mine = thread.locator('[data-message-author="customer"]')
@@ -151,7 +153,10 @@ def test_the_whole_loop_customer_agent_customer_agent(
     expect(page.locator("[data-announcer]")).to_have_text(
         "Your message was sent, and your ticket is open again."
     )
-    expect(page.get_by_label("Your answer")).to_have_value("")
+    expect(page.get_by_label("Your message")).to_have_value("")
+    # And the page says so where they are looking, not only to screen readers
+    expect(page.locator("[data-sent-note]")).to_be_visible()
+    expect(page.locator("[data-sent-note]")).to_have_text("Sent. Your ticket is open again.")
     assert note_secret not in page.content()
 
     # And the agent sees the customer's answer, and the ticket open again

@@ -171,7 +171,7 @@ def test_markup_in_every_text_field_is_shown_as_text(desk: Desk) -> None:
     assert page.locator("main img, main script, main b, main svg").count() == 0
     # And so does the customer's page, their own answer included
     desk.open(f"#/my-ticket/{ticket['id']}?key={ticket['customer_key']}")
-    page.get_by_label("Your answer").fill(f"{markup} answer")
+    page.get_by_label("Your message").fill(f"{markup} answer")
     page.get_by_role("button", name="Send").click()
     expect(page.locator('[data-message-author="customer"] [data-message-body]')).to_have_text(
         f"{markup} answer"

@@ -7,6 +7,7 @@ import { dateTime, age } from "../format.js";
 import { CustomerTicket } from "../customer-ticket.js";
 import { CharCounter } from "../components/char-counter.js";
 import { errorNotice } from "../components/notice.js";
+import { customerErrorText, fieldSentence } from "../customer-messages.js";
 import { fillRichText, richText } from "../components/rich-text.js";
 
 const MESSAGE_MAX = 10000;
@@ -33,10 +34,15 @@ export class MyTicketView {
   }
 
   show(route) {
+    // Shown again for the same link while it is on screen (main.js routes again when the
+    // sign-in state changes, e.g. 300 ms after load or a sign-out in another tab): keep
+    // the page as it is, with what the customer is typing.
+    const same = this.#active && this.#route?.params.id === route.params.id && this.#route?.query.key === route.query.key;
+    this.#route = route;
+    if (same) return;
     this.#active = true;
     this.#focusHeading = true;
     this.#renderedId = null;
-    this.#route = route;
     document.title = "Your ticket · Support desk";
     this.#model.load(route.params.id, route.query.key);
   }
@@ -50,15 +56,19 @@ export class MyTicketView {
   #render() {
     const { ticket, loading, error, invalidLink } = this.#model.state;
     if (invalidLink) {
+      // The same page for a mistyped address, a missing, wrong or replaced key and an
+      // unknown ticket: it says nothing about whether the ticket exists.
       this.#renderedId = null;
       document.title = "Link not valid · Support desk";
       replaceChildren(
         this.element,
         h(
           "div",
-          { class: "notice notice--error", dataset: { invalidLink: "" } },
+          { class: "notice notice--error invalid-link", dataset: { invalidLink: "" } },
           h("h2", { tabIndex: -1, text: "This link is not valid" }),
-          h("p", { text: "It may have been replaced by a newer one. Use the link in the most recent email about your ticket." }),
+          h("p", { text: "It may be mistyped or cut short, or it may have been replaced by a newer one." }),
+          h("p", { dataset: { newLinkHelp: "" }, text: "The link in the most recent email about your ticket works: open it to read and answer your ticket. If you cannot find that email, submit a new ticket and mention your ticket number; an agent can email you a new link." }),
+          h("p", {}, h("a", { href: "#/new", class: "button button--primary", dataset: { submitNew: "" }, text: "Submit a new ticket" })),
         ),
       );
       this.#maybeFocus();
@@ -69,7 +79,7 @@ export class MyTicketView {
       replaceChildren(
         this.element,
         h("h2", { tabIndex: -1, text: "Your ticket" }),
-        errorNotice("Could not load your ticket.", error, () => this.#model.load(this.#route.params.id, this.#route.query.key)),
+        errorNotice("Could not load your ticket.", customerErrorText(error), () => this.#model.load(this.#route.params.id, this.#route.query.key)),
       );
       this.#maybeFocus();
       return;
@@ -103,17 +113,23 @@ export class MyTicketView {
     this.threadEmpty = h("p", { class: "muted", dataset: { threadEmpty: "" }, text: "No answers yet. We will answer here, and send you an email when we do." });
 
     this.replyInput = h("textarea", { id: "my-reply", name: "body", rows: 5, attrs: { "aria-describedby": "my-reply-reopen my-reply-counter my-reply-error" } });
-    this.replyCounter = new CharCounter(this.replyInput, MESSAGE_MAX, { id: "my-reply-counter", name: "Your answer", onLimit: (text) => this.#store.announce(text) });
-    this.replyError = h("p", { id: "my-reply-error", class: "field-error", dataset: { fieldError: "body" }, hidden: true });
+    this.replyCounter = new CharCounter(this.replyInput, MESSAGE_MAX, { id: "my-reply-counter", name: "Your message", onLimit: (text) => this.#store.announce(text) });
+    this.replyError = h("div", { id: "my-reply-error", class: "reply-error", dataset: { fieldError: "body" }, hidden: true });
     this.reopenNote = h("p", { id: "my-reply-reopen", class: "hint", dataset: { reopenNote: "" } });
     this.sendButton = h("button", { type: "submit", class: "button button--primary", dataset: { send: "" }, text: "Send" });
-    this.replyInput.addEventListener("input", () => this.#clearReplyError());
+    // Seen, not announced: the live region says the same when it is sent.
+    this.sentNote = h("p", { class: "sent-note", dataset: { sentNote: "" }, hidden: true });
+    this.replyInput.addEventListener("input", () => {
+      if (!this.#model.state.linkReplaced) this.#clearReplyError();
+      this.sentNote.hidden = true;
+    });
     const form = h(
       "form",
       { class: "card reply-form", noValidate: true, dataset: { customerReply: "" }, attrs: { "aria-labelledby": "my-reply-heading" }, on: { submit: (event) => this.#send(event) } },
-      h("h3", { id: "my-reply-heading", text: "Answer us" }),
-      h("div", { class: "field" }, h("label", { htmlFor: "my-reply", text: "Your answer" }), this.replyInput, this.reopenNote, this.replyCounter.element, this.replyError),
-      h("div", { class: "form-actions" }, this.sendButton),
+      // Not "Answer us": nobody may have answered yet.
+      h("h3", { id: "my-reply-heading", text: "Add to your ticket" }),
+      h("div", { class: "field" }, h("label", { htmlFor: "my-reply", text: "Your message" }), this.replyInput, this.reopenNote, this.replyCounter.element, this.replyError),
+      h("div", { class: "form-actions" }, this.sendButton, this.sentNote),
     );
 
     replaceChildren(
@@ -123,7 +139,9 @@ export class MyTicketView {
         { class: "my-ticket" },
         this.reference,
         this.title,
-        h("p", { class: "my-ticket__status" }, "Status: ", this.status, " ", this.statusText),
+        // The full stop is for screen readers ("Status: Open. We have your ticket…"); the pill
+        // already separates the two on screen.
+        h("p", { class: "my-ticket__status", dataset: { myTicketStatusLine: "" } }, "Status: ", this.status, h("span", { class: "visually-hidden", text: ". " }), this.statusText),
         h("section", { class: "card my-ticket__request", attrs: { "aria-labelledby": "my-request-heading" } }, h("h3", { id: "my-request-heading", text: "What you wrote" }), this.created, this.description),
         h("section", { class: "my-ticket__conversation", attrs: { "aria-labelledby": "my-thread-heading" } }, h("h3", { id: "my-thread-heading", text: "Conversation" }), this.threadEmpty, this.thread),
         form,
@@ -147,8 +165,9 @@ export class MyTicketView {
     const solved = ticket.status === "resolved" || ticket.status === "closed";
     this.reopenNote.textContent = solved ? `This ticket is ${ticket.status === "resolved" ? "resolved" : "closed"}: sending an answer opens it again.` : "We answer here and by email.";
     this.reopenNote.dataset.reopenNote = solved ? "reopens" : "";
-    const sending = this.#model.state.sending;
-    this.sendButton.disabled = sending;
+    const { sending, linkReplaced } = this.#model.state;
+    // A replaced link can never send: the button stays off, the error says why.
+    this.sendButton.disabled = sending || linkReplaced;
     this.sendButton.textContent = sending ? "Sending…" : "Send";
   }
 
@@ -158,8 +177,8 @@ export class MyTicketView {
     this.replyInput.removeAttribute("aria-invalid");
   }
 
-  #showReplyError(text) {
-    this.replyError.textContent = text;
+  #showReplyError(text, ...extra) {
+    replaceChildren(this.replyError, h("p", { class: "field-error", text }), ...extra);
     this.replyError.hidden = false;
     this.replyInput.setAttribute("aria-invalid", "true");
     this.replyInput.focus();
@@ -171,25 +190,54 @@ export class MyTicketView {
     if (this.#model.state.sending) return;
     this.#clearReplyError();
     const body = this.replyInput.value;
+    this.sentNote.hidden = true;
     if (!body.trim()) {
-      this.#showReplyError("Please write your answer first.");
+      this.#showReplyError("Please write your message first.");
       return;
     }
     if (this.replyCounter.over) {
-      this.#showReplyError(`Your answer is too long: at most ${MESSAGE_MAX.toLocaleString("en")} characters.`);
+      this.#showReplyError(`Your message is too long: at most ${MESSAGE_MAX.toLocaleString("en")} characters.`);
       return;
     }
     try {
-      const sent = await this.#model.send(body);
-      if (sent && this.#renderedId) {
+      const result = await this.#model.send(body);
+      if (result.sent && this.#renderedId) {
         this.replyInput.value = "";
         this.replyCounter.update();
         this.replyInput.focus();
+        this.sentNote.textContent = result.reopened ? "Sent. Your ticket is open again." : "Sent.";
+        this.sentNote.hidden = false;
+      } else if (this.#model.state.linkReplaced) {
+        this.#showLinkReplaced();
       }
     } catch (error) {
       const fieldMessage = error.fields?.body;
-      this.#showReplyError(fieldMessage ? `Your answer ${fieldMessage}.` : `Not sent: ${error.message} Your answer is still here; try again.`);
+      this.#showReplyError(fieldMessage ? fieldSentence("Your message", fieldMessage) : `Not sent. ${customerErrorText(error, { textKept: true })}`);
     }
+  }
+
+  /** The link was replaced while the page was open: keep the text, say why, offer a copy. */
+  #showLinkReplaced() {
+    const copyStatus = h("p", { class: "copy-status", dataset: { copyStatus: "" } });
+    this.#showReplyError(
+      "Not sent: this link has been replaced by a newer one, which we emailed to you. Your text is still in the box: copy it, open the link in our most recent email, and send it from there.",
+      h("button", { type: "button", class: "button", dataset: { copyText: "" }, text: "Copy your text", on: { click: (event) => this.#copyText(event.currentTarget, copyStatus) } }),
+      copyStatus,
+    );
+  }
+
+  async #copyText(button, status) {
+    try {
+      await navigator.clipboard.writeText(this.replyInput.value);
+      status.textContent = "Your text is copied.";
+      button.focus();
+    } catch {
+      // No clipboard access: select the text for Ctrl+C instead.
+      this.replyInput.focus();
+      this.replyInput.select();
+      status.textContent = "Your text is selected: press Ctrl+C (⌘C on a Mac) to copy it.";
+    }
+    this.#store.announce(status.textContent);
   }
 }
 

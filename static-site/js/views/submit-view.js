@@ -1,11 +1,13 @@
 // "Submit a ticket": the customers' form. Contact, title and description with visible
 // counters, suggestions while they type, a draft kept across reloads, and a
-// confirmation with the ticket's number and private link.
+// confirmation with the ticket's number and private link (the form then waits behind
+// "Submit another ticket").
 
 import * as api from "../api.js";
 import { h, options, replaceChildren } from "../dom.js";
 import { clearDraft, loadDraft, saveDraft } from "../draft.js";
 import { CATEGORIES, PRIORITIES, age, choices, label } from "../format.js";
+import { customerErrorText, emailProblem, fieldSentence } from "../customer-messages.js";
 import { session } from "../session.js";
 import { SuggestionController } from "../suggestions.js";
 import { CharCounter } from "../components/char-counter.js";
@@ -35,6 +37,10 @@ export class SubmitView {
   #submission = null;
   #sending = false;
   #draftTimer = null;
+  /** Fields whose error is shown: the banner counts them, and goes when they are fixed. */
+  #invalid = new Set();
+  /** True while the confirmation replaces the form. */
+  #confirmed = false;
 
   constructor(store) {
     this.#store = store;
@@ -47,7 +53,7 @@ export class SubmitView {
   }
 
   show() {
-    document.title = "Submit a ticket · Support desk";
+    document.title = this.#confirmed ? "Ticket received · Support desk" : "Submit a ticket · Support desk";
     // Staff reach their sign-in from here; a signed-in agent has the header instead.
     this.staffLink.hidden = session.signedIn;
   }
@@ -76,9 +82,18 @@ export class SubmitView {
     this.badges = Object.fromEntries(
       SUGGESTED_FIELDS.map((field) => [field, h("div", { id: `ticket-${field}-suggestion`, class: "suggestion-badge", dataset: { suggestionBadge: field }, hidden: true })]),
     );
-    this.suggestionStatus = h("p", { class: "suggestion-status", attrs: { role: "status" }, dataset: { suggestionStatus: "none" } });
+    // The status line: "Suggesting…" is shown but not announced (it would be read at every
+    // pause while the person is still typing); the live part holds only settled results,
+    // and is only changed when the result reads differently, so the same suggestion
+    // coming back after another pause is not read again.
+    this.suggestionPending = h("span", { class: "suggestion-status__pending" });
+    this.suggestionMessage = h("span", { attrs: { role: "status", "aria-atomic": "true" }, dataset: { suggestionMessage: "" } });
+    this.suggestionStatus = h("div", { class: "suggestion-status", dataset: { suggestionStatus: "none" } }, this.suggestionPending, this.suggestionMessage);
     this.formError = h("div", { class: "notice notice--error", attrs: { role: "alert" }, dataset: { formError: "" }, hidden: true });
-    this.success = h("div", { class: "notice notice--success confirmation", tabIndex: -1, dataset: { submitSuccess: "" }, hidden: true });
+    this.success = h("div", { class: "notice notice--success confirmation", dataset: { submitSuccess: "" }, hidden: true });
+    this.anotherButton = h("button", { type: "button", class: "button", dataset: { submitAnother: "" }, text: "Submit another ticket", on: { click: () => this.#showForm() } });
+    this.confirmationActions = h("div", { class: "form-actions confirmation-actions" }, this.anotherButton);
+    this.confirmationActions.hidden = true;
     this.draftNote = h("div", { class: "notice notice--info draft-note", dataset: { draftNote: "" }, hidden: true });
     this.submitButton = h("button", { type: "submit", class: "button button--primary", dataset: { submit: "" }, text: "Submit ticket" });
     this.staffLink = h("p", { class: "staff-link", dataset: { staffLink: "" } }, h("a", { href: "#/tickets", text: "Staff sign-in" }));
@@ -88,15 +103,23 @@ export class SubmitView {
         // Picking "Not sure" hands the field back to the suggestion.
         this.#manual[field] = this.inputs[field].value !== "";
         this.#renderBadge(field);
-        this.#clearFieldError(field);
+        this.#fieldFixed(field);
       });
     }
     for (const field of ["customer_email", "customer_name", "title", "description"]) {
-      this.inputs[field].addEventListener("input", () => this.#clearFieldError(field));
+      // Fixed: its error goes (and the banner is recounted). Not yet: the error stays
+      // while typing, and says what is wrong now when the person leaves the field.
+      this.inputs[field].addEventListener("input", () => {
+        if (this.#invalid.has(field) && !this.#checkField(field)) this.#fieldFixed(field);
+      });
+      this.inputs[field].addEventListener("change", () => {
+        const problem = this.#invalid.has(field) && this.#checkField(field);
+        if (problem) this.errors[field].textContent = fieldSentence(FIELD_LABELS[field], problem);
+      });
     }
     this.inputs.description.addEventListener("input", () => this.#textChanged());
 
-    const form = h(
+    this.form = h(
       "form",
       {
         class: "card ticket-form",
@@ -129,14 +152,17 @@ export class SubmitView {
       ),
       h("div", { class: "form-actions" }, this.submitButton),
     );
+    this.heading = h("h2", { id: "submit-heading", tabIndex: -1, text: "Submit a ticket" });
+    this.lede = h("p", { class: "lede", text: "Tell us what went wrong. A support agent will pick it up and answer you by email." });
     return h(
       "section",
       { class: "view view--submit", dataset: { view: "new" } },
-      h("h2", { id: "submit-heading", tabIndex: -1, text: "Submit a ticket" }),
-      h("p", { class: "lede", text: "Tell us what went wrong. A support agent will pick it up and answer you by email." }),
+      this.heading,
+      this.lede,
       this.success,
+      this.confirmationActions,
       this.draftNote,
-      form,
+      this.form,
       this.staffLink,
     );
   }
@@ -255,41 +281,67 @@ export class SubmitView {
   #renderSuggestionStatus(state) {
     const status = this.suggestionStatus;
     status.dataset.suggestionStatus = state;
-    if (state === "pending") {
-      replaceChildren(status, h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }), "Suggesting a category and priority…");
-    } else if (state === "failed") {
-      replaceChildren(status, "No suggestion right now. Choose a category and priority yourself, or leave them and we will sort it.");
+    const pending = state === "pending";
+    if (pending) {
+      replaceChildren(this.suggestionPending, h("span", { class: "spinner", attrs: { "aria-hidden": "true" } }), "Suggesting a category and priority…");
+    } else {
+      replaceChildren(this.suggestionPending);
+    }
+    // While pending, the last settled result stays in the live region, out of sight.
+    this.suggestionMessage.classList.toggle("visually-hidden", pending);
+    if (pending) return;
+    let text = "";
+    if (state === "failed") {
+      text = "No suggestion right now. Choose a category and priority yourself, or leave them and we will sort it.";
     } else if (state === "shown" && this.#shown) {
       const shown = this.#shown;
       const what = `Suggested: ${label(shown.category)}, ${label(shown.priority)} priority.`;
       status.dataset.confidence = shown.confident ? "high" : "low";
-      replaceChildren(status, shown.confident ? `${what} Change them if they are not right.` : `${what} Use them if they fit, or choose your own.`);
-    } else {
-      replaceChildren(status);
+      text = shown.confident ? `${what} Change them if they are not right.` : `${what} Use them if they fit, or choose your own.`;
     }
+    if (this.suggestionMessage.textContent !== text) this.suggestionMessage.textContent = text;
   }
 
   // ---- Sending ----
 
   #clearFieldError(field) {
+    this.#invalid.delete(field);
     this.errors[field].hidden = true;
     this.errors[field].textContent = "";
     this.inputs[field].removeAttribute("aria-invalid");
   }
 
-  /** Problems the form can see before sending: `{field: message}` (API wording). */
+  /** A field was corrected: its error goes, and the banner counts what is left (or goes). */
+  #fieldFixed(field) {
+    if (!this.#invalid.has(field)) return;
+    this.#clearFieldError(field);
+    this.#renderFieldBanner();
+  }
+
+  /** What the form can see is wrong with `field` before sending (API wording), or null. */
+  #checkField(field) {
+    const input = this.inputs[field];
+    if (field === "title" || field === "description") {
+      if (!input.value.trim()) return "must not be blank";
+      if (this.counters[field].over) return `must be at most ${LIMITS[field].toLocaleString("en")} characters`;
+    } else if (field === "customer_email") {
+      // The API's own rules for the common mistakes first, then the browser's check.
+      const problem = emailProblem(input.value);
+      if (problem) return problem;
+      if (input.validity.typeMismatch) return "must be a valid email address, like name@example.com";
+    } else if (field === "customer_name") {
+      if (input.value.trim().length > LIMITS.customer_name) return `must be at most ${LIMITS.customer_name} characters`;
+    }
+    return null;
+  }
+
+  /** Problems the form can see before sending: `{field: message}`. */
   #check() {
     const problems = {};
-    for (const field of ["title", "description"]) {
-      const value = this.inputs[field].value;
-      if (!value.trim()) problems[field] = "must not be blank";
-      else if (this.counters[field].over) problems[field] = `must be at most ${LIMITS[field].toLocaleString("en")} characters`;
+    for (const field of ["customer_email", "customer_name", "title", "description"]) {
+      const problem = this.#checkField(field);
+      if (problem) problems[field] = problem;
     }
-    const email = this.inputs.customer_email;
-    if (!email.value.trim()) problems.customer_email = "is required, so that we can answer you";
-    else if (email.validity.typeMismatch) problems.customer_email = "must be a valid email address, like name@example.com";
-    else if (email.value.trim().length > LIMITS.customer_email) problems.customer_email = `must be at most ${LIMITS.customer_email} characters`;
-    if (this.inputs.customer_name.value.trim().length > LIMITS.customer_name) problems.customer_name = `must be at most ${LIMITS.customer_name} characters`;
     return problems;
   }
 
@@ -312,7 +364,6 @@ export class SubmitView {
     event.preventDefault();
     if (this.#sending) return;
     this.formError.hidden = true;
-    this.success.hidden = true;
     for (const field of FORM_FIELDS) this.#clearFieldError(field);
     const problems = this.#check();
     if (Object.keys(problems).length > 0) {
@@ -348,28 +399,51 @@ export class SubmitView {
     const reference = ticket.reference || `#${ticket.number}`;
     const url = privateLink(ticket);
     const copyStatus = h("p", { class: "copy-status", dataset: { copyStatus: "" } });
+    // The confirmation email is not promised: the desk sends at most a few confirmations
+    // an hour to one address (against misuse of the form), so a later one is not mailed.
     const linkBlock = url
       ? [
-          h("p", { text: "Your private link, to follow this ticket and answer us:" }),
+          h("label", { htmlFor: "private-link-url", text: "Your private link, to follow this ticket and answer us:" }),
+          h("input", { id: "private-link-url", class: "private-link__url", type: "text", readOnly: true, value: url, dataset: { privateLinkText: "" }, attrs: { spellcheck: "false" } }),
           h(
             "div",
             { class: "private-link" },
-            h("a", { href: url, class: "private-link__url", dataset: { privateLink: "" }, text: url }),
-            h("button", { type: "button", class: "button button--small", dataset: { copyLink: "" }, text: "Copy link", on: { click: (event) => this.#copy(url, event.currentTarget, copyStatus) } }),
+            h("a", { href: url, class: "button button--primary", dataset: { privateLink: "" }, text: "Open your ticket" }),
+            h("button", { type: "button", class: "button", dataset: { copyLink: "" }, text: "Copy link", on: { click: (event) => this.#copy(url, event.currentTarget, copyStatus) } }),
           ),
           copyStatus,
-          h("p", { dataset: { emailedNote: "" } }, "We have also emailed this link to ", h("strong", { text: email }), ". Keep it to yourself: anyone with the link can read and answer this ticket."),
+          h("p", { dataset: { emailedNote: "" } }, "We are also sending this link to ", h("strong", { text: email }), ". Keep it: it is your way back to this ticket, even if the email does not arrive."),
+          h("p", { text: "Keep it to yourself: anyone with the link can read and answer this ticket." }),
         ]
-      : [h("p", { dataset: { emailedNote: "" } }, "We are emailing ", h("strong", { text: email }), " a private link to follow this ticket and answer us.")];
+      : [h("p", { dataset: { emailedNote: "" } }, "We are sending a private link to ", h("strong", { text: email }), ", to follow this ticket and answer us. If it does not arrive, write to us again and mention your reference.")];
     replaceChildren(
       this.success,
-      h("p", { class: "notice__title", text: "Thank you — we have your ticket." }),
-      h("p", {}, "Your reference: ", h("strong", { class: "ticket-ref", dataset: { ticketRef: "", ticketId: ticket.id }, text: reference })),
+      h("p", { class: "confirmation__reference" }, "Your reference: ", h("strong", { class: "ticket-ref", dataset: { ticketRef: "", ticketId: ticket.id }, text: reference })),
       linkBlock,
     );
+    this.#confirmed = true;
+    this.heading.textContent = "Ticket received";
+    document.title = "Ticket received · Support desk";
+    this.lede.hidden = true;
+    this.form.hidden = true;
+    this.formError.hidden = true;
     this.success.hidden = false;
-    this.success.focus();
-    this.#store.announce(`Ticket ${reference} created. We have emailed you a private link to follow it.`);
+    this.confirmationActions.hidden = false;
+    this.heading.focus();
+    this.#store.announce(`Ticket ${reference} received. Your private link is on this page.`);
+  }
+
+  /** Back to an empty form after a confirmation ("Submit another ticket"). */
+  #showForm() {
+    this.#confirmed = false;
+    this.heading.textContent = "Submit a ticket";
+    document.title = "Submit a ticket · Support desk";
+    this.success.hidden = true;
+    replaceChildren(this.success);
+    this.confirmationActions.hidden = true;
+    this.lede.hidden = false;
+    this.form.hidden = false;
+    this.inputs.customer_email.focus();
   }
 
   async #copy(url, button, status) {
@@ -378,13 +452,12 @@ export class SubmitView {
       status.textContent = "Link copied.";
     } catch {
       // No clipboard access (permissions, an old browser): select it for Ctrl+C instead.
-      const link = this.success.querySelector("[data-private-link]");
-      const range = document.createRange();
-      range.selectNodeContents(link);
-      const selection = window.getSelection();
-      selection.removeAllRanges();
-      selection.addRange(range);
+      const field = this.success.querySelector("[data-private-link-text]");
+      field.focus();
+      field.select();
       status.textContent = "The link is selected: press Ctrl+C (⌘C on a Mac) to copy it.";
+      this.#store.announce(status.textContent);
+      return;
     }
     this.#store.announce(status.textContent);
     button.focus();
@@ -392,32 +465,42 @@ export class SubmitView {
 
   #showFieldErrors(problems) {
     let first = null;
-    const names = [];
     for (const field of FORM_FIELDS) {
       const message = problems[field];
       if (!message) continue;
       const errorElement = this.errors[field];
-      errorElement.textContent = `${FIELD_LABELS[field]} ${message}.`;
+      errorElement.textContent = fieldSentence(FIELD_LABELS[field], message);
       errorElement.hidden = false;
       this.inputs[field].setAttribute("aria-invalid", "true");
-      names.push(FIELD_LABELS[field]);
+      this.#invalid.add(field);
       first ??= this.inputs[field];
     }
+    this.#renderFieldBanner();
+    first.focus();
+  }
+
+  /** The banner over the form: how many fields are still marked, and which; none, no banner. */
+  #renderFieldBanner() {
+    const names = FORM_FIELDS.filter((field) => this.#invalid.has(field)).map((field) => FIELD_LABELS[field]);
     const count = names.length;
+    if (count === 0) {
+      this.formError.hidden = true;
+      replaceChildren(this.formError);
+      return;
+    }
     replaceChildren(
       this.formError,
       h("p", { class: "notice__title", dataset: { errorCount: String(count) }, text: count === 1 ? "Please correct the highlighted field." : `Please correct the ${count} highlighted fields.` }),
       h("p", { text: `${count === 1 ? "Field" : "Fields"}: ${listOf(names)}.` }),
     );
     this.formError.hidden = false;
-    first.focus();
   }
 
   #showSendError(error) {
     replaceChildren(
       this.formError,
       h("p", { class: "notice__title", text: "Your ticket was not sent." }),
-      h("p", { text: `${error.message} Your text is still here; try again.` }),
+      h("p", { dataset: { sendError: "" }, text: customerErrorText(error, { textKept: true }) }),
     );
     this.formError.hidden = false;
     this.submitButton.focus();
@@ -431,6 +514,7 @@ export class SubmitView {
   }
 
   #clearForm() {
+    this.formError.hidden = true;
     this.#suggestions.reset();
     for (const field of FORM_FIELDS) {
       this.inputs[field].value = "";
