@@ -269,7 +269,7 @@ def test_each_role_grants_exactly_what_its_function_uses(
     # Then the consumer sent every kind of email to the customer, from the sender
     mails = [mail for mail in outbox() if mail["to"] == [customer]]
     subjects = [mail["subject"] for mail in mails]
-    for fragment in ("We received your request", "Your new link", "Resolved"):
+    for fragment in ("We received your support ticket", "Your new link", "Resolved"):
         assert any(fragment in subject for subject in subjects), (fragment, subjects)
     assert len(subjects) == 4  # the confirmation, the reply, the new link, resolved
     assert {mail["from"] for mail in mails} == {MAIL_SENDER}
