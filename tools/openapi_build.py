@@ -458,7 +458,10 @@ def schemas() -> dict[str, Any]:
                     "default": False,
                     "description": "An internal note: agents only, never emailed.",
                 },
-                "status": ref("Status"),
+                "status": {
+                    "anyOf": [ref("Status"), {"type": "null"}],
+                    "description": "Also set the ticket's status; absent or null leaves it.",
+                },
             },
         },
         "NewPublicMessage": {

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -115,6 +116,18 @@ class Desk:
             url = response.links.get("next", {}).get("url")
             if url and url.startswith("/"):
                 url = self.stack.api_url.removesuffix("/api") + url
+        return found
+
+    def api_find_at_least(self, text: str, count: int = 1) -> list[dict[str, Any]]:
+        """``api_find`` once the search has caught up with ``count`` tickets.
+
+        The search index is written from the table's stream (about a second later), so a
+        search sent at once can miss a ticket created a moment before.
+        """
+        deadline = time.monotonic() + 10
+        while len(found := self.api_find(text)) < count:
+            assert time.monotonic() < deadline, f"the search never found {count} x {text}"
+            time.sleep(0.2)
         return found
 
     def api_create(self, **fields: Any) -> dict[str, Any]:

@@ -66,9 +66,14 @@ def test_the_whole_loop_customer_agent_customer_agent(
     expect(success).to_contain_text(f"We are also sending this link to {email}")
     assert success.locator("a[href^='#/tickets']").count() == 0
 
-    # And the confirmation email, with the same link, is in the outbox
+    # And the confirmation email is in the outbox, with a link to the same ticket that
+    # carries the email's own secret (opening it is what proves the address)
     confirmation = wait_for_email(desk.stack, email, lambda e: number in e["subject"])
-    assert link in confirmation["text"]
+    emailed = re.search(r"(\S+#/my-ticket/([a-z2-7]{24})\?key=([a-z2-7]+))", confirmation["text"])
+    assert emailed, confirmation["text"]
+    assert emailed.group(2) == ticket_id
+    assert emailed.group(1) != link  # the page's secret never travels by email
+    assert emailed.group(1).startswith(desk.stack.site_url)
 
     # When the customer opens the link in a fresh browser, with no agent session
     seen.assert_clean()
@@ -83,7 +88,7 @@ def test_the_whole_loop_customer_agent_customer_agent(
             public_bodies.append(response.text())
 
     page.on("response", keep_public)
-    page.goto(link)
+    page.goto(emailed.group(1))
     # Then they see their ticket, open, and nothing of the console
     expect(page.locator("[data-my-ticket-title]")).to_have_text(f"Invoice wrong {token}")
     expect(page.locator("[data-my-ticket-reference]")).to_have_text(f"Ticket {number}")

@@ -319,10 +319,7 @@ def test_a_script_in_the_title_is_shown_as_text(desk: Desk) -> None:
 def _wait_until_searchable(desk: Desk, token: str) -> None:
     """Until the search finds ``token``: the search index is written from the table's
     stream, about a second after the create."""
-    deadline = time.monotonic() + 10
-    while not desk.api_find(token):
-        assert time.monotonic() < deadline, "the search never found the ticket"
-        time.sleep(0.2)
+    desk.api_find_at_least(token)
 
 
 def _found_once(desk: Desk, token: str) -> list[str]:
