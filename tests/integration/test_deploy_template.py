@@ -702,6 +702,35 @@ def test_the_consumer_reads_the_tables_real_stream_with_retries_and_a_destinatio
     }
 
 
+# What one record may cost the consumer at most, besides the waits below: reading the
+# ticket and its thread, up to 400 postings (25 per BatchWriteItem) and one SES call.
+_SECONDS_PER_RECORD = 1.0
+
+
+def test_the_consumers_timeout_covers_a_whole_batch_and_the_undo_window(
+    resources: dict[str, Any], mapping: dict[str, Any]
+) -> None:
+    # Given the consumer, its event source and the mailer's waits: the resolved email
+    # waits out the undo window (each wait counts from its own change, so a batch's waits
+    # add up to at most one window), and a record meeting another invocation's live claim
+    # on an email waits that lease out once
+    from chalicelib.notifications.notifier import _LEASE_SECONDS
+    from chalicelib.settings import Settings
+
+    timeout = resources["Stream"]["Properties"]["Timeout"]
+    undo_window = Settings.from_env({}).resolved_email_delay_seconds
+    assert undo_window == 10
+    # Then a full batch fits in the timeout, with the waits, at a second per record
+    worst_case = undo_window + (_LEASE_SECONDS + 1) + mapping["BatchSize"] * _SECONDS_PER_RECORD
+    assert worst_case < timeout == 180
+    # And the API's 25 s (Chalice's lambda_timeout) is not what the consumer gets
+    assert resources["APIHandler"]["Properties"]["Timeout"] == 25
+    # And a batch that times out is split and retried, not retried whole forever: the
+    # timeout fits many times into the hour a record may wait before it is given up
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert (mapping["MaximumRetryAttempts"] + 1) * timeout < mapping["MaximumRecordAgeInSeconds"]
+
+
 def _matches(pattern: Any, value: Any) -> bool:
     """Lambda event filtering, for what the filter uses: nested keys, exact strings and
     ``prefix``; every key must match, any value of a list may."""
@@ -805,6 +834,8 @@ def test_the_consumer_function_is_configured_like_the_api(
     # And the same table and link key as the API (links the API issues, the mailer sends)
     for name in ("TICKETS_TABLE_NAME", "LINK_KEY_PARAMETER", "SITE_URL", "STAGE"):
         assert env[name] == api["Environment"]["Variables"][name], name
+    # And it has 512 MB on every stage (Chalice would give it prod's 1,024 MB)
+    assert function["MemorySize"] == 512
     # And it logs to its own log group with the stage's retention
     assert function["LoggingConfig"] == {"LogGroup": {"Ref": "StreamLogGroup"}}
     log_group = resources["StreamLogGroup"]["Properties"]
