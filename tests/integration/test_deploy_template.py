@@ -37,6 +37,7 @@ from tools.deploy import (
     STAGES,
     Build,
     DeployError,
+    alarm_problems,
     bind_preflight_origin,
     lint_template,
     package_problems,
@@ -873,41 +874,210 @@ def test_given_up_batches_land_in_an_encrypted_queue_kept_14_days(
     assert [(s["Sid"], s["Action"]) for s in granted] == [("FailedBatches", "sqs:SendMessage")]
 
 
-def test_three_alarms_watch_the_consumer(resources: dict[str, Any]) -> None:
-    # Given the alarms of the stack
-    alarms = {
+def _alarms(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
         name: r["Properties"]
         for name, r in resources.items()
         if r["Type"] == "AWS::CloudWatch::Alarm"
     }
-    by_function = [{"Name": "FunctionName", "Value": {"Ref": "Stream"}}]
-    # Then they are the consumer falling behind (over 5 minutes), a batch failing as a
-    # whole, and any record given up (a message in the queue), each explaining itself
-    expected = {
-        "StreamIteratorAgeAlarm": ("AWS/Lambda", "IteratorAge", by_function, "Maximum", 300000),
-        "StreamErrorsAlarm": ("AWS/Lambda", "Errors", by_function, "Sum", 0),
-        "StreamFailuresAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["StreamFailureQueue", "QueueName"]}}],
-            "Maximum",
-            0,
-        ),
-    }
-    assert set(alarms) == set(expected)
-    for name, (namespace, metric, dimensions, statistic, threshold) in expected.items():
+
+
+def _by_function(logical_id: str) -> list[dict[str, Any]]:
+    return [{"Name": "FunctionName", "Value": {"Ref": logical_id}}]
+
+
+# Alarm -> (namespace, metric, dimensions, statistic, threshold, what missing data means)
+EXPECTED_ALARMS: dict[str, tuple[str, str, list[dict[str, Any]], str, float, str]] = {
+    # The consumer falling behind (over 5 minutes), a batch failing as a whole, throttled,
+    # and any record given up (a message in the queue)
+    "StreamIteratorAgeAlarm": (
+        "AWS/Lambda",
+        "IteratorAge",
+        _by_function("Stream"),
+        "Maximum",
+        300000,
+        "notBreaching",
+    ),
+    "StreamErrorsAlarm": ("AWS/Lambda", "Errors", _by_function("Stream"), "Sum", 0, "notBreaching"),
+    "StreamThrottlesAlarm": (
+        "AWS/Lambda",
+        "Throttles",
+        _by_function("Stream"),
+        "Sum",
+        0,
+        "notBreaching",
+    ),
+    "StreamFailuresAlarm": (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["StreamFailureQueue", "QueueName"]}}],
+        "Maximum",
+        0,
+        "notBreaching",
+    ),
+    # Errors and throttles of the other two functions
+    "ApiErrorsAlarm": (
+        "AWS/Lambda",
+        "Errors",
+        _by_function("APIHandler"),
+        "Sum",
+        0,
+        "notBreaching",
+    ),
+    "ApiThrottlesAlarm": (
+        "AWS/Lambda",
+        "Throttles",
+        _by_function("APIHandler"),
+        "Sum",
+        0,
+        "notBreaching",
+    ),
+    "AuthorizerErrorsAlarm": (
+        "AWS/Lambda",
+        "Errors",
+        _by_function("AgentAuthorizer"),
+        "Sum",
+        0,
+        "notBreaching",
+    ),
+    "AuthorizerThrottlesAlarm": (
+        "AWS/Lambda",
+        "Throttles",
+        _by_function("AgentAuthorizer"),
+        "Sum",
+        0,
+        "notBreaching",
+    ),
+    # The API stage answering 5XX (API Gateway's own and the app's)
+    "Api5xxAlarm": (
+        "AWS/ApiGateway",
+        "5XXError",
+        [
+            {"Name": "ApiName", "Value": {"Fn::Sub": "support-tickets-${Stage}"}},
+            {"Name": "Stage", "Value": "api"},
+        ],
+        "Sum",
+        5,
+        "notBreaching",
+    ),
+    # The account's SES bounce rate, before SES reviews the account (5%): a rate, so no
+    # data keeps the last state
+    "SesBounceRateAlarm": ("AWS/SES", "Reputation.BounceRate", [], "Maximum", 0.04, "ignore"),
+}
+
+
+def test_alarms_watch_every_function_the_api_stage_and_ses(resources: dict[str, Any]) -> None:
+    # Given the alarms of the stack
+    alarms = _alarms(resources)
+    # Then they are exactly the expected ones, each watching its metric
+    assert set(alarms) == set(EXPECTED_ALARMS)
+    for name, (
+        namespace,
+        metric,
+        dimensions,
+        statistic,
+        threshold,
+        missing,
+    ) in EXPECTED_ALARMS.items():
         alarm = alarms[name]
         assert (alarm["Namespace"], alarm["MetricName"]) == (namespace, metric), name
-        assert alarm["Dimensions"] == dimensions, name
+        assert alarm.get("Dimensions", []) == dimensions, name
         assert (alarm["Statistic"], alarm["Threshold"]) == (statistic, threshold), name
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold", name
-        # No data is no trouble (a quiet stream reports nothing)
-        assert alarm["TreatMissingData"] == "notBreaching", name
+        # And what missing data means is explicit: no trouble for counts (a quiet function
+        # reports nothing), the last state for a rate
+        assert alarm["TreatMissingData"] == missing, name
+        # And each explains itself, named after its stage
         assert len(alarm["AlarmDescription"]) > 60, name
-        assert alarm["AlarmName"]["Fn::Sub"].startswith("support-tickets-${Stage}-stream-")
+        assert alarm["AlarmName"]["Fn::Sub"].startswith("support-tickets-${Stage}-"), name
+    # And every Lambda function has its errors and its throttles watched
+    functions = {n for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    for metric in ("Errors", "Throttles"):
+        watched = {
+            a["Dimensions"][0]["Value"]["Ref"]
+            for a in alarms.values()
+            if a["Namespace"] == "AWS/Lambda" and a["MetricName"] == metric
+        }
+        assert watched == functions == {"APIHandler", "AgentAuthorizer", "Stream"}, metric
     # And "behind" means five minutes in a row of a maximum over 5 minutes
     age = alarms["StreamIteratorAgeAlarm"]
     assert age["Period"] * age["EvaluationPeriods"] == 300
+
+
+def test_the_5xx_alarm_watches_this_stacks_api(template: dict[str, Any]) -> None:
+    # Given the plain CloudFormation (API Gateway keys its metrics by the API's name)
+    output = sam_translate(template)["Resources"]
+    (api,) = [r for r in output.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    dimensions = {d["Name"]: d["Value"] for d in output["Api5xxAlarm"]["Properties"]["Dimensions"]}
+    # Then the alarm names the API by its stage's own name (Chalice would name every
+    # stage's API "support-tickets", and dev's errors would count on prod's alarm)
+    assert api["Properties"]["Name"] == dimensions["ApiName"]
+    assert dimensions["ApiName"] == {"Fn::Sub": "support-tickets-${Stage}"}
+    # And the only stage, api
+    stages = [r for r in output.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert [s["Properties"]["StageName"] for s in stages] == [dimensions["Stage"]]
+
+
+def test_every_alarm_notifies_the_stacks_topic(
+    resources: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # Given the alarms and the topic the stack creates
+    topic = resources["AlarmTopic"]
+    assert topic["Type"] == "AWS::SNS::Topic"
+    assert topic["Properties"]["TopicName"] == {"Fn::Sub": "support-tickets-${Stage}-alarms"}
+    # Then every alarm tells the topic when it goes off and when it clears
+    for name, alarm in _alarms(resources).items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}], name
+    # And `make plan` refuses an alarm that would not (the check can fail)
+    assert alarm_problems(template) == []
+    broken = json.loads(json.dumps(template))
+    del broken["Resources"]["ApiErrorsAlarm"]["Properties"]["OKActions"]
+    del broken["Resources"]["Api5xxAlarm"]["Properties"]["TreatMissingData"]
+    broken["Resources"]["StreamErrorsAlarm"]["Properties"]["AlarmActions"] = []
+    assert alarm_problems(broken) == [
+        "StreamErrorsAlarm: AlarmActions does not notify AlarmTopic",
+        "ApiErrorsAlarm: OKActions does not notify AlarmTopic",
+        "Api5xxAlarm: no TreatMissingData",
+    ]
+    # And only this stack's alarms may publish to the topic (CloudWatch, this account,
+    # alarms named after this stage)
+    (statement,) = resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert resources["AlarmTopicPolicy"]["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == {"Ref": "AlarmTopic"}
+    assert statement["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+    }
+    source = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
+    assert source.endswith(":alarm:support-tickets-${Stage}-*")
+    # And the topic is where to subscribe: an output
+    assert template["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+
+
+def test_an_alarm_email_is_optional(resources: dict[str, Any], template: dict[str, Any]) -> None:
+    # Given the optional address and the subscription it makes
+    parameter = template["Parameters"]["AlarmEmail"]
+    subscription = resources["AlarmEmailSubscription"]
+    # Then no address subscribes nobody (the default), and an address gets the alarms
+    assert parameter["Default"] == ""
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert template["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]
+    }
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    # And CloudFormation accepts one bare address or nothing, as tools/deploy.py does
+    accepts = re.compile(parameter["AllowedPattern"])
+    for good in ("", "ops@example.com"):
+        assert accepts.fullmatch(good), good
+    for bad in ("ops", "Ops <ops@example.com>", "a@b.co, c@d.co"):
+        assert not accepts.fullmatch(bad), bad
 
 
 def test_the_sender_and_the_limit_are_parameters(template: dict[str, Any]) -> None:
@@ -1365,7 +1535,8 @@ def test_outputs(template: dict[str, Any]) -> None:
     assert outputs["DistributionId"]["Value"] == {"Ref": "SiteDistribution"}
     assert outputs["TicketsTableName"]["Value"] == {"Ref": "TicketsTable"}
     # And where to look after a deploy: the consumer's logs, its queue of given-up batches,
-    # the sender in use and the link key's name
+    # the sender in use, the link key's name and the alarms' topic
+    assert outputs["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
     assert outputs["StreamLogGroupName"]["Value"] == {"Ref": "StreamLogGroup"}
     assert outputs["StreamFailureQueueUrl"]["Value"] == {"Ref": "StreamFailureQueue"}
     assert outputs["MailSender"]["Value"] == {"Ref": "MailSender"}
