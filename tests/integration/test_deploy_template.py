@@ -1346,7 +1346,7 @@ def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -
     assert api["EndpointConfiguration"] == "REGIONAL"
     assert api["StageName"] == "api"
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
-    rule, _classify = acl["Rules"]
+    rule, _classify, _everything = acl["Rules"]
     assert rule["Name"] == "public-post-rate-per-ip"
     assert rule["Action"] == {"Block": {}}
     rate = rule["Statement"]["RateBasedStatement"]
@@ -1354,27 +1354,31 @@ def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -
     assert rate["Limit"] == {"Ref": "WafRateLimitPerIp"}
     method, path = rate["ScopeDownStatement"]["AndStatement"]["Statements"]
     # And it counts only POSTs to the public routes that write: create, classify, and a
-    # customer's message on their private page
+    # customer's message on their private page, with the stage prefix (the execute-api
+    # host) or without it (a custom domain's base path mapping)
     assert method["ByteMatchStatement"]["SearchString"] == "POST"
     assert method["ByteMatchStatement"]["PositionalConstraint"] == "EXACTLY"
     pattern = re.compile(path["RegexMatchStatement"]["RegexString"])
-    for counted in (
-        "/api/tickets",
-        "/api/tickets/",
-        "/api/tickets/classify",
-        "/api/tickets/classify/",
-        "/api/public/tickets/abcdefghijklmnopqrstuvwx/messages",
-        "/api/public/tickets/abcdefghijklmnopqrstuvwx/messages/",
-    ):
-        assert pattern.search(counted), counted
-    for free in (
-        "/api/tickets/abcdefghijklmnopqrstuvwx",
-        "/api/tickets/stats",
-        "/api/ticketsx",
-        "/api/tickets/abcdefghijklmnopqrstuvwx/messages",
-        "/api/public/tickets/abcdefghijklmnopqrstuvwx",
-        "/api/public/tickets/a/b/messages",
-    ):
+    for prefix in ("/api", ""):
+        for counted in (
+            "/tickets",
+            "/tickets/",
+            "/tickets/classify",
+            "/tickets/classify/",
+            "/public/tickets/abcdefghijklmnopqrstuvwx/messages",
+            "/public/tickets/abcdefghijklmnopqrstuvwx/messages/",
+        ):
+            assert pattern.search(prefix + counted), prefix + counted
+        for free in (
+            "/tickets/abcdefghijklmnopqrstuvwx",
+            "/tickets/stats",
+            "/ticketsx",
+            "/tickets/abcdefghijklmnopqrstuvwx/messages",
+            "/public/tickets/abcdefghijklmnopqrstuvwx",
+            "/public/tickets/a/b/messages",
+        ):
+            assert not pattern.search(prefix + free), prefix + free
+    for free in ("/api/api/tickets", "/apix/tickets", "/v1/tickets", "tickets"):
         assert not pattern.search(free), free
     association = resources["ApiWebAclAssociation"]["Properties"]
     assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
@@ -1384,7 +1388,7 @@ def test_classification_has_its_own_tighter_per_ip_limit(
     resources: dict[str, Any], template: dict[str, Any]
 ) -> None:
     # Given the web ACL's rules (issue 14: each classification may cost a Claude call)
-    general, classify = resources["ApiWebAcl"]["Properties"]["Rules"]
+    general, classify, _everything = resources["ApiWebAcl"]["Properties"]["Rules"]
     # Then a second rule blocks a client IP past its own limit, over the same 5 minutes
     assert classify["Name"] == "classify-rate-per-ip"
     assert classify["Action"] == {"Block": {}}
@@ -1397,13 +1401,58 @@ def test_classification_has_its_own_tighter_per_ip_limit(
     limit = int(parameters["WafClassifyRateLimitPerIp"]["Default"])
     assert 10 <= limit < int(parameters["WafRateLimitPerIp"]["Default"])
     assert limit == 30
-    # And it counts POSTs to the classify route only, with or without the trailing slash
+    # And it counts POSTs to the classify route only, with or without the trailing slash,
+    # with or without the stage prefix
     method, path = rate["ScopeDownStatement"]["AndStatement"]["Statements"]
     assert method["ByteMatchStatement"]["SearchString"] == "POST"
     pattern = re.compile(path["RegexMatchStatement"]["RegexString"])
-    assert pattern.search("/api/tickets/classify") and pattern.search("/api/tickets/classify/")
-    for free in ("/api/tickets", "/api/tickets/", "/api/tickets/classifyx", "/tickets/classify"):
+    for counted in (
+        "/api/tickets/classify",
+        "/api/tickets/classify/",
+        "/tickets/classify",
+        "/tickets/classify/",
+    ):
+        assert pattern.search(counted), counted
+    for free in (
+        "/api/tickets",
+        "/api/tickets/",
+        "/api/tickets/classifyx",
+        "/tickets",
+        "/api/api/tickets/classify",
+        "/x/tickets/classify",
+    ):
         assert not pattern.search(free), free
+
+
+def test_every_request_counts_towards_a_looser_per_ip_limit(
+    resources: dict[str, Any], template: dict[str, Any], stage: str
+) -> None:
+    # Given the web ACL's rules
+    general, classify, everything = resources["ApiWebAcl"]["Properties"]["Rules"]
+    # Then a last rule blocks a client IP past its limit over 5 minutes, whatever it asks
+    # for (agents' routes, reads, the customer's page, preflights): no scope-down
+    assert everything["Name"] == "all-requests-rate-per-ip"
+    assert everything["Action"] == {"Block": {}}
+    assert everything["Priority"] > max(general["Priority"], classify["Priority"])
+    assert everything["Statement"] == {
+        "RateBasedStatement": {
+            "AggregateKeyType": "IP",
+            "EvaluationWindowSec": 300,
+            "Limit": {"Ref": "WafRequestRateLimitPerIp"},
+        }
+    }
+    assert everything["VisibilityConfig"]["CloudWatchMetricsEnabled"] is True
+    # And it is looser than the narrower limits, with room for an office of agents behind
+    # one address (1,000 on dev, 3,000 on prod per 5 minutes)
+    parameters = template["Parameters"]
+    limit = int(parameters["WafRequestRateLimitPerIp"]["Default"])
+    assert limit > int(parameters["WafRateLimitPerIp"]["Default"])
+    assert limit == {"dev": 1000, "prod": 3000}[stage]
+    # And every rule has its own metric
+    names = [
+        r["VisibilityConfig"]["MetricName"]["Fn::Sub"] for r in (general, classify, everything)
+    ]
+    assert len(set(names)) == 3
 
 
 # --- the site -------------------------------------------------------------------------
