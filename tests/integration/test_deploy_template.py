@@ -1338,6 +1338,28 @@ def test_gateway_responses_use_the_api_error_shape_with_cors(template: dict[str,
     assert json.loads(missing) == {"error": "No such endpoint"}
 
 
+def test_gateway_responses_let_the_site_read_retry_after(template: dict[str, Any]) -> None:
+    # Given every answer API Gateway gives itself, and the headers the app's own answers
+    # expose to the site (the local gateway's errors expose the same list)
+    from chalicelib.api.http import EXPOSED_HEADERS
+
+    responses = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
+        "x-amazon-apigateway-gateway-responses"
+    ]
+    assert "Retry-After" in EXPOSED_HEADERS
+    # Then each exposes exactly those headers, so the browser lets the site read them
+    for name, response in responses.items():
+        headers = response["responseParameters"]
+        exposed = headers.get("gatewayresponse.header.Access-Control-Expose-Headers")
+        assert exposed == "'" + ",".join(EXPOSED_HEADERS) + "'", name
+    # And the 429s of the stage throttle and of WAF carry a Retry-After to read
+    for name, seconds in (("THROTTLED", "'1'"), ("WAF_FILTERED", "'300'")):
+        assert responses[name]["statusCode"] == "429", name
+        assert responses[name]["responseParameters"]["gatewayresponse.header.Retry-After"] == (
+            seconds
+        ), name
+
+
 def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -> None:
     # Given the API and its web ACL
     api = resources["RestAPI"]["Properties"]
