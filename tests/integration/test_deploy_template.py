@@ -166,6 +166,9 @@ def test_sam_creates_exactly_one_stage_behind_the_web_acl(template: dict[str, An
     assert throttle["ResourcePath"] == "/*" and throttle["HttpMethod"] == "*"
     assert throttle["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRateLimit"}
     assert throttle["ThrottlingBurstLimit"] == {"Ref": "ApiThrottleBurstLimit"}
+    # And per-method metrics are off (billed as custom metrics; docs/deploy.md): the
+    # API-level ones, which the 5XX alarm reads, come without them
+    assert throttle["MetricsEnabled"] is False
     # And associated with the web ACL
     association = output["ApiWebAclAssociation"]["Properties"]
     assert association["ResourceArn"]["Fn::Sub"].endswith(
