@@ -643,15 +643,40 @@ def test_the_stream_consumers_role_is_exactly_what_it_needs(resources: dict[str,
     assert "AnthropicKey" not in json.dumps(found) and "CursorKey" not in json.dumps(found)
 
 
+# What .chalice/policy-<stage>.json holds: Chalice needs the file (autogen_policy is off)
+# and copies it into every role it makes; infra/template.yaml replaces every copy.
+POLICY_PLACEHOLDER = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "ReplacedByInfraTemplate", "Effect": "Deny", "Action": "*", "Resource": "*"}
+    ],
+}
+
+
+def test_chalices_policy_files_grant_nothing() -> None:
+    # Given Chalice's configuration and the policy file each stage names
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    assert config["autogen_policy"] is False
+    for stage_name, stage_config in config["stages"].items():
+        name = stage_config["iam_policy_file"]
+        assert name == f"policy-{stage_name}.json"
+        policy = json.loads((PROJECT_DIR / ".chalice" / name).read_text())
+        # Then the file denies everything: it cannot drift from what the functions use,
+        # nor be taken for their grants (those are in infra/template.yaml), and a stray
+        # `chalice deploy` would give functions that can do nothing, not stale rights
+        assert policy == POLICY_PLACEHOLDER, name
+
+
 def test_the_merge_template_replaces_chalices_policy(resources: dict[str, Any], stage: str) -> None:
     # Given the roles Chalice generated, each from a copy of .chalice/policy-<stage>.json
     for role in ROLES:
         # When the merge template is applied
         policies = resources[role]["Properties"]["Policies"]
-        # Then the built role carries exactly the template's policy, not the file's wildcards
+        # Then the built role carries exactly the template's policy, not the file's
         expected = render_merge_template(stage)["Resources"][role]["Properties"]
         assert policies == expected["Policies"], role
-        assert "arn:aws:dynamodb:*:*" not in json.dumps(policies), role
+        assert "ReplacedByInfraTemplate" not in json.dumps(policies), role
+        assert not any(s["Effect"] == "Deny" for s in statements(resources, role)), role
     # And there is no other role (SAM would add one to a function without a role)
     roles = {name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
     assert roles == set(ROLES)
