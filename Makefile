@@ -10,7 +10,7 @@ SITE_PORT ?= 3000
 STAGE ?= dev
 PYTEST_ARGS ?=
 
-export API_PORT SITE_PORT MAIL_SENDER CONFIRMATIONS_PER_ADDRESS_PER_HOUR
+export API_PORT SITE_PORT MAIL_SENDER CONFIRMATIONS_PER_ADDRESS_PER_HOUR ALARM_EMAIL
 
 # checkov's own pins clash with ours (docs/dependencies.md): its own virtualenv, with the
 # version pinned in requirements-dev.txt.
@@ -99,12 +99,14 @@ plan: install checkov
 	$(BIN)/python -m tools.deploy plan --stage dev --stage prod
 
 # MAIL_SENDER="Support <support@example.com>" is required on a stage's first deploy, then
-# remembered by the stack; CONFIRMATIONS_PER_ADDRESS_PER_HOUR=N too (default 3). The sender
+# remembered by the stack; CONFIRMATIONS_PER_ADDRESS_PER_HOUR=N too (default 3), and
+# ALARM_EMAIL=ops@example.com (the alarms' topic emails it; ALARM_EMAIL=none stops). The sender
 # reaches the tool through the environment, so its quotes and angle brackets stay intact.
 deploy: install
 	$(BIN)/python -m tools.deploy deploy --stage $(STAGE) \
 		$(if $(MAIL_SENDER),--mail-sender "$$MAIL_SENDER") \
-		$(if $(CONFIRMATIONS_PER_ADDRESS_PER_HOUR),--confirmations-per-hour "$$CONFIRMATIONS_PER_ADDRESS_PER_HOUR")
+		$(if $(CONFIRMATIONS_PER_ADDRESS_PER_HOUR),--confirmations-per-hour "$$CONFIRMATIONS_PER_ADDRESS_PER_HOUR") \
+		$(if $(ALARM_EMAIL),--alarm-email "$$ALARM_EMAIL")
 
 destroy: install
 	$(BIN)/python -m tools.deploy destroy --stage $(STAGE)

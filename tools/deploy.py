@@ -4,7 +4,7 @@
     python -m tools.deploy deploy  --stage dev|prod [--yes] [--artifacts-bucket NAME]
                                    [--import-retained] [--no-reserved-concurrency]
                                    [--mail-sender "Support <support@example.com>"]
-                                   [--confirmations-per-hour N]
+                                   [--confirmations-per-hour N] [--alarm-email ADDRESS|none]
     python -m tools.deploy destroy --stage dev|prod [--yes]     # prod: type the stack name
     python -m tools.deploy set-anthropic-key --stage dev|prod   # prompts; never on a command line
     python -m tools.deploy add-agent --stage dev|prod --email alice@example.com
@@ -320,6 +320,27 @@ def runtime_problems(template: dict[str, Any]) -> list[str]:
     ]
 
 
+ALARM_TOPIC = "AlarmTopic"
+_ALARM_TYPE = "AWS::CloudWatch::Alarm"
+
+
+def alarm_problems(template: dict[str, Any]) -> list[str]:
+    """Alarms nobody would hear of: each must notify the stack's topic when it goes off and
+    when it clears, and say what missing data means (docs/deploy.md, "Alarms")."""
+    topic = {"Ref": ALARM_TOPIC}
+    problems = []
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") != _ALARM_TYPE:
+            continue
+        properties = resource.get("Properties", {})
+        for actions in ("AlarmActions", "OKActions"):
+            if topic not in properties.get(actions, []):
+                problems.append(f"{logical_id}: {actions} does not notify {ALARM_TOPIC}")
+        if "TreatMissingData" not in properties:
+            problems.append(f"{logical_id}: no TreatMissingData")
+    return problems
+
+
 @dataclass(frozen=True)
 class AuditResult:
     """What checkov made of the built templates: counts, and each failed or skipped check."""
@@ -495,7 +516,11 @@ def plan(stage: str, out_dir: Path | None = None) -> Build:
     template = result.template()
     errors, warnings = lint_template(result.template_path)
     sam_translate(template)
-    problems = package_problems(result.package_path) + runtime_problems(template)
+    problems = (
+        package_problems(result.package_path)
+        + runtime_problems(template)
+        + alarm_problems(template)
+    )
     counts = Counter(resource["Type"] for resource in template["Resources"].values())
     print(f"Stage {stage}: {result.template_path}")
     for resource_type, count in sorted(counts.items()):
@@ -1055,6 +1080,27 @@ def resolve_confirmations(given: int | None, deployed: Mapping[str, str]) -> str
             f"CONFIRMATIONS_PER_ADDRESS_PER_HOUR must be from {low} to {high}, not {given}"
         )
     return str(given)
+
+
+ALARM_EMAIL_PARAMETER = "AlarmEmail"
+ALARM_EMAIL_NONE = "none"
+_BARE_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+")
+
+
+def resolve_alarm_email(given: str | None, deployed: Mapping[str, str]) -> str | None:
+    """The address the alarm topic emails: given (``none`` removes it), else the stack's;
+    None keeps the template's default (nobody)."""
+    if given is None:
+        return deployed.get(ALARM_EMAIL_PARAMETER)
+    text = given.strip()
+    if text.lower() == ALARM_EMAIL_NONE:
+        return ""
+    if not _BARE_ADDRESS.fullmatch(text):
+        raise DeployError(
+            f"ALARM_EMAIL {given!r} is not one bare email address (ops@example.com), "
+            f"nor {ALARM_EMAIL_NONE!r}"
+        )
+    return text
 
 
 def check_mail_sender(sesv2: Any, sender: MailSender, region: str) -> list[str]:
@@ -1636,6 +1682,7 @@ class DeployOptions:
     reserved_concurrency: bool = True
     mail_sender: str | None = None  # required on a stack's first deploy, then remembered
     confirmations_per_hour: int | None = None  # None: the stack's value, else 3
+    alarm_email: str | None = None  # None: the stack's value, else nobody; "none" removes it
 
 
 @dataclass(frozen=True)
@@ -1711,6 +1758,7 @@ def prepare_deploy(
     deployed = _deployed_parameters(stack)
     sender = resolve_mail_sender(options.mail_sender, deployed, stage)
     confirmations = resolve_confirmations(options.confirmations_per_hour, deployed)
+    alarm_email = resolve_alarm_email(options.alarm_email, deployed)
     retained = _check_retained(stage, target, step, options)
     if retained:
         notes.append(f"adopt {retained.describe()} into the new stack (resource import)")
@@ -1723,6 +1771,16 @@ def prepare_deploy(
         parameters[CONFIRMATIONS_PARAMETER] = confirmations
     limit = confirmations or defaults[CONFIRMATIONS_PARAMETER]["Default"]
     notes.append(f"at most {limit} confirmation emails per address per hour")
+    if alarm_email is not None:
+        parameters[ALARM_EMAIL_PARAMETER] = alarm_email
+    notify = alarm_email if alarm_email is not None else defaults[ALARM_EMAIL_PARAMETER]["Default"]
+    notes.append(
+        f"alarms notify the topic {APP_NAME}-{stage}-alarms and email {notify} (SNS first asks "
+        "the address to confirm)"
+        if notify
+        else f"alarms notify the topic {APP_NAME}-{stage}-alarms, which emails nobody "
+        "(ALARM_EMAIL=ops@example.com subscribes an address)"
+    )
     protect_after_create = (
         step.change_set_type == "CREATE"
         and not retained
@@ -1999,6 +2057,11 @@ def main(argv: list[str] | None = None) -> int:
         help="confirmation emails one address may receive per hour (deploy; default 3, "
         "remembered afterwards)",
     )
+    parser.add_argument(
+        "--alarm-email",
+        help="an address the alarms' SNS topic emails (deploy; remembered afterwards; "
+        f"{ALARM_EMAIL_NONE!r} removes it)",
+    )
     args = parser.parse_args(argv)
     stages: list[str] = args.stage or ["dev"]
     if args.command != "plan" and len(stages) > 1:
@@ -2039,6 +2102,7 @@ def main(argv: list[str] | None = None) -> int:
                 reserved_concurrency=not args.no_reserved_concurrency,
                 mail_sender=args.mail_sender,
                 confirmations_per_hour=args.confirmations_per_hour,
+                alarm_email=args.alarm_email,
             ),
         ),
         "destroy": lambda: destroy(stage, assume_yes=args.yes),

@@ -21,11 +21,13 @@ pk                         sk                         item
 ``CLASSIFY#<sha256>``      ``CLASSIFY``               a cached Claude classification (TTL)
 =========================  =========================  ==========================================
 
-Lists are served by eleven sparse global secondary indexes (chalicelib.data.lists
+Lists are served by eleven global secondary indexes (chalicelib.data.lists
 holds the catalogue and decides which one a query reads). Each index's partition
 key names the values of some of the four list dimensions (category, priority,
 status, assignee), for example ``billing#high``, and every index sorts by
-``created_sk`` (creation time, then id). Only ticket items carry these attributes.
+``created_sk`` (creation time, then id). Only ticket items carry these attributes,
+but every ticket carries all of them (an unassigned ticket is under ``none``), so
+every ticket is in all eleven indexes, each projecting the whole item (ALL).
 
 Table name and region are bound at run time by :func:`bind_models`, never at
 import, and the endpoint comes from botocore's own ``AWS_ENDPOINT_URL_DYNAMODB``.

@@ -37,6 +37,7 @@ from tools.deploy import (
     STAGES,
     Build,
     DeployError,
+    alarm_problems,
     bind_preflight_origin,
     lint_template,
     package_problems,
@@ -165,6 +166,9 @@ def test_sam_creates_exactly_one_stage_behind_the_web_acl(template: dict[str, An
     assert throttle["ResourcePath"] == "/*" and throttle["HttpMethod"] == "*"
     assert throttle["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRateLimit"}
     assert throttle["ThrottlingBurstLimit"] == {"Ref": "ApiThrottleBurstLimit"}
+    # And per-method metrics are off (billed as custom metrics; docs/deploy.md): the
+    # API-level ones, which the 5XX alarm reads, come without them
+    assert throttle["MetricsEnabled"] is False
     # And associated with the web ACL
     association = output["ApiWebAclAssociation"]["Properties"]
     assert association["ResourceArn"]["Fn::Sub"].endswith(
@@ -639,15 +643,40 @@ def test_the_stream_consumers_role_is_exactly_what_it_needs(resources: dict[str,
     assert "AnthropicKey" not in json.dumps(found) and "CursorKey" not in json.dumps(found)
 
 
+# What .chalice/policy-<stage>.json holds: Chalice needs the file (autogen_policy is off)
+# and copies it into every role it makes; infra/template.yaml replaces every copy.
+POLICY_PLACEHOLDER = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "ReplacedByInfraTemplate", "Effect": "Deny", "Action": "*", "Resource": "*"}
+    ],
+}
+
+
+def test_chalices_policy_files_grant_nothing() -> None:
+    # Given Chalice's configuration and the policy file each stage names
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    assert config["autogen_policy"] is False
+    for stage_name, stage_config in config["stages"].items():
+        name = stage_config["iam_policy_file"]
+        assert name == f"policy-{stage_name}.json"
+        policy = json.loads((PROJECT_DIR / ".chalice" / name).read_text())
+        # Then the file denies everything: it cannot drift from what the functions use,
+        # nor be taken for their grants (those are in infra/template.yaml), and a stray
+        # `chalice deploy` would give functions that can do nothing, not stale rights
+        assert policy == POLICY_PLACEHOLDER, name
+
+
 def test_the_merge_template_replaces_chalices_policy(resources: dict[str, Any], stage: str) -> None:
     # Given the roles Chalice generated, each from a copy of .chalice/policy-<stage>.json
     for role in ROLES:
         # When the merge template is applied
         policies = resources[role]["Properties"]["Policies"]
-        # Then the built role carries exactly the template's policy, not the file's wildcards
+        # Then the built role carries exactly the template's policy, not the file's
         expected = render_merge_template(stage)["Resources"][role]["Properties"]
         assert policies == expected["Policies"], role
-        assert "arn:aws:dynamodb:*:*" not in json.dumps(policies), role
+        assert "ReplacedByInfraTemplate" not in json.dumps(policies), role
+        assert not any(s["Effect"] == "Deny" for s in statements(resources, role)), role
     # And there is no other role (SAM would add one to a function without a role)
     roles = {name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
     assert roles == set(ROLES)
@@ -700,6 +729,35 @@ def test_the_consumer_reads_the_tables_real_stream_with_retries_and_a_destinatio
         "DestinationConfig",
         "FilterCriteria",
     }
+
+
+# What one record may cost the consumer at most, besides the waits below: reading the
+# ticket and its thread, up to 400 postings (25 per BatchWriteItem) and one SES call.
+_SECONDS_PER_RECORD = 1.0
+
+
+def test_the_consumers_timeout_covers_a_whole_batch_and_the_undo_window(
+    resources: dict[str, Any], mapping: dict[str, Any]
+) -> None:
+    # Given the consumer, its event source and the mailer's waits: the resolved email
+    # waits out the undo window (each wait counts from its own change, so a batch's waits
+    # add up to at most one window), and a record meeting another invocation's live claim
+    # on an email waits that lease out once
+    from chalicelib.notifications.notifier import _LEASE_SECONDS
+    from chalicelib.settings import Settings
+
+    timeout = resources["Stream"]["Properties"]["Timeout"]
+    undo_window = Settings.from_env({}).resolved_email_delay_seconds
+    assert undo_window == 10
+    # Then a full batch fits in the timeout, with the waits, at a second per record
+    worst_case = undo_window + (_LEASE_SECONDS + 1) + mapping["BatchSize"] * _SECONDS_PER_RECORD
+    assert worst_case < timeout == 180
+    # And the API's 25 s (Chalice's lambda_timeout) is not what the consumer gets
+    assert resources["APIHandler"]["Properties"]["Timeout"] == 25
+    # And a batch that times out is split and retried, not retried whole forever: the
+    # timeout fits many times into the hour a record may wait before it is given up
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert (mapping["MaximumRetryAttempts"] + 1) * timeout < mapping["MaximumRecordAgeInSeconds"]
 
 
 def _matches(pattern: Any, value: Any) -> bool:
@@ -805,6 +863,8 @@ def test_the_consumer_function_is_configured_like_the_api(
     # And the same table and link key as the API (links the API issues, the mailer sends)
     for name in ("TICKETS_TABLE_NAME", "LINK_KEY_PARAMETER", "SITE_URL", "STAGE"):
         assert env[name] == api["Environment"]["Variables"][name], name
+    # And it has 512 MB on every stage (Chalice would give it prod's 1,024 MB)
+    assert function["MemorySize"] == 512
     # And it logs to its own log group with the stage's retention
     assert function["LoggingConfig"] == {"LogGroup": {"Ref": "StreamLogGroup"}}
     log_group = resources["StreamLogGroup"]["Properties"]
@@ -842,41 +902,210 @@ def test_given_up_batches_land_in_an_encrypted_queue_kept_14_days(
     assert [(s["Sid"], s["Action"]) for s in granted] == [("FailedBatches", "sqs:SendMessage")]
 
 
-def test_three_alarms_watch_the_consumer(resources: dict[str, Any]) -> None:
-    # Given the alarms of the stack
-    alarms = {
+def _alarms(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
         name: r["Properties"]
         for name, r in resources.items()
         if r["Type"] == "AWS::CloudWatch::Alarm"
     }
-    by_function = [{"Name": "FunctionName", "Value": {"Ref": "Stream"}}]
-    # Then they are the consumer falling behind (over 5 minutes), a batch failing as a
-    # whole, and any record given up (a message in the queue), each explaining itself
-    expected = {
-        "StreamIteratorAgeAlarm": ("AWS/Lambda", "IteratorAge", by_function, "Maximum", 300000),
-        "StreamErrorsAlarm": ("AWS/Lambda", "Errors", by_function, "Sum", 0),
-        "StreamFailuresAlarm": (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["StreamFailureQueue", "QueueName"]}}],
-            "Maximum",
-            0,
-        ),
-    }
-    assert set(alarms) == set(expected)
-    for name, (namespace, metric, dimensions, statistic, threshold) in expected.items():
+
+
+def _by_function(logical_id: str) -> list[dict[str, Any]]:
+    return [{"Name": "FunctionName", "Value": {"Ref": logical_id}}]
+
+
+# Alarm -> (namespace, metric, dimensions, statistic, threshold, what missing data means)
+EXPECTED_ALARMS: dict[str, tuple[str, str, list[dict[str, Any]], str, float, str]] = {
+    # The consumer falling behind (over 5 minutes), a batch failing as a whole, throttled,
+    # and any record given up (a message in the queue)
+    "StreamIteratorAgeAlarm": (
+        "AWS/Lambda",
+        "IteratorAge",
+        _by_function("Stream"),
+        "Maximum",
+        300000,
+        "notBreaching",
+    ),
+    "StreamErrorsAlarm": ("AWS/Lambda", "Errors", _by_function("Stream"), "Sum", 0, "notBreaching"),
+    "StreamThrottlesAlarm": (
+        "AWS/Lambda",
+        "Throttles",
+        _by_function("Stream"),
+        "Sum",
+        0,
+        "notBreaching",
+    ),
+    "StreamFailuresAlarm": (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["StreamFailureQueue", "QueueName"]}}],
+        "Maximum",
+        0,
+        "notBreaching",
+    ),
+    # Errors and throttles of the other two functions
+    "ApiErrorsAlarm": (
+        "AWS/Lambda",
+        "Errors",
+        _by_function("APIHandler"),
+        "Sum",
+        0,
+        "notBreaching",
+    ),
+    "ApiThrottlesAlarm": (
+        "AWS/Lambda",
+        "Throttles",
+        _by_function("APIHandler"),
+        "Sum",
+        0,
+        "notBreaching",
+    ),
+    "AuthorizerErrorsAlarm": (
+        "AWS/Lambda",
+        "Errors",
+        _by_function("AgentAuthorizer"),
+        "Sum",
+        0,
+        "notBreaching",
+    ),
+    "AuthorizerThrottlesAlarm": (
+        "AWS/Lambda",
+        "Throttles",
+        _by_function("AgentAuthorizer"),
+        "Sum",
+        0,
+        "notBreaching",
+    ),
+    # The API stage answering 5XX (API Gateway's own and the app's)
+    "Api5xxAlarm": (
+        "AWS/ApiGateway",
+        "5XXError",
+        [
+            {"Name": "ApiName", "Value": {"Fn::Sub": "support-tickets-${Stage}"}},
+            {"Name": "Stage", "Value": "api"},
+        ],
+        "Sum",
+        5,
+        "notBreaching",
+    ),
+    # The account's SES bounce rate, before SES reviews the account (5%): a rate, so no
+    # data keeps the last state
+    "SesBounceRateAlarm": ("AWS/SES", "Reputation.BounceRate", [], "Maximum", 0.04, "ignore"),
+}
+
+
+def test_alarms_watch_every_function_the_api_stage_and_ses(resources: dict[str, Any]) -> None:
+    # Given the alarms of the stack
+    alarms = _alarms(resources)
+    # Then they are exactly the expected ones, each watching its metric
+    assert set(alarms) == set(EXPECTED_ALARMS)
+    for name, (
+        namespace,
+        metric,
+        dimensions,
+        statistic,
+        threshold,
+        missing,
+    ) in EXPECTED_ALARMS.items():
         alarm = alarms[name]
         assert (alarm["Namespace"], alarm["MetricName"]) == (namespace, metric), name
-        assert alarm["Dimensions"] == dimensions, name
+        assert alarm.get("Dimensions", []) == dimensions, name
         assert (alarm["Statistic"], alarm["Threshold"]) == (statistic, threshold), name
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold", name
-        # No data is no trouble (a quiet stream reports nothing)
-        assert alarm["TreatMissingData"] == "notBreaching", name
+        # And what missing data means is explicit: no trouble for counts (a quiet function
+        # reports nothing), the last state for a rate
+        assert alarm["TreatMissingData"] == missing, name
+        # And each explains itself, named after its stage
         assert len(alarm["AlarmDescription"]) > 60, name
-        assert alarm["AlarmName"]["Fn::Sub"].startswith("support-tickets-${Stage}-stream-")
+        assert alarm["AlarmName"]["Fn::Sub"].startswith("support-tickets-${Stage}-"), name
+    # And every Lambda function has its errors and its throttles watched
+    functions = {n for n, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    for metric in ("Errors", "Throttles"):
+        watched = {
+            a["Dimensions"][0]["Value"]["Ref"]
+            for a in alarms.values()
+            if a["Namespace"] == "AWS/Lambda" and a["MetricName"] == metric
+        }
+        assert watched == functions == {"APIHandler", "AgentAuthorizer", "Stream"}, metric
     # And "behind" means five minutes in a row of a maximum over 5 minutes
     age = alarms["StreamIteratorAgeAlarm"]
     assert age["Period"] * age["EvaluationPeriods"] == 300
+
+
+def test_the_5xx_alarm_watches_this_stacks_api(template: dict[str, Any]) -> None:
+    # Given the plain CloudFormation (API Gateway keys its metrics by the API's name)
+    output = sam_translate(template)["Resources"]
+    (api,) = [r for r in output.values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    dimensions = {d["Name"]: d["Value"] for d in output["Api5xxAlarm"]["Properties"]["Dimensions"]}
+    # Then the alarm names the API by its stage's own name (Chalice would name every
+    # stage's API "support-tickets", and dev's errors would count on prod's alarm)
+    assert api["Properties"]["Name"] == dimensions["ApiName"]
+    assert dimensions["ApiName"] == {"Fn::Sub": "support-tickets-${Stage}"}
+    # And the only stage, api
+    stages = [r for r in output.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert [s["Properties"]["StageName"] for s in stages] == [dimensions["Stage"]]
+
+
+def test_every_alarm_notifies_the_stacks_topic(
+    resources: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # Given the alarms and the topic the stack creates
+    topic = resources["AlarmTopic"]
+    assert topic["Type"] == "AWS::SNS::Topic"
+    assert topic["Properties"]["TopicName"] == {"Fn::Sub": "support-tickets-${Stage}-alarms"}
+    # Then every alarm tells the topic when it goes off and when it clears
+    for name, alarm in _alarms(resources).items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}], name
+    # And `make plan` refuses an alarm that would not (the check can fail)
+    assert alarm_problems(template) == []
+    broken = json.loads(json.dumps(template))
+    del broken["Resources"]["ApiErrorsAlarm"]["Properties"]["OKActions"]
+    del broken["Resources"]["Api5xxAlarm"]["Properties"]["TreatMissingData"]
+    broken["Resources"]["StreamErrorsAlarm"]["Properties"]["AlarmActions"] = []
+    assert alarm_problems(broken) == [
+        "StreamErrorsAlarm: AlarmActions does not notify AlarmTopic",
+        "ApiErrorsAlarm: OKActions does not notify AlarmTopic",
+        "Api5xxAlarm: no TreatMissingData",
+    ]
+    # And only this stack's alarms may publish to the topic (CloudWatch, this account,
+    # alarms named after this stage)
+    (statement,) = resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert resources["AlarmTopicPolicy"]["Properties"]["Topics"] == [{"Ref": "AlarmTopic"}]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == {"Ref": "AlarmTopic"}
+    assert statement["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+    }
+    source = statement["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
+    assert source.endswith(":alarm:support-tickets-${Stage}-*")
+    # And the topic is where to subscribe: an output
+    assert template["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+
+
+def test_an_alarm_email_is_optional(resources: dict[str, Any], template: dict[str, Any]) -> None:
+    # Given the optional address and the subscription it makes
+    parameter = template["Parameters"]["AlarmEmail"]
+    subscription = resources["AlarmEmailSubscription"]
+    # Then no address subscribes nobody (the default), and an address gets the alarms
+    assert parameter["Default"] == ""
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert template["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]
+    }
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    # And CloudFormation accepts one bare address or nothing, as tools/deploy.py does
+    accepts = re.compile(parameter["AllowedPattern"])
+    for good in ("", "ops@example.com"):
+        assert accepts.fullmatch(good), good
+    for bad in ("ops", "Ops <ops@example.com>", "a@b.co, c@d.co"):
+        assert not accepts.fullmatch(bad), bad
 
 
 def test_the_sender_and_the_limit_are_parameters(template: dict[str, Any]) -> None:
@@ -1137,6 +1366,28 @@ def test_gateway_responses_use_the_api_error_shape_with_cors(template: dict[str,
     assert json.loads(missing) == {"error": "No such endpoint"}
 
 
+def test_gateway_responses_let_the_site_read_retry_after(template: dict[str, Any]) -> None:
+    # Given every answer API Gateway gives itself, and the headers the app's own answers
+    # expose to the site (the local gateway's errors expose the same list)
+    from chalicelib.api.http import EXPOSED_HEADERS
+
+    responses = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
+        "x-amazon-apigateway-gateway-responses"
+    ]
+    assert "Retry-After" in EXPOSED_HEADERS
+    # Then each exposes exactly those headers, so the browser lets the site read them
+    for name, response in responses.items():
+        headers = response["responseParameters"]
+        exposed = headers.get("gatewayresponse.header.Access-Control-Expose-Headers")
+        assert exposed == "'" + ",".join(EXPOSED_HEADERS) + "'", name
+    # And the 429s of the stage throttle and of WAF carry a Retry-After to read
+    for name, seconds in (("THROTTLED", "'1'"), ("WAF_FILTERED", "'300'")):
+        assert responses[name]["statusCode"] == "429", name
+        assert responses[name]["responseParameters"]["gatewayresponse.header.Retry-After"] == (
+            seconds
+        ), name
+
+
 def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -> None:
     # Given the API and its web ACL
     api = resources["RestAPI"]["Properties"]
@@ -1145,7 +1396,7 @@ def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -
     assert api["EndpointConfiguration"] == "REGIONAL"
     assert api["StageName"] == "api"
     assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
-    rule, _classify = acl["Rules"]
+    rule, _classify, _everything = acl["Rules"]
     assert rule["Name"] == "public-post-rate-per-ip"
     assert rule["Action"] == {"Block": {}}
     rate = rule["Statement"]["RateBasedStatement"]
@@ -1153,27 +1404,31 @@ def test_api_is_regional_behind_a_per_ip_rate_limit(resources: dict[str, Any]) -
     assert rate["Limit"] == {"Ref": "WafRateLimitPerIp"}
     method, path = rate["ScopeDownStatement"]["AndStatement"]["Statements"]
     # And it counts only POSTs to the public routes that write: create, classify, and a
-    # customer's message on their private page
+    # customer's message on their private page, with the stage prefix (the execute-api
+    # host) or without it (a custom domain's base path mapping)
     assert method["ByteMatchStatement"]["SearchString"] == "POST"
     assert method["ByteMatchStatement"]["PositionalConstraint"] == "EXACTLY"
     pattern = re.compile(path["RegexMatchStatement"]["RegexString"])
-    for counted in (
-        "/api/tickets",
-        "/api/tickets/",
-        "/api/tickets/classify",
-        "/api/tickets/classify/",
-        "/api/public/tickets/abcdefghijklmnopqrstuvwx/messages",
-        "/api/public/tickets/abcdefghijklmnopqrstuvwx/messages/",
-    ):
-        assert pattern.search(counted), counted
-    for free in (
-        "/api/tickets/abcdefghijklmnopqrstuvwx",
-        "/api/tickets/stats",
-        "/api/ticketsx",
-        "/api/tickets/abcdefghijklmnopqrstuvwx/messages",
-        "/api/public/tickets/abcdefghijklmnopqrstuvwx",
-        "/api/public/tickets/a/b/messages",
-    ):
+    for prefix in ("/api", ""):
+        for counted in (
+            "/tickets",
+            "/tickets/",
+            "/tickets/classify",
+            "/tickets/classify/",
+            "/public/tickets/abcdefghijklmnopqrstuvwx/messages",
+            "/public/tickets/abcdefghijklmnopqrstuvwx/messages/",
+        ):
+            assert pattern.search(prefix + counted), prefix + counted
+        for free in (
+            "/tickets/abcdefghijklmnopqrstuvwx",
+            "/tickets/stats",
+            "/ticketsx",
+            "/tickets/abcdefghijklmnopqrstuvwx/messages",
+            "/public/tickets/abcdefghijklmnopqrstuvwx",
+            "/public/tickets/a/b/messages",
+        ):
+            assert not pattern.search(prefix + free), prefix + free
+    for free in ("/api/api/tickets", "/apix/tickets", "/v1/tickets", "tickets"):
         assert not pattern.search(free), free
     association = resources["ApiWebAclAssociation"]["Properties"]
     assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
@@ -1183,7 +1438,7 @@ def test_classification_has_its_own_tighter_per_ip_limit(
     resources: dict[str, Any], template: dict[str, Any]
 ) -> None:
     # Given the web ACL's rules (issue 14: each classification may cost a Claude call)
-    general, classify = resources["ApiWebAcl"]["Properties"]["Rules"]
+    general, classify, _everything = resources["ApiWebAcl"]["Properties"]["Rules"]
     # Then a second rule blocks a client IP past its own limit, over the same 5 minutes
     assert classify["Name"] == "classify-rate-per-ip"
     assert classify["Action"] == {"Block": {}}
@@ -1196,13 +1451,58 @@ def test_classification_has_its_own_tighter_per_ip_limit(
     limit = int(parameters["WafClassifyRateLimitPerIp"]["Default"])
     assert 10 <= limit < int(parameters["WafRateLimitPerIp"]["Default"])
     assert limit == 30
-    # And it counts POSTs to the classify route only, with or without the trailing slash
+    # And it counts POSTs to the classify route only, with or without the trailing slash,
+    # with or without the stage prefix
     method, path = rate["ScopeDownStatement"]["AndStatement"]["Statements"]
     assert method["ByteMatchStatement"]["SearchString"] == "POST"
     pattern = re.compile(path["RegexMatchStatement"]["RegexString"])
-    assert pattern.search("/api/tickets/classify") and pattern.search("/api/tickets/classify/")
-    for free in ("/api/tickets", "/api/tickets/", "/api/tickets/classifyx", "/tickets/classify"):
+    for counted in (
+        "/api/tickets/classify",
+        "/api/tickets/classify/",
+        "/tickets/classify",
+        "/tickets/classify/",
+    ):
+        assert pattern.search(counted), counted
+    for free in (
+        "/api/tickets",
+        "/api/tickets/",
+        "/api/tickets/classifyx",
+        "/tickets",
+        "/api/api/tickets/classify",
+        "/x/tickets/classify",
+    ):
         assert not pattern.search(free), free
+
+
+def test_every_request_counts_towards_a_looser_per_ip_limit(
+    resources: dict[str, Any], template: dict[str, Any], stage: str
+) -> None:
+    # Given the web ACL's rules
+    general, classify, everything = resources["ApiWebAcl"]["Properties"]["Rules"]
+    # Then a last rule blocks a client IP past its limit over 5 minutes, whatever it asks
+    # for (agents' routes, reads, the customer's page, preflights): no scope-down
+    assert everything["Name"] == "all-requests-rate-per-ip"
+    assert everything["Action"] == {"Block": {}}
+    assert everything["Priority"] > max(general["Priority"], classify["Priority"])
+    assert everything["Statement"] == {
+        "RateBasedStatement": {
+            "AggregateKeyType": "IP",
+            "EvaluationWindowSec": 300,
+            "Limit": {"Ref": "WafRequestRateLimitPerIp"},
+        }
+    }
+    assert everything["VisibilityConfig"]["CloudWatchMetricsEnabled"] is True
+    # And it is looser than the narrower limits, with room for an office of agents behind
+    # one address (1,000 on dev, 3,000 on prod per 5 minutes)
+    parameters = template["Parameters"]
+    limit = int(parameters["WafRequestRateLimitPerIp"]["Default"])
+    assert limit > int(parameters["WafRateLimitPerIp"]["Default"])
+    assert limit == {"dev": 1000, "prod": 3000}[stage]
+    # And every rule has its own metric
+    names = [
+        r["VisibilityConfig"]["MetricName"]["Fn::Sub"] for r in (general, classify, everything)
+    ]
+    assert len(set(names)) == 3
 
 
 # --- the site -------------------------------------------------------------------------
@@ -1334,7 +1634,8 @@ def test_outputs(template: dict[str, Any]) -> None:
     assert outputs["DistributionId"]["Value"] == {"Ref": "SiteDistribution"}
     assert outputs["TicketsTableName"]["Value"] == {"Ref": "TicketsTable"}
     # And where to look after a deploy: the consumer's logs, its queue of given-up batches,
-    # the sender in use and the link key's name
+    # the sender in use, the link key's name and the alarms' topic
+    assert outputs["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
     assert outputs["StreamLogGroupName"]["Value"] == {"Ref": "StreamLogGroup"}
     assert outputs["StreamFailureQueueUrl"]["Value"] == {"Ref": "StreamFailureQueue"}
     assert outputs["MailSender"]["Value"] == {"Ref": "MailSender"}

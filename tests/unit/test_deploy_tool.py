@@ -863,6 +863,7 @@ def test_an_update_keeps_the_stacks_sender_and_limit_and_checks_ses(
         {"ParameterKey": "MailSender", "ParameterValue": "Support <support@example.com>"},
         {"ParameterKey": "MailSenderAddress", "ParameterValue": "support@example.com"},
         {"ParameterKey": "ConfirmationsPerAddressPerHour", "ParameterValue": "5"},
+        {"ParameterKey": "AlarmEmail", "ParameterValue": "ops@example.com"},
     ]
     stubber.add_response(
         "describe_stacks",
@@ -888,6 +889,7 @@ def test_an_update_keeps_the_stacks_sender_and_limit_and_checks_ses(
         "MailSender": "Support <support@example.com>",
         "MailSenderAddress": "support@example.com",
         "ConfirmationsPerAddressPerHour": "5",
+        "AlarmEmail": "ops@example.com",
     }
     # And it will create both stage keys, and says so, with the sandbox warning
     assert [name for name, _ in prepared.keys] == [
@@ -897,6 +899,7 @@ def test_an_update_keeps_the_stacks_sender_and_limit_and_checks_ses(
     shown = "\n".join(prepared.notes)
     assert "create /support-tickets/dev/link-key (random, SecureString)" in shown
     assert "at most 5 confirmation emails per address per hour" in shown
+    assert "alarms notify the topic support-tickets-dev-alarms and email ops@example.com" in shown
     assert "WARNING: this account is in the SES sandbox in eu-south-1" in shown
 
 
@@ -905,12 +908,31 @@ def test_the_command_line_passes_the_sender_and_the_limit(monkeypatch: pytest.Mo
     seen: list[tuple[str, DeployOptions]] = []
     monkeypatch.setattr(deploy, "deploy", lambda stage, options: seen.append((stage, options)))
     argv = ["deploy", "--stage", "prod", "--mail-sender", "Support <s@example.com>"]
-    # When the tool runs
-    assert deploy.main([*argv, "--confirmations-per-hour", "5"]) == 0
-    # Then the deploy gets both
+    # When the tool runs (with ALARM_EMAIL=ops@example.com too)
+    extra = ["--confirmations-per-hour", "5", "--alarm-email", "ops@example.com"]
+    assert deploy.main([*argv, *extra]) == 0
+    # Then the deploy gets all three
     ((stage, options),) = seen
     assert stage == "prod"
     assert (options.mail_sender, options.confirmations_per_hour) == ("Support <s@example.com>", 5)
+    assert options.alarm_email == "ops@example.com"
+
+
+def test_the_alarm_email_is_given_else_the_stacks_else_nobody() -> None:
+    # Given an address on this deploy, none, or the stack's
+    deployed = {"AlarmEmail": "old@example.com"}
+    # Then a given address wins, `none` removes the stack's, and nothing given keeps it
+    assert deploy.resolve_alarm_email("ops@example.com", deployed) == "ops@example.com"
+    assert deploy.resolve_alarm_email(" ops@example.com ", {}) == "ops@example.com"
+    assert deploy.resolve_alarm_email("none", deployed) == ""
+    assert deploy.resolve_alarm_email(None, deployed) == "old@example.com"
+    # And a first deploy without one leaves the template's default (nobody)
+    assert deploy.resolve_alarm_email(None, {}) is None
+    assert deploy.render_merge_template("dev")["Parameters"]["AlarmEmail"]["Default"] == ""
+    # And anything but one bare address is refused before any change
+    for bad in ("ops", "Ops <ops@example.com>", "a@b.co,c@d.co", "a@b.co\nBcc: c@d.co"):
+        with pytest.raises(DeployError, match="ALARM_EMAIL"):
+            deploy.resolve_alarm_email(bad, {})
 
 
 # --------------------------------------------------------------------------- retained data
