@@ -446,6 +446,31 @@ def test_the_list_with_a_selection_and_the_bulk_bar_has_no_axe_violations(desk: 
     assert_accessible(page)
 
 
+def test_ticking_the_first_box_moves_nothing_on_screen(desk: Desk) -> None:
+    token = unique()
+    create_many(desk, token, 2, "Steady", priority="high")
+    page = desk.page
+    rows = page.locator(ROWS)
+    select_all = page.locator("[data-select-all]")
+    bar = page.locator("[data-bulk-bar]")
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        desk.open(f"#/tickets?search={token}&sort=oldest")
+        expect(rows).to_have_count(2)
+        expect(bar).to_be_hidden()
+        before = [rows.nth(1).bounding_box(), select_all.bounding_box()]
+        # When the agent ticks the first box, the bar appears
+        rows.nth(0).locator("[data-select-ticket]").check()
+        expect(bar).to_be_visible()
+        expect(page.locator("[data-selected-count]")).to_have_text("1 selected")
+        # Then the next row and "select all" are exactly where they were
+        assert [rows.nth(1).bounding_box(), select_all.bounding_box()] == before, width
+        # And the hidden bar could not be reached with the keyboard or a click
+        page.locator("[data-clear-selection]").click()
+        expect(bar).to_be_hidden()
+        assert bar.evaluate("b => b.inert") is True
+
+
 # ---- The queue: the default view, filters, assignee views, saved views, the address ----
 
 

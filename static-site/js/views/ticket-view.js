@@ -7,6 +7,7 @@ import { STATUSES, age, choices, dateTime, label, sourceLabel } from "../format.
 import { hashFor } from "../router.js";
 import { session } from "../session.js";
 import { Conversation } from "../conversation.js";
+import { clearComposerDraft, loadComposerDraft, saveComposerDraft } from "../composer-drafts.js";
 import { AssigneeControl } from "../components/assignee-control.js";
 import { CharCounter } from "../components/char-counter.js";
 import { errorNotice } from "../components/notice.js";
@@ -163,7 +164,9 @@ export class TicketView {
       ),
     );
     this.title.focus();
+    this.#restoreDraft(ticket.id);
     this.#customerEmail = undefined;
+    this.#customerContact = "";
     this.#timelineSignature = "";
   }
 
@@ -172,14 +175,23 @@ export class TicketView {
       reply: h("input", { type: "radio", name: "reply-mode", id: "reply-mode-reply", value: "reply", checked: true, dataset: { replyMode: "reply" } }),
       note: h("input", { type: "radio", name: "reply-mode", id: "reply-mode-note", value: "note", dataset: { replyMode: "note" } }),
     };
-    for (const radio of Object.values(this.replyMode)) radio.addEventListener("change", () => this.#renderReplyMode());
+    for (const radio of Object.values(this.replyMode)) {
+      radio.addEventListener("change", () => {
+        this.#renderReplyMode();
+        this.#keepDraft();
+      });
+    }
     this.replyInput = h("textarea", { id: "reply-body", name: "body", rows: 5, attrs: { "aria-describedby": "reply-hint reply-counter reply-error" } });
     this.replyCounter = new CharCounter(this.replyInput, MESSAGE_MAX, { id: "reply-counter", name: "The message", onLimit: (text) => this.#store.announce(text) });
     this.replyHint = h("p", { id: "reply-hint", class: "hint", dataset: { replyHint: "" } });
     this.replyError = h("p", { id: "reply-error", class: "field-error", dataset: { fieldError: "body" }, hidden: true });
     this.replyStatus = h("select", { id: "reply-status", name: "status", dataset: { replyStatus: "" } });
     this.replyButton = h("button", { type: "submit", class: "button button--primary", dataset: { replySend: "" } });
-    this.replyInput.addEventListener("input", () => this.#clearReplyError());
+    this.replyInput.addEventListener("input", () => {
+      this.#clearReplyError();
+      this.#keepDraft();
+    });
+    this.draftNote = h("p", { class: "hint draft-note", dataset: { draftRestored: "" }, attrs: { role: "status" }, hidden: true });
     this.replyForm = h(
       "form",
       { class: "reply-box", noValidate: true, dataset: { replyForm: "", mode: "reply" }, attrs: { "aria-labelledby": "reply-heading" }, on: { submit: (event) => this.#sendReply(event) } },
@@ -191,10 +203,28 @@ export class TicketView {
         h("label", { class: "choice choice--reply", htmlFor: "reply-mode-reply" }, this.replyMode.reply, h("span", { text: "Reply" }), h("span", { class: "choice__hint", text: " (the customer sees it)" })),
         h("label", { class: "choice choice--note", htmlFor: "reply-mode-note" }, this.replyMode.note, h("span", { attrs: { "aria-hidden": "true" }, text: "⚑ " }), h("span", { text: "Internal note" }), h("span", { class: "choice__hint", text: " (agents only)" })),
       ),
-      h("div", { class: "field" }, h("label", { htmlFor: "reply-body", dataset: { replyLabel: "" }, text: "Message" }), this.replyInput, this.replyHint, this.replyCounter.element, this.replyError),
+      h("div", { class: "field" }, h("label", { htmlFor: "reply-body", dataset: { replyLabel: "" }, text: "Message" }), this.replyInput, this.draftNote, this.replyHint, this.replyCounter.element, this.replyError),
       h("div", { class: "reply-box__actions" }, h("div", { class: "field reply-box__status" }, h("label", { htmlFor: "reply-status", text: "Then set status" }), this.replyStatus), this.replyButton),
     );
     return this.replyForm;
+  }
+
+  // ---- The unsent text (composer-drafts.js) ----
+
+  #restoreDraft(id) {
+    const draft = loadComposerDraft(id);
+    this.draftNote.hidden = !draft;
+    if (!draft) return;
+    this.replyMode[draft.mode].checked = true;
+    this.replyInput.value = draft.body;
+    this.replyCounter.update();
+    this.draftNote.textContent = `Draft restored (${draft.mode === "note" ? "internal note" : "reply"}, last edited ${dateTime(draft.savedAt.toISOString())}).`;
+  }
+
+  #keepDraft() {
+    if (!this.#renderedId) return;
+    saveComposerDraft(this.#renderedId, this.replyMode.note.checked ? "note" : "reply", this.replyInput.value);
+    if (!this.replyInput.value.trim()) this.draftNote.hidden = true;
   }
 
   // ---- Updating it ----
@@ -211,7 +241,6 @@ export class TicketView {
       timeElement(ticket.created_at, `${dateTime(ticket.created_at)} (${age(ticket.created_at)})`),
       " · Updated ",
       timeElement(ticket.updated_at, age(ticket.updated_at)),
-      ` · change ${ticket.version}`,
     );
     fillRichText(this.description, ticket.description);
     this.#controls.update(ticket);
@@ -256,19 +285,33 @@ export class TicketView {
   }
 
   #customerEmail = undefined;
+  #customerContact = "";
 
   #renderCustomer(ticket) {
     const email = ticket.customer_email || null;
     // Rebuilt only when the contact changes, so the confirm step keeps its focus.
-    if (this.#customerEmail === email && this.customerName?.dataset.value === (ticket.customer_name || "")) return;
+    const contact = JSON.stringify([email, ticket.customer_name || "", Boolean(ticket.customer_email_verified)]);
+    if (this.#customerContact === contact) return;
+    this.#customerContact = contact;
     this.#customerEmail = email;
     this.customerName = h("dd", { dataset: { customerName: "", value: ticket.customer_name || "" }, text: ticket.customer_name || "Not given" });
     const details = h(
       "dl",
       { class: "contact" },
       h("div", {}, h("dt", { text: "Name" }), this.customerName),
-      h("div", {}, h("dt", { text: "Email" }), h("dd", { dataset: { customerEmail: "" } }, email ? h("a", { href: `mailto:${email}`, text: email }) : "None")),
+      h(
+        "div",
+        {},
+        h("dt", { text: "Email" }),
+        h(
+          "dd",
+          { dataset: { customerEmail: "" } },
+          email ? h("a", { href: mailtoHref(email, ticket), text: email }) : "None",
+          email && !ticket.customer_email_verified ? [" ", unverifiedBadge()] : null,
+        ),
+      ),
     );
+    const others = email ? h("p", {}, h("a", { href: hashFor("/tickets", { search: email }), dataset: { customerTickets: "" }, text: "Other tickets from this customer" })) : null;
     if (!email) {
       replaceChildren(
         this.customer,
@@ -290,7 +333,7 @@ export class TicketView {
         h("button", { type: "button", class: "button button--quiet button--small", text: "Cancel", on: { click: () => this.#askRenew(false) } }),
       ),
     );
-    replaceChildren(this.customer, details, h("p", { class: "hint", text: "Lost their private link? Send a new one; the old one stops working." }), this.renewButton, this.renewConfirm, this.renewResult);
+    replaceChildren(this.customer, details, others, h("p", { class: "hint", text: "Lost their private link? Send a new one; the old one stops working." }), this.renewButton, this.renewConfirm, this.renewResult);
   }
 
   #askRenew(open) {
@@ -394,11 +437,13 @@ export class TicketView {
       this.#showReplyError(fieldMessage ? `The message ${fieldMessage}.` : `Not sent: ${error.message} Your text is still here.`);
       return;
     }
+    clearComposerDraft(id);
     if (this.#renderedId !== id) return;
     this.replyInput.value = "";
+    this.draftNote.hidden = true;
     this.replyCounter.update();
     this.replyStatus.value = "";
-    this.replyMode.reply.checked = true;
+    // The mode stays as the agent chose it: a second note is often next.
     this.#renderReplyMode();
     this.replyInput.focus();
     const what = internal ? "Internal note added." : "Reply sent.";
@@ -406,6 +451,32 @@ export class TicketView {
     // The ticket changed (last message, maybe its status): read it and its history again.
     this.#store.loadDetail(id);
   }
+}
+
+/**
+ * `mailto:` for the customer's address, every part percent-encoded (an address may
+ * hold `+`, `&`, `?` or `%`, which would otherwise end the address or start headers),
+ * with the ticket in the subject.
+ */
+function mailtoHref(email, ticket) {
+  const at = email.lastIndexOf("@");
+  const address = at > 0 ? `${encodeURIComponent(email.slice(0, at))}@${encodeURIComponent(email.slice(at + 1))}` : encodeURIComponent(email);
+  const subject = `${ticket.reference ? `${ticket.reference} ` : ""}${ticket.title}`;
+  return `mailto:${address}?subject=${encodeURIComponent(subject)}`;
+}
+
+/** "Email not verified": the customer has not yet opened a link sent to that address. */
+export function unverifiedBadge() {
+  return h(
+    "span",
+    {
+      class: "tag tag--unverified",
+      dataset: { emailUnverified: "" },
+      attrs: { title: "Nobody has opened a link sent to this address yet: it may not be the customer's." },
+    },
+    h("span", { attrs: { "aria-hidden": "true" }, text: "? " }),
+    "Email not verified",
+  );
 }
 
 function timeElement(iso, text) {
