@@ -471,6 +471,27 @@ def test_ticking_the_first_box_moves_nothing_on_screen(desk: Desk) -> None:
         assert bar.evaluate("b => b.inert") is True
 
 
+def test_an_empty_unsolved_search_offers_every_status_in_one_click(desk: Desk) -> None:
+    token = unique()
+    (ticket,) = create_many(desk, token, 1, "Solved long ago")
+    patched(desk, ticket, {"status": "resolved"})
+    page = desk.open("#/tickets")
+    expect(page.locator("#filter-status")).to_have_value("unsolved")
+    # When the agent searches the default view for a ticket that is already resolved
+    page.get_by_label("Search").fill(token)
+    notice = page.locator("[data-empty-notice]")
+    expect(notice).to_contain_text(f"No unsolved tickets match “{token}”.")
+    # Then one click searches every status, and finds it
+    notice.get_by_role("button", name="Search all statuses").click()
+    expect(page.locator(ROWS)).to_have_count(1)
+    expect(page.locator(ROWS).first.locator("[data-ticket-link]")).to_have_text(
+        f"Solved long ago 00 {token}"
+    )
+    expect(page.locator("#filter-status")).to_have_value("")
+    expect(page.get_by_label("Search")).to_be_focused()
+    assert "status=" not in page.url and f"search={token}" in page.url
+
+
 # ---- The queue: the default view, filters, assignee views, saved views, the address ----
 
 

@@ -280,6 +280,13 @@ export class TicketsView {
     this.search.focus();
   }
 
+  /** The same search and filters, in every status (the button disappears: focus the search). */
+  #searchAllStatuses() {
+    this.filters.status.value = "";
+    this.#applyFilters();
+    this.search.focus();
+  }
+
   /** `#1042` (or a full id) typed into the search and Enter: open that ticket. */
   async #jumpTo(reference) {
     this.searchHint.textContent = `Looking for ${reference.text}…`;
@@ -358,7 +365,13 @@ export class TicketsView {
         this.status,
         next
           ? emptyNotice("No matches among the tickets searched so far. Older tickets have not been searched yet: use “Search older tickets”.")
-          : filtered
+          : query.search && query.status === "unsolved"
+            ? // Most "it's not there" searches are for a ticket already solved.
+              emptyNotice(
+                `No unsolved tickets match “${query.search}”.`,
+                h("button", { type: "button", class: "button", dataset: { searchAllStatuses: "" }, text: "Search all statuses", on: { click: () => this.#searchAllStatuses() } }),
+              )
+            : filtered
             ? emptyNotice("No tickets match these filters.", h("button", { type: "button", class: "button button--quiet", text: "Clear filters", on: { click: () => this.#clearFilters() } }))
             : emptyNotice("No tickets yet.", h("a", { href: "#/new", text: "Submit the first one" })),
       );
