@@ -380,9 +380,9 @@ export class DeskStore extends EventTarget {
   }
 }
 
-/** "status → Resolved, priority → High" */
+/** "status → Resolved, priority → High" ("assignee → nobody" for an unassignment) */
 export function describeChanges(changes) {
   return Object.entries(changes)
-    .map(([field, value]) => `${label(field).toLowerCase()} → ${label(value)}`)
+    .map(([field, value]) => `${label(field).toLowerCase()} → ${field === "assignee" && !value ? "nobody" : label(value)}`)
     .join(", ");
 }

@@ -462,3 +462,45 @@ def test_a_link_with_a_non_ascii_host_shows_its_punycode(desk: Desk) -> None:
     expect(links.nth(1)).to_have_text("https://xn--bcher-kva.example/x")
     # An ASCII host is shown exactly as written (only the host is ever rewritten)
     expect(links.nth(2)).to_have_text("https://shop.example.com/é")
+
+
+def test_triage_changes_on_the_ticket_page_can_be_undone(desk: Desk) -> None:
+    ticket = _create(desk.stack, title=f"Undo here {unique()}", priority="low")
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    reference = ticket["reference"]
+    toast = page.locator("[data-undo-toast]")
+    patches: list[str | None] = []
+    page.on(
+        "request",
+        lambda request: (
+            patches.append(request.headers.get("if-match")) if request.method == "PATCH" else None
+        ),
+    )
+    # When the agent resolves the ticket, then presses Undo
+    page.locator("#detail-status").select_option("resolved")
+    expect(toast).to_contain_text(f"Saved: status → Resolved on {reference}.", timeout=30_000)
+    toast.get_by_role("button", name="Undo").click()
+    # Then it is open again, through a PATCH conditional on the version the change made
+    expect(toast).to_contain_text(f"Undone on {reference}: status → Open.", timeout=30_000)
+    expect(page.locator("#detail-status")).to_have_value("open")
+    after = desk.api_get(ticket["id"])
+    assert (after["status"], after["version"]) == ("open", 3)
+    assert patches == ['"v1"', '"v2"']
+
+    # And taking the ticket can be undone too
+    page.get_by_role("button", name="Assign to me").click()
+    expect(toast.last).to_contain_text(f"assignee → {desk.agent_username}", timeout=30_000)
+    toast.last.get_by_role("button", name="Undo").click()
+    expect(toast.last).to_contain_text(f"Undone on {reference}: assignee → nobody.", timeout=30_000)
+    expect(page.get_by_label("Assignee")).to_have_value("")
+    assert desk.api_get(ticket["id"])["assignee"] is None
+
+    # When someone else changes the ticket after a change, its Undo overwrites nothing
+    page.locator("#detail-priority").select_option("critical")
+    expect(toast.last).to_contain_text("priority → Critical", timeout=30_000)
+    current = desk.api_get(ticket["id"])
+    assert desk.api_patch(ticket["id"], {"priority": "medium"}, current["version"]).ok
+    toast.last.get_by_role("button", name="Undo").click()
+    expect(toast.last).to_contain_text(f"Not undone: someone changed {reference} since")
+    expect(page.locator("#detail-priority")).to_have_value("medium")
+    assert desk.api_get(ticket["id"])["priority"] == "medium"

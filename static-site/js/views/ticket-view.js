@@ -13,7 +13,9 @@ import { CharCounter } from "../components/char-counter.js";
 import { errorNotice } from "../components/notice.js";
 import { fillRichText, richText } from "../components/rich-text.js";
 import { TicketControls } from "../components/ticket-controls.js";
-import { renderNote } from "../components/ticket-row.js";
+import { referenceOf, renderNote } from "../components/ticket-row.js";
+import { UndoToasts } from "../components/undo-toasts.js";
+import { describeChanges } from "../store.js";
 
 const MESSAGE_MAX = 10000;
 // At the same instant: the change that caused it, then the message, then its email.
@@ -45,11 +47,13 @@ export class TicketView {
     this.#store = store;
     this.body = h("div", { dataset: { ticketDetail: "" } });
     this.backLink = h("a", { href: "#/tickets", text: "← All tickets", dataset: { backLink: "" } });
+    this.toasts = new UndoToasts();
     this.element = h(
       "section",
       { class: "view view--ticket", dataset: { view: "ticket" } },
       h("p", { class: "back-link" }, this.backLink),
       this.body,
+      this.toasts.element,
     );
     store.addEventListener("detail", () => this.#active && this.#render());
     this.#conversation.addEventListener("change", () => this.#active && this.#renderedId && this.#updateConversation());
@@ -68,6 +72,7 @@ export class TicketView {
   hide() {
     this.#active = false;
     this.#conversation.stop();
+    this.toasts.clear();
   }
 
   #render() {
@@ -104,10 +109,11 @@ export class TicketView {
 
   #build(ticket) {
     this.#renderedId = ticket.id;
+    this.toasts.clear();
     this.#controls = new TicketControls(ticket, "detail");
     this.#assignee = new AssigneeControl(ticket, session.username, "detail");
     this.#assignee.setAgents(this.#conversation.agents.list);
-    const onChange = (event) => this.#store.changeTicket(event.detail.id, event.detail.changes);
+    const onChange = (event) => this.#change(event.detail.id, event.detail.changes);
     this.#controls.element.addEventListener("ticket-change", onChange);
     this.#assignee.element.addEventListener("ticket-change", onChange);
 
@@ -207,6 +213,23 @@ export class TicketView {
       h("div", { class: "reply-box__actions" }, h("div", { class: "field reply-box__status" }, h("label", { htmlFor: "reply-status", text: "Then set status" }), this.replyStatus), this.replyButton),
     );
     return this.replyForm;
+  }
+
+  // ---- Triage changes, and Undo (as in the list) ----
+
+  async #change(id, changes) {
+    const result = await this.#store.changeTicket(id, changes);
+    if (!result.ok || this.#renderedId !== id) return;
+    const reference = referenceOf(result.ticket);
+    const version = result.ticket.version;
+    this.toasts.add(`Saved: ${describeChanges(changes)} on ${reference}.`, async () => {
+      // Conditional on the version this change produced: an undo never overwrites
+      // what someone changed since.
+      const undone = await this.#store.changeTicket(id, result.before, { baseVersion: version });
+      if (undone.ok) return `Undone on ${reference}: ${describeChanges(result.before)}.`;
+      if (undone.error && undone.error.isConflict) return `Not undone: someone changed ${reference} since; it shows their version now.`;
+      return `Not undone on ${reference}: ${undone.error ? undone.error.message : "the ticket is no longer open."}`;
+    });
   }
 
   // ---- The unsent text (composer-drafts.js) ----
