@@ -492,6 +492,49 @@ def test_an_empty_unsolved_search_offers_every_status_in_one_click(desk: Desk) -
     assert "status=" not in page.url and f"search={token}" in page.url
 
 
+_SET_VISIBILITY = """state => {
+  Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_new_tickets_are_offered_every_30_s_while_the_tab_is_visible(desk: Desk) -> None:
+    token = unique()
+    create_many(desk, token, 1, "First")
+    page = desk.page
+    page.clock.install()
+    desk.open(f"#/tickets?search={token}")
+    rows = page.locator(ROWS)
+    expect(rows).to_have_count(1)
+    bar = page.locator("[data-new-tickets]")
+    top_row = rows.first.bounding_box()
+    # Given another ticket arrives
+    create(desk, title=f"Second {token}")
+    wait_indexed(desk, token, 2)
+    # When 30 s pass, the list offers it without moving a row
+    page.clock.run_for(30_000)
+    expect(bar).to_have_text("1 new ticket — Show")
+    expect(rows).to_have_count(1)
+    assert rows.first.bounding_box() == top_row
+    # And "Show" brings it in
+    bar.get_by_role("button", name="Show").click()
+    expect(rows).to_have_count(2)
+    expect(bar).to_be_hidden()
+
+    # When the tab is hidden, nothing is asked for, however long
+    lists = api_requests(page, desk.stack.api_url, "GET", "/tickets/")
+    page.evaluate(_SET_VISIBILITY, "hidden")
+    create(desk, title=f"Third {token}")
+    wait_indexed(desk, token, 3)
+    page.clock.run_for(90_000)
+    assert lists == []
+    # And coming back checks at once (a check was due)
+    page.evaluate(_SET_VISIBILITY, "visible")
+    expect(bar).to_have_text("1 new ticket — Show")
+    assert len(lists) == 1
+    expect(rows).to_have_count(2)
+
+
 # ---- The queue: the default view, filters, assignee views, saved views, the address ----
 
 

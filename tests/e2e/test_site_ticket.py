@@ -4,6 +4,7 @@ and an axe audit at desktop and phone width."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -504,3 +505,38 @@ def test_triage_changes_on_the_ticket_page_can_be_undone(desk: Desk) -> None:
     expect(toast.last).to_contain_text(f"Not undone: someone changed {reference} since")
     expect(page.locator("#detail-priority")).to_have_value("medium")
     assert desk.api_get(ticket["id"])["priority"] == "medium"
+
+
+def test_a_customer_answer_appears_without_touching_the_reply_being_written(
+    desk: Desk,
+) -> None:
+    token = unique()
+    ticket = _create(desk.stack, title=f"Live {token}", customer_email=f"{token}@example.com")
+    page = desk.page
+    page.clock.install()
+    desk.open(f"#/tickets/{ticket['id']}")
+    box = page.get_by_label("Message")
+    # Given the agent is half-way through a reply
+    box.fill("Thanks, I am looking into")
+    box.press("End")
+    # When the customer answers meanwhile, and 30 s pass
+    answer = requests.post(
+        f"{desk.stack.api_url}/public/tickets/{ticket['id']}/messages/",
+        data=json.dumps({"body": f"Also the invoice is wrong {token}"}),
+        headers={"X-Ticket-Key": ticket["customer_key"], "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+    customer = page.locator('[data-message-kind="customer"]')
+    expect(customer).to_have_count(0)
+    page.clock.run_for(30_000)
+    # Then the answer is in the timeline, said in a notice, and the reply is untouched
+    expect(customer).to_contain_text(f"Also the invoice is wrong {token}")
+    notice = page.locator("[data-new-message]")
+    expect(notice).to_have_text("✉ New message from the customer — Show")
+    expect(box).to_have_value("Thanks, I am looking into")
+    expect(box).to_be_focused()
+    # And "Show" takes the agent to it
+    notice.get_by_role("button", name="Show").click()
+    expect(customer).to_be_focused()
+    expect(notice).to_be_hidden()

@@ -16,8 +16,11 @@ import { TicketControls } from "../components/ticket-controls.js";
 import { referenceOf, renderNote } from "../components/ticket-row.js";
 import { UndoToasts } from "../components/undo-toasts.js";
 import { describeChanges } from "../store.js";
+import { Poller } from "../poller.js";
 
 const MESSAGE_MAX = 10000;
+/** How often the open ticket is checked for changes (a customer's answer) while visible. */
+export const TICKET_POLL_MS = 30000;
 // At the same instant: the change that caused it, then the message, then its email.
 const KIND_ORDER = { history: 0, message: 1, email: 2 };
 const EMAIL_KINDS = { confirmation: "Confirmation email", resolved: "“Resolved” email", link: "New-link email" };
@@ -42,6 +45,9 @@ export class TicketView {
   /** The history last shown, kept while the ticket reloads (no flicker). */
   #history = [];
   #timelineSignature = "";
+  /** Ids of the messages shown, to tell a newly arrived one (null until the first load). */
+  #knownMessages = null;
+  #poller = new Poller(() => this.#lookForChanges(), TICKET_POLL_MS);
 
   constructor(store) {
     this.#store = store;
@@ -65,12 +71,15 @@ export class TicketView {
     this.#history = [];
     // Back to the list as the agent left it (filters and search kept).
     this.backLink.href = hashFor("/tickets", this.#store.list.query);
+    this.#knownMessages = null;
     this.#store.loadDetail(route.params.id);
     this.#conversation.load(route.params.id);
+    this.#poller.start();
   }
 
   hide() {
     this.#active = false;
+    this.#poller.stop();
     this.#conversation.stop();
     this.toasts.clear();
   }
@@ -127,6 +136,7 @@ export class TicketView {
     this.note = h("p", { hidden: true, dataset: { ticketNote: "" } });
     this.timeline = h("ol", { class: "timeline", dataset: { timeline: "" }, attrs: { "aria-labelledby": "detail-conversation-heading" } });
     this.timelineStatus = h("div", { dataset: { timelineStatus: "" } });
+    this.newMessageNote = h("p", { class: "notice notice--info new-message", dataset: { newMessage: "" }, attrs: { role: "status" }, hidden: true });
     this.customer = h("div", { dataset: { customer: "" } });
 
     replaceChildren(
@@ -148,6 +158,7 @@ export class TicketView {
             h("p", { class: "hint timeline__order", text: "Oldest first; the reply box is at the end." }),
             this.timelineStatus,
             this.timeline,
+            this.newMessageNote,
             this.#buildReplyForm(),
           ),
           h(
@@ -213,6 +224,56 @@ export class TicketView {
       h("div", { class: "reply-box__actions" }, h("div", { class: "field reply-box__status" }, h("label", { htmlFor: "reply-status", text: "Then set status" }), this.replyStatus), this.replyButton),
     );
     return this.replyForm;
+  }
+
+  // ---- Live updates: a customer's answer, another agent's change ----
+
+  /**
+   * One cheap read of the ticket; only when it changed (a message, a status) are the
+   * ticket, its history and the conversation read again. Everything is updated in
+   * place: the reply box keeps its text, its mode and the focus.
+   */
+  async #lookForChanges() {
+    const id = this.#renderedId;
+    const shown = this.#store.detail.ticket;
+    if (!id || !shown || this.#conversation.state.sending) return;
+    const fresh = await this.#store.peekDetail(id);
+    if (!fresh || this.#renderedId !== id) return;
+    const changed = ["version", "message_count", "last_message_at"].some((field) => fresh[field] !== shown[field]);
+    if (!changed) return;
+    this.#store.loadDetail(id);
+    await this.#conversation.refresh();
+  }
+
+  /** After a load: say when a message arrived that this page did not send. */
+  #noticeNewMessages(messages) {
+    const ids = messages.map((message) => message.id);
+    if (this.#knownMessages === null) {
+      if (!this.#conversation.state.loading && this.#conversation.state.id === this.#renderedId) this.#knownMessages = new Set(ids);
+      return;
+    }
+    const arrived = messages.filter((message) => !this.#knownMessages.has(message.id) && message.author === "customer");
+    for (const id of ids) this.#knownMessages.add(id);
+    if (arrived.length === 0) return;
+    const newest = arrived.at(-1);
+    const text = arrived.length === 1 ? "New message from the customer" : `${arrived.length} new messages from the customer`;
+    replaceChildren(
+      this.newMessageNote,
+      h("span", { attrs: { "aria-hidden": "true" }, text: "✉ " }),
+      `${text} — `,
+      h("button", { type: "button", class: "button button--small", dataset: { showNewMessage: "" }, text: "Show", on: { click: () => this.#showMessage(newest.id) } }),
+    );
+    this.newMessageNote.hidden = false;
+    this.#store.announce(`${text}.`);
+  }
+
+  #showMessage(id) {
+    this.newMessageNote.hidden = true;
+    const item = this.timeline.querySelector(`[data-message-id="${CSS.escape(id)}"]`);
+    if (!item) return;
+    item.tabIndex = -1;
+    item.scrollIntoView({ block: "center" });
+    item.focus({ preventScroll: true });
   }
 
   // ---- Triage changes, and Undo (as in the list) ----
@@ -418,6 +479,7 @@ export class TicketView {
         entries.map((entry) => (entry.kind === "message" ? messageItem(entry.item, ticket) : entry.kind === "email" ? emailItem(entry.item) : historyItem(entry.item))),
       );
     }
+    this.#noticeNewMessages(state.messages);
     this.#renderReplyMode();
   }
 
