@@ -136,7 +136,8 @@ export class TicketView {
     this.note = h("p", { hidden: true, dataset: { ticketNote: "" } });
     this.timeline = h("ol", { class: "timeline", dataset: { timeline: "" }, attrs: { "aria-labelledby": "detail-conversation-heading" } });
     this.timelineStatus = h("div", { dataset: { timelineStatus: "" } });
-    this.newMessageNote = h("p", { class: "notice notice--info new-message", dataset: { newMessage: "" }, attrs: { role: "status" }, hidden: true });
+    // Not a live region: the store's announcer says it once.
+    this.newMessageNote = h("p", { class: "notice notice--info new-message", dataset: { newMessage: "" }, hidden: true });
     this.customer = h("div", { dataset: { customer: "" } });
 
     replaceChildren(

@@ -211,7 +211,8 @@ export class TicketsView {
     this.newCount = h("span", { dataset: { newCount: "" } });
     this.newBar = h(
       "div",
-      { class: "new-tickets", dataset: { newTickets: "" }, attrs: { role: "status" } },
+      // Not a live region: the store's announcer says it once.
+      { class: "new-tickets", dataset: { newTickets: "" } },
       this.newCount,
       h("button", { type: "button", class: "button button--small button--primary", dataset: { showNew: "" }, text: "Show", on: { click: () => this.#showNew() } }),
     );
