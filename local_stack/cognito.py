@@ -50,6 +50,8 @@ def create_agent_pool(endpoint: str, region: str) -> AgentPool:
         ClientName=CLIENT_NAME,
         GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        # As infra/template.yaml's client: the ID token carries the agent's name.
+        ReadAttributes=["email", "email_verified", "name"],
     )["UserPoolClient"]["ClientId"]
     return AgentPool(endpoint=endpoint, region=region, pool_id=pool_id, client_id=client_id)
 

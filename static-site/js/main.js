@@ -6,6 +6,7 @@ import { h, replaceChildren } from "./dom.js";
 import { hashFor, parseRoute } from "./router.js";
 import { MESSAGES, session } from "./session.js";
 import { DeskStore } from "./store.js";
+import { clearAllComposerDrafts } from "./composer-drafts.js";
 import { errorNotice } from "./components/notice.js";
 import { JumpBox } from "./components/jump-box.js";
 import { DashboardView } from "./views/dashboard-view.js";
@@ -70,13 +71,15 @@ session.addEventListener("change", (event) => {
   if (jumpArea) jumpArea.hidden = !session.signedIn;
   if (reason === "refreshed") return;
   if (reason === "signed-in") {
-    announce(`Signed in as ${session.username}.`);
+    announce(`Signed in as ${session.displayName}.`);
   } else if (reason === "expired") {
     signInView.setReason(MESSAGES.expired);
     announce(MESSAGES.expired);
   } else if (reason === "signed-out") {
-    // Nothing an agent loaded stays in the page after they sign out.
+    // Nothing an agent loaded stays in the page after they sign out (nor their unsent
+    // replies and notes in this browser's storage; an expired session keeps them).
     store.reset();
+    clearAllComposerDrafts();
     ticketsLink.href = "#/tickets";
     const text = elsewhere ? MESSAGES.signedOutElsewhere : revoked ? MESSAGES.signedOutHere : MESSAGES.notRevoked;
     signInView.setReason(text);

@@ -148,6 +148,13 @@ class Session extends EventTarget {
     return this.#tokens ? this.#tokens.username : "";
   }
 
+  /** The signed-in agent's name for display (the ID token's `name` claim), else their email. */
+  get displayName() {
+    if (!this.#tokens) return "";
+    const name = claimsOf(this.#tokens.idToken).name;
+    return typeof name === "string" && name.trim() ? name.trim() : this.#tokens.username;
+  }
+
   /** Sign in with email and password; rejects with SessionError. */
   async signIn(username, password) {
     const result = await this.#initiateAuth("USER_PASSWORD_AUTH", { USERNAME: username, PASSWORD: password });

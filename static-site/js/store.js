@@ -117,6 +117,26 @@ export class DeskStore extends EventTarget {
     await this.#loadPages({ ...filters, limit: Math.max(count, PAGE_SIZE) }, abort, true);
   }
 
+  /**
+   * The tickets the list would show now (as many as are loaded, at most the API's
+   * largest page), read without touching the list: the console's poll compares them
+   * with what is on screen. Null while the list is not loaded or is loading.
+   */
+  async peekTickets() {
+    const { loaded, loading, error, tickets, query } = this.list;
+    if (!loaded || loading || error) return null;
+    const filters = Object.fromEntries(Object.entries(query).filter(([, value]) => value));
+    const page = await api.listTickets({ ...filters, limit: Math.min(MAX_PAGE_SIZE, Math.max(tickets.length, PAGE_SIZE)) });
+    return sameList(query, this.list.query) && !this.list.loading ? page.tickets : null;
+  }
+
+  /** The open ticket as the API holds it now, read without touching the page (its poll). */
+  async peekDetail(id) {
+    if (this.detail.id !== id || this.detail.loading || this.#edits.has(id)) return null;
+    const ticket = await api.getTicket(id);
+    return this.detail.id === id && !this.detail.loading && !this.#edits.has(id) ? ticket : null;
+  }
+
   /** Append the next page (following the API's Link header). */
   async loadMore() {
     if (!this.list.next || this.list.loading) return;
@@ -380,9 +400,13 @@ export class DeskStore extends EventTarget {
   }
 }
 
-/** "status → Resolved, priority → High" */
+function sameList(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** "status → Resolved, priority → High" ("assignee → nobody" for an unassignment) */
 export function describeChanges(changes) {
   return Object.entries(changes)
-    .map(([field, value]) => `${label(field).toLowerCase()} → ${label(value)}`)
+    .map(([field, value]) => `${label(field).toLowerCase()} → ${field === "assignee" && !value ? "nobody" : label(value)}`)
     .join(", ");
 }

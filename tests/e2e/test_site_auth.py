@@ -7,6 +7,7 @@ meets a Playwright route stub that records the call and answers as Cognito would
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -24,6 +25,7 @@ from tests.e2e.site_fixtures import (  # noqa: F401 - fixtures
     agent_tokens,
     anonymous_desk_fixture,
     desk_fixture,
+    jwt_claims,
     unique,
 )
 
@@ -159,11 +161,18 @@ def test_an_agent_signs_in_with_the_keyboard_and_sees_the_console(anonymous_desk
     expect(page.get_by_role("heading", name="Tickets")).to_be_visible()
     expect(page.locator("[data-ticket-row]")).to_have_count(1)
     expect(page.get_by_label("Search")).to_have_value(token)
-    expect(page.locator("[data-session-user]")).to_have_text(desk.agent_username)
+    # (by the name in their ID token, the email one hover away)
+    stored = desk.stored_session()
+    assert stored is not None
+    name = jwt_claims(stored["idToken"])["name"]
+    assert name and name != desk.agent_username
+    who = page.locator("[data-session-user]")
+    expect(who).to_have_text(name)
+    expect(who).to_have_attribute("title", desk.agent_username)
+    expect(page.locator("[data-announcer]")).to_have_text(f"Signed in as {name}.")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     # And the session is kept for this tab only, never in the address
-    stored = desk.stored_session()
-    assert stored is not None and stored["username"] == desk.agent_username
+    assert stored["username"] == desk.agent_username
     assert page.evaluate("localStorage.length") == 0
     assert stored["idToken"] not in page.url
     # And a reload keeps them signed in
@@ -412,7 +421,7 @@ def test_a_new_tab_is_signed_in_and_signing_out_in_one_tab_signs_out_every_tab(
     second.goto(desk.stack.site_url + f"#/tickets/{ticket['id']}")
     # Then it shows the ticket, signed in, and never showed the sign-in form
     expect(second.locator("[data-ticket-title]")).to_have_text(f"Shared session {token}")
-    expect(second.locator("[data-session-user]")).to_have_text(desk.agent_username)
+    expect(second.locator("[data-session-user]")).to_have_attribute("title", desk.agent_username)
     assert second.evaluate("window.__signInFormShown") is False
     # And the session it was handed is in that tab's sessionStorage only: nothing in
     # localStorage or cookies, nothing in the page or the address
@@ -566,3 +575,19 @@ def test_a_refresh_in_one_tab_is_shared_with_the_other_tabs(anonymous_desk: Desk
     assert _stored(second) == refreshed
     assert len(refreshes) == 1
     second.close()
+
+
+def test_the_header_falls_back_to_the_email_without_a_name_claim(desk: Desk) -> None:
+    # Given a stored session whose ID token has no "name" claim (the API is not called:
+    # the header reads the claims for display only)
+    page = desk.open("#/new")
+    stored = desk.stored_session()
+    assert stored is not None
+    header, _payload, signature = stored["idToken"].split(".")
+    claims = jwt_claims(stored["idToken"])
+    del claims["name"]
+    unnamed = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    desk.store_session({**stored, "idToken": f"{header}.{unnamed}.{signature}"})
+    page.reload()
+    # Then the header shows the email
+    expect(page.locator("[data-session-user]")).to_have_text(desk.agent_username)

@@ -446,6 +446,95 @@ def test_the_list_with_a_selection_and_the_bulk_bar_has_no_axe_violations(desk: 
     assert_accessible(page)
 
 
+def test_ticking_the_first_box_moves_nothing_on_screen(desk: Desk) -> None:
+    token = unique()
+    create_many(desk, token, 2, "Steady", priority="high")
+    page = desk.page
+    rows = page.locator(ROWS)
+    select_all = page.locator("[data-select-all]")
+    bar = page.locator("[data-bulk-bar]")
+    for width, height in ((1280, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        desk.open(f"#/tickets?search={token}&sort=oldest")
+        expect(rows).to_have_count(2)
+        expect(bar).to_be_hidden()
+        before = [rows.nth(1).bounding_box(), select_all.bounding_box()]
+        # When the agent ticks the first box, the bar appears
+        rows.nth(0).locator("[data-select-ticket]").check()
+        expect(bar).to_be_visible()
+        expect(page.locator("[data-selected-count]")).to_have_text("1 selected")
+        # Then the next row and "select all" are exactly where they were
+        assert [rows.nth(1).bounding_box(), select_all.bounding_box()] == before, width
+        # And the hidden bar could not be reached with the keyboard or a click
+        page.locator("[data-clear-selection]").click()
+        expect(bar).to_be_hidden()
+        assert bar.evaluate("b => b.inert") is True
+
+
+def test_an_empty_unsolved_search_offers_every_status_in_one_click(desk: Desk) -> None:
+    token = unique()
+    (ticket,) = create_many(desk, token, 1, "Solved long ago")
+    patched(desk, ticket, {"status": "resolved"})
+    page = desk.open("#/tickets")
+    expect(page.locator("#filter-status")).to_have_value("unsolved")
+    # When the agent searches the default view for a ticket that is already resolved
+    page.get_by_label("Search").fill(token)
+    notice = page.locator("[data-empty-notice]")
+    expect(notice).to_contain_text(f"No unsolved tickets match “{token}”.")
+    # Then one click searches every status, and finds it
+    notice.get_by_role("button", name="Search all statuses").click()
+    expect(page.locator(ROWS)).to_have_count(1)
+    expect(page.locator(ROWS).first.locator("[data-ticket-link]")).to_have_text(
+        f"Solved long ago 00 {token}"
+    )
+    expect(page.locator("#filter-status")).to_have_value("")
+    expect(page.get_by_label("Search")).to_be_focused()
+    assert "status=" not in page.url and f"search={token}" in page.url
+
+
+_SET_VISIBILITY = """state => {
+  Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_new_tickets_are_offered_every_30_s_while_the_tab_is_visible(desk: Desk) -> None:
+    token = unique()
+    create_many(desk, token, 1, "First")
+    page = desk.page
+    page.clock.install()
+    desk.open(f"#/tickets?search={token}")
+    rows = page.locator(ROWS)
+    expect(rows).to_have_count(1)
+    bar = page.locator("[data-new-tickets]")
+    top_row = rows.first.bounding_box()
+    # Given another ticket arrives
+    create(desk, title=f"Second {token}")
+    wait_indexed(desk, token, 2)
+    # When 30 s pass, the list offers it without moving a row
+    page.clock.run_for(30_000)
+    expect(bar).to_have_text("1 new ticket — Show")
+    expect(rows).to_have_count(1)
+    assert rows.first.bounding_box() == top_row
+    # And "Show" brings it in
+    bar.get_by_role("button", name="Show").click()
+    expect(rows).to_have_count(2)
+    expect(bar).to_be_hidden()
+
+    # When the tab is hidden, nothing is asked for, however long
+    lists = api_requests(page, desk.stack.api_url, "GET", "/tickets/")
+    page.evaluate(_SET_VISIBILITY, "hidden")
+    create(desk, title=f"Third {token}")
+    wait_indexed(desk, token, 3)
+    page.clock.run_for(90_000)
+    assert lists == []
+    # And coming back checks at once (a check was due)
+    page.evaluate(_SET_VISIBILITY, "visible")
+    expect(bar).to_have_text("1 new ticket — Show")
+    assert len(lists) == 1
+    expect(rows).to_have_count(2)
+
+
 # ---- The queue: the default view, filters, assignee views, saved views, the address ----
 
 

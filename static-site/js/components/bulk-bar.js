@@ -25,8 +25,8 @@ export class BulkBar {
     this.element = h(
       "form",
       {
-        class: "bulk-bar",
-        hidden: true,
+        class: "bulk-bar bulk-bar--empty",
+        inert: true,
         dataset: { bulkBar: "" },
         attrs: { "aria-labelledby": "bulk-heading" },
         on: {
@@ -67,7 +67,12 @@ export class BulkBar {
   }
 
   render(selectedCount, busy) {
-    this.element.hidden = selectedCount === 0;
+    // With nothing selected the bar keeps its place, invisible (desktop: nothing below
+    // it moves when the first box is ticked); on phones it floats over the bottom of
+    // the screen instead (css/console.css).
+    const empty = selectedCount === 0;
+    this.element.classList.toggle("bulk-bar--empty", empty);
+    this.element.inert = empty;
     this.count.textContent = `${selectedCount} selected`;
     this.applyButton.disabled = busy;
     this.applyButton.textContent = busy ? "Applying…" : `Apply to ${selectedCount} selected`;

@@ -8,7 +8,8 @@
 // - web addresses: http:// or https:// up to the next space, without trailing
 //   punctuation (and without a closing bracket that has no opening one in the
 //   address); only what `new URL()` parses as http/https becomes a link, with
-//   rel="noopener noreferrer" and target=_blank;
+//   rel="noopener noreferrer" and target=_blank; a host with non-ASCII letters is
+//   shown in punycode (xn--…), so a look-alike host cannot pass for another;
 // - everything else: Text nodes in a container whose CSS keeps line breaks.
 
 import { h } from "../dom.js";
@@ -81,6 +82,20 @@ export function safeUrl(address) {
   }
 }
 
+/**
+ * The address as written, except a host with non-ASCII letters, which is shown as the
+ * browser will resolve it (punycode, `xn--…`): a look-alike such as `аpple.com` (with
+ * a Cyrillic а) cannot pass for the real one.
+ */
+export function shownAddress(address, url) {
+  const authority = address.match(/^(https?:\/\/)([^/?#]*)(.*)$/is);
+  if (!authority || /^[\x21-\x7e]*$/.test(authority[2])) return address;
+  const [, scheme, written, rest] = authority;
+  const at = written.lastIndexOf("@");
+  const userinfo = at >= 0 ? written.slice(0, at + 1) : "";
+  return `${scheme}${userinfo}${url.host}${rest}`;
+}
+
 /** Text nodes and links for one stretch of prose. */
 export function linkify(text) {
   const nodes = [];
@@ -93,7 +108,7 @@ export function linkify(text) {
     nodes.push(
       h("a", {
         href: url.href,
-        text: address,
+        text: shownAddress(address, url),
         class: "rich-text__link",
         attrs: { rel: "noopener noreferrer", target: "_blank" },
       }),

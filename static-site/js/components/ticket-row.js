@@ -100,7 +100,17 @@ export class TicketRow {
     if (words.length) replaceChildren(this.excerpt, highlighted(excerpt(ticket.description, words), words));
 
     const requester = ticket.customer_name || ticket.customer_email;
-    replaceChildren(this.requester, requester ? h("span", { text: requester, title: ticket.customer_email || null }) : h("span", { class: "muted", text: "—" }));
+    const unverified = Boolean(ticket.customer_email) && ticket.customer_email_verified === false;
+    replaceChildren(
+      this.requester,
+      requester
+        ? h("span", {
+            text: requester,
+            title: ticket.customer_email ? `${ticket.customer_email}${unverified ? " (email not verified)" : ""}` : null,
+            dataset: unverified ? { emailUnverified: "" } : {},
+          })
+        : h("span", { class: "muted", text: "—" }),
+    );
     const assignee = ticket.assignee_name || ticket.assignee;
     replaceChildren(this.assignee, assignee ? h("span", { text: assignee, title: ticket.assignee || null }) : h("span", { class: "muted", text: "Unassigned" }));
     this.waiting.textContent = WAITING[ticket.waiting_on] ?? "—";

@@ -118,7 +118,13 @@ export function renderSessionArea(container, session, onSignOut) {
   });
   replaceChildren(
     container,
-    h("span", { class: "session__who" }, "Signed in as ", h("strong", { dataset: { sessionUser: "" }, text: session.username || "an agent" })),
+    h(
+      "span",
+      { class: "session__who" },
+      "Signed in as ",
+      // The email stays one hover away: two agents may share a name.
+      h("strong", { dataset: { sessionUser: "" }, title: session.username || null, text: session.displayName || "an agent" }),
+    ),
     button,
   );
 }

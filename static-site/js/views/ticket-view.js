@@ -7,14 +7,20 @@ import { STATUSES, age, choices, dateTime, label, sourceLabel } from "../format.
 import { hashFor } from "../router.js";
 import { session } from "../session.js";
 import { Conversation } from "../conversation.js";
+import { clearComposerDraft, loadComposerDraft, saveComposerDraft } from "../composer-drafts.js";
 import { AssigneeControl } from "../components/assignee-control.js";
 import { CharCounter } from "../components/char-counter.js";
 import { errorNotice } from "../components/notice.js";
 import { fillRichText, richText } from "../components/rich-text.js";
 import { TicketControls } from "../components/ticket-controls.js";
-import { renderNote } from "../components/ticket-row.js";
+import { referenceOf, renderNote } from "../components/ticket-row.js";
+import { UndoToasts } from "../components/undo-toasts.js";
+import { describeChanges } from "../store.js";
+import { Poller } from "../poller.js";
 
 const MESSAGE_MAX = 10000;
+/** How often the open ticket is checked for changes (a customer's answer) while visible. */
+export const TICKET_POLL_MS = 30000;
 // At the same instant: the change that caused it, then the message, then its email.
 const KIND_ORDER = { history: 0, message: 1, email: 2 };
 const EMAIL_KINDS = { confirmation: "Confirmation email", resolved: "“Resolved” email", link: "New-link email" };
@@ -39,16 +45,21 @@ export class TicketView {
   /** The history last shown, kept while the ticket reloads (no flicker). */
   #history = [];
   #timelineSignature = "";
+  /** Ids of the messages shown, to tell a newly arrived one (null until the first load). */
+  #knownMessages = null;
+  #poller = new Poller(() => this.#lookForChanges(), TICKET_POLL_MS);
 
   constructor(store) {
     this.#store = store;
     this.body = h("div", { dataset: { ticketDetail: "" } });
     this.backLink = h("a", { href: "#/tickets", text: "← All tickets", dataset: { backLink: "" } });
+    this.toasts = new UndoToasts();
     this.element = h(
       "section",
       { class: "view view--ticket", dataset: { view: "ticket" } },
       h("p", { class: "back-link" }, this.backLink),
       this.body,
+      this.toasts.element,
     );
     store.addEventListener("detail", () => this.#active && this.#render());
     this.#conversation.addEventListener("change", () => this.#active && this.#renderedId && this.#updateConversation());
@@ -60,13 +71,17 @@ export class TicketView {
     this.#history = [];
     // Back to the list as the agent left it (filters and search kept).
     this.backLink.href = hashFor("/tickets", this.#store.list.query);
+    this.#knownMessages = null;
     this.#store.loadDetail(route.params.id);
     this.#conversation.load(route.params.id);
+    this.#poller.start();
   }
 
   hide() {
     this.#active = false;
+    this.#poller.stop();
     this.#conversation.stop();
+    this.toasts.clear();
   }
 
   #render() {
@@ -103,10 +118,11 @@ export class TicketView {
 
   #build(ticket) {
     this.#renderedId = ticket.id;
+    this.toasts.clear();
     this.#controls = new TicketControls(ticket, "detail");
     this.#assignee = new AssigneeControl(ticket, session.username, "detail");
     this.#assignee.setAgents(this.#conversation.agents.list);
-    const onChange = (event) => this.#store.changeTicket(event.detail.id, event.detail.changes);
+    const onChange = (event) => this.#change(event.detail.id, event.detail.changes);
     this.#controls.element.addEventListener("ticket-change", onChange);
     this.#assignee.element.addEventListener("ticket-change", onChange);
 
@@ -120,6 +136,8 @@ export class TicketView {
     this.note = h("p", { hidden: true, dataset: { ticketNote: "" } });
     this.timeline = h("ol", { class: "timeline", dataset: { timeline: "" }, attrs: { "aria-labelledby": "detail-conversation-heading" } });
     this.timelineStatus = h("div", { dataset: { timelineStatus: "" } });
+    // Not a live region: the store's announcer says it once.
+    this.newMessageNote = h("p", { class: "notice notice--info new-message", dataset: { newMessage: "" }, hidden: true });
     this.customer = h("div", { dataset: { customer: "" } });
 
     replaceChildren(
@@ -141,6 +159,7 @@ export class TicketView {
             h("p", { class: "hint timeline__order", text: "Oldest first; the reply box is at the end." }),
             this.timelineStatus,
             this.timeline,
+            this.newMessageNote,
             this.#buildReplyForm(),
           ),
           h(
@@ -163,7 +182,9 @@ export class TicketView {
       ),
     );
     this.title.focus();
+    this.#restoreDraft(ticket.id);
     this.#customerEmail = undefined;
+    this.#customerContact = "";
     this.#timelineSignature = "";
   }
 
@@ -172,14 +193,23 @@ export class TicketView {
       reply: h("input", { type: "radio", name: "reply-mode", id: "reply-mode-reply", value: "reply", checked: true, dataset: { replyMode: "reply" } }),
       note: h("input", { type: "radio", name: "reply-mode", id: "reply-mode-note", value: "note", dataset: { replyMode: "note" } }),
     };
-    for (const radio of Object.values(this.replyMode)) radio.addEventListener("change", () => this.#renderReplyMode());
+    for (const radio of Object.values(this.replyMode)) {
+      radio.addEventListener("change", () => {
+        this.#renderReplyMode();
+        this.#keepDraft();
+      });
+    }
     this.replyInput = h("textarea", { id: "reply-body", name: "body", rows: 5, attrs: { "aria-describedby": "reply-hint reply-counter reply-error" } });
     this.replyCounter = new CharCounter(this.replyInput, MESSAGE_MAX, { id: "reply-counter", name: "The message", onLimit: (text) => this.#store.announce(text) });
     this.replyHint = h("p", { id: "reply-hint", class: "hint", dataset: { replyHint: "" } });
     this.replyError = h("p", { id: "reply-error", class: "field-error", dataset: { fieldError: "body" }, hidden: true });
     this.replyStatus = h("select", { id: "reply-status", name: "status", dataset: { replyStatus: "" } });
     this.replyButton = h("button", { type: "submit", class: "button button--primary", dataset: { replySend: "" } });
-    this.replyInput.addEventListener("input", () => this.#clearReplyError());
+    this.replyInput.addEventListener("input", () => {
+      this.#clearReplyError();
+      this.#keepDraft();
+    });
+    this.draftNote = h("p", { class: "hint draft-note", dataset: { draftRestored: "" }, attrs: { role: "status" }, hidden: true });
     this.replyForm = h(
       "form",
       { class: "reply-box", noValidate: true, dataset: { replyForm: "", mode: "reply" }, attrs: { "aria-labelledby": "reply-heading" }, on: { submit: (event) => this.#sendReply(event) } },
@@ -191,10 +221,95 @@ export class TicketView {
         h("label", { class: "choice choice--reply", htmlFor: "reply-mode-reply" }, this.replyMode.reply, h("span", { text: "Reply" }), h("span", { class: "choice__hint", text: " (the customer sees it)" })),
         h("label", { class: "choice choice--note", htmlFor: "reply-mode-note" }, this.replyMode.note, h("span", { attrs: { "aria-hidden": "true" }, text: "⚑ " }), h("span", { text: "Internal note" }), h("span", { class: "choice__hint", text: " (agents only)" })),
       ),
-      h("div", { class: "field" }, h("label", { htmlFor: "reply-body", dataset: { replyLabel: "" }, text: "Message" }), this.replyInput, this.replyHint, this.replyCounter.element, this.replyError),
+      h("div", { class: "field" }, h("label", { htmlFor: "reply-body", dataset: { replyLabel: "" }, text: "Message" }), this.replyInput, this.draftNote, this.replyHint, this.replyCounter.element, this.replyError),
       h("div", { class: "reply-box__actions" }, h("div", { class: "field reply-box__status" }, h("label", { htmlFor: "reply-status", text: "Then set status" }), this.replyStatus), this.replyButton),
     );
     return this.replyForm;
+  }
+
+  // ---- Live updates: a customer's answer, another agent's change ----
+
+  /**
+   * One cheap read of the ticket; only when it changed (a message, a status) are the
+   * ticket, its history and the conversation read again. Everything is updated in
+   * place: the reply box keeps its text, its mode and the focus.
+   */
+  async #lookForChanges() {
+    const id = this.#renderedId;
+    const shown = this.#store.detail.ticket;
+    if (!id || !shown || this.#conversation.state.sending) return;
+    const fresh = await this.#store.peekDetail(id);
+    if (!fresh || this.#renderedId !== id) return;
+    const changed = ["version", "message_count", "last_message_at"].some((field) => fresh[field] !== shown[field]);
+    if (!changed) return;
+    this.#store.loadDetail(id);
+    await this.#conversation.refresh();
+  }
+
+  /** After a load: say when a message arrived that this page did not send. */
+  #noticeNewMessages(messages) {
+    const ids = messages.map((message) => message.id);
+    if (this.#knownMessages === null) {
+      if (!this.#conversation.state.loading && this.#conversation.state.id === this.#renderedId) this.#knownMessages = new Set(ids);
+      return;
+    }
+    const arrived = messages.filter((message) => !this.#knownMessages.has(message.id) && message.author === "customer");
+    for (const id of ids) this.#knownMessages.add(id);
+    if (arrived.length === 0) return;
+    const newest = arrived.at(-1);
+    const text = arrived.length === 1 ? "New message from the customer" : `${arrived.length} new messages from the customer`;
+    replaceChildren(
+      this.newMessageNote,
+      h("span", { attrs: { "aria-hidden": "true" }, text: "✉ " }),
+      `${text} — `,
+      h("button", { type: "button", class: "button button--small", dataset: { showNewMessage: "" }, text: "Show", on: { click: () => this.#showMessage(newest.id) } }),
+    );
+    this.newMessageNote.hidden = false;
+    this.#store.announce(`${text}.`);
+  }
+
+  #showMessage(id) {
+    this.newMessageNote.hidden = true;
+    const item = this.timeline.querySelector(`[data-message-id="${CSS.escape(id)}"]`);
+    if (!item) return;
+    item.tabIndex = -1;
+    item.scrollIntoView({ block: "center" });
+    item.focus({ preventScroll: true });
+  }
+
+  // ---- Triage changes, and Undo (as in the list) ----
+
+  async #change(id, changes) {
+    const result = await this.#store.changeTicket(id, changes);
+    if (!result.ok || this.#renderedId !== id) return;
+    const reference = referenceOf(result.ticket);
+    const version = result.ticket.version;
+    this.toasts.add(`Saved: ${describeChanges(changes)} on ${reference}.`, async () => {
+      // Conditional on the version this change produced: an undo never overwrites
+      // what someone changed since.
+      const undone = await this.#store.changeTicket(id, result.before, { baseVersion: version });
+      if (undone.ok) return `Undone on ${reference}: ${describeChanges(result.before)}.`;
+      if (undone.error && undone.error.isConflict) return `Not undone: someone changed ${reference} since; it shows their version now.`;
+      return `Not undone on ${reference}: ${undone.error ? undone.error.message : "the ticket is no longer open."}`;
+    });
+  }
+
+  // ---- The unsent text (composer-drafts.js) ----
+
+  #restoreDraft(id) {
+    const draft = loadComposerDraft(id);
+    this.draftNote.hidden = !draft;
+    if (!draft) return;
+    this.replyMode[draft.mode].checked = true;
+    this.replyInput.value = draft.body;
+    this.replyCounter.update();
+    this.draftNote.textContent = `Draft restored (${draft.mode === "note" ? "internal note" : "reply"}, last edited ${dateTime(draft.savedAt.toISOString())}).`;
+  }
+
+  #keepDraft() {
+    if (!this.#renderedId) return;
+    saveComposerDraft(this.#renderedId, this.replyMode.note.checked ? "note" : "reply", this.replyInput.value);
+    if (!this.replyInput.value.trim()) this.draftNote.hidden = true;
   }
 
   // ---- Updating it ----
@@ -211,7 +326,6 @@ export class TicketView {
       timeElement(ticket.created_at, `${dateTime(ticket.created_at)} (${age(ticket.created_at)})`),
       " · Updated ",
       timeElement(ticket.updated_at, age(ticket.updated_at)),
-      ` · change ${ticket.version}`,
     );
     fillRichText(this.description, ticket.description);
     this.#controls.update(ticket);
@@ -256,19 +370,33 @@ export class TicketView {
   }
 
   #customerEmail = undefined;
+  #customerContact = "";
 
   #renderCustomer(ticket) {
     const email = ticket.customer_email || null;
     // Rebuilt only when the contact changes, so the confirm step keeps its focus.
-    if (this.#customerEmail === email && this.customerName?.dataset.value === (ticket.customer_name || "")) return;
+    const contact = JSON.stringify([email, ticket.customer_name || "", Boolean(ticket.customer_email_verified)]);
+    if (this.#customerContact === contact) return;
+    this.#customerContact = contact;
     this.#customerEmail = email;
     this.customerName = h("dd", { dataset: { customerName: "", value: ticket.customer_name || "" }, text: ticket.customer_name || "Not given" });
     const details = h(
       "dl",
       { class: "contact" },
       h("div", {}, h("dt", { text: "Name" }), this.customerName),
-      h("div", {}, h("dt", { text: "Email" }), h("dd", { dataset: { customerEmail: "" } }, email ? h("a", { href: `mailto:${email}`, text: email }) : "None")),
+      h(
+        "div",
+        {},
+        h("dt", { text: "Email" }),
+        h(
+          "dd",
+          { dataset: { customerEmail: "" } },
+          email ? h("a", { href: mailtoHref(email, ticket), text: email }) : "None",
+          email && !ticket.customer_email_verified ? [" ", unverifiedBadge()] : null,
+        ),
+      ),
     );
+    const others = email ? h("p", {}, h("a", { href: hashFor("/tickets", { search: email }), dataset: { customerTickets: "" }, text: "Other tickets from this customer" })) : null;
     if (!email) {
       replaceChildren(
         this.customer,
@@ -290,7 +418,7 @@ export class TicketView {
         h("button", { type: "button", class: "button button--quiet button--small", text: "Cancel", on: { click: () => this.#askRenew(false) } }),
       ),
     );
-    replaceChildren(this.customer, details, h("p", { class: "hint", text: "Lost their private link? Send a new one; the old one stops working." }), this.renewButton, this.renewConfirm, this.renewResult);
+    replaceChildren(this.customer, details, others, h("p", { class: "hint", text: "Lost their private link? Send a new one; the old one stops working." }), this.renewButton, this.renewConfirm, this.renewResult);
   }
 
   #askRenew(open) {
@@ -352,6 +480,7 @@ export class TicketView {
         entries.map((entry) => (entry.kind === "message" ? messageItem(entry.item, ticket) : entry.kind === "email" ? emailItem(entry.item) : historyItem(entry.item))),
       );
     }
+    this.#noticeNewMessages(state.messages);
     this.#renderReplyMode();
   }
 
@@ -394,11 +523,13 @@ export class TicketView {
       this.#showReplyError(fieldMessage ? `The message ${fieldMessage}.` : `Not sent: ${error.message} Your text is still here.`);
       return;
     }
+    clearComposerDraft(id);
     if (this.#renderedId !== id) return;
     this.replyInput.value = "";
+    this.draftNote.hidden = true;
     this.replyCounter.update();
     this.replyStatus.value = "";
-    this.replyMode.reply.checked = true;
+    // The mode stays as the agent chose it: a second note is often next.
     this.#renderReplyMode();
     this.replyInput.focus();
     const what = internal ? "Internal note added." : "Reply sent.";
@@ -406,6 +537,32 @@ export class TicketView {
     // The ticket changed (last message, maybe its status): read it and its history again.
     this.#store.loadDetail(id);
   }
+}
+
+/**
+ * `mailto:` for the customer's address, every part percent-encoded (an address may
+ * hold `+`, `&`, `?` or `%`, which would otherwise end the address or start headers),
+ * with the ticket in the subject.
+ */
+function mailtoHref(email, ticket) {
+  const at = email.lastIndexOf("@");
+  const address = at > 0 ? `${encodeURIComponent(email.slice(0, at))}@${encodeURIComponent(email.slice(at + 1))}` : encodeURIComponent(email);
+  const subject = `${ticket.reference ? `${ticket.reference} ` : ""}${ticket.title}`;
+  return `mailto:${address}?subject=${encodeURIComponent(subject)}`;
+}
+
+/** "Email not verified": the customer has not yet opened a link sent to that address. */
+export function unverifiedBadge() {
+  return h(
+    "span",
+    {
+      class: "tag tag--unverified",
+      dataset: { emailUnverified: "" },
+      attrs: { title: "Nobody has opened a link sent to this address yet: it may not be the customer's." },
+    },
+    h("span", { attrs: { "aria-hidden": "true" }, text: "? " }),
+    "Email not verified",
+  );
 }
 
 function timeElement(iso, text) {

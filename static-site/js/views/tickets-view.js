@@ -25,6 +25,7 @@ import {
 import { parseReference, searchWords } from "../search-text.js";
 import { shortcutFor } from "../shortcuts.js";
 import { BulkChange } from "../bulk-change.js";
+import { Poller } from "../poller.js";
 import { emptyNotice, errorNotice } from "../components/notice.js";
 import { BulkBar, BulkReport } from "../components/bulk-bar.js";
 import { ExportControl } from "../components/export-control.js";
@@ -34,6 +35,8 @@ import { UndoToasts } from "../components/undo-toasts.js";
 import { ViewsBar } from "../components/views-bar.js";
 
 const SEARCH_DEBOUNCE_MS = 300;
+/** How often the list looks for new tickets while the tab is visible. */
+export const LIST_POLL_MS = 30000;
 const FILTER_LABELS = { status: "Status", category: "Category", priority: "Priority", assignee: "Assignee", sort: "Sort" };
 
 export class TicketsView {
@@ -52,6 +55,10 @@ export class TicketsView {
   #bulkRun = null;
   /** Sentences about the address (a bad filter reset), shown above the list. */
   #addressNotes = [];
+  /** Tickets the poll found for this query that the list does not show yet. */
+  #newIds = new Set();
+  #newQuery = null;
+  #poller = new Poller(() => this.#lookForNew(), LIST_POLL_MS);
 
   constructor(store) {
     this.#store = store;
@@ -91,16 +98,20 @@ export class TicketsView {
       this.#render();
       const focused = this.#restorePlace();
       this.#store.refreshTickets();
+      this.#poller.start();
       return focused;
     }
     this.#forgetPlace();
     this.#render();
     this.#store.loadTickets(query);
+    this.#poller.start();
     return false;
   }
 
   hide() {
     this.#active = false;
+    this.#poller.stop();
+    this.#newIds.clear();
     clearTimeout(this.#searchTimer);
     if (this.help.element.open) this.help.element.close();
   }
@@ -196,6 +207,16 @@ export class TicketsView {
     });
     this.toasts = new UndoToasts();
     this.help = new ShortcutHelp();
+    // Floats over the top of the list: the rows never move under the pointer.
+    this.newCount = h("span", { dataset: { newCount: "" } });
+    this.newBar = h(
+      "div",
+      // Not a live region: the store's announcer says it once.
+      { class: "new-tickets", dataset: { newTickets: "" } },
+      this.newCount,
+      h("button", { type: "button", class: "button button--small button--primary", dataset: { showNew: "" }, text: "Show", on: { click: () => this.#showNew() } }),
+    );
+    this.newBar.hidden = true;
     const helpButton = h("button", { type: "button", class: "button button--small button--quiet", dataset: { showShortcuts: "" }, on: { click: () => this.help.open() } }, "Shortcuts ", h("kbd", { text: "?" }));
 
     return h(
@@ -222,6 +243,7 @@ export class TicketsView {
       h("div", { class: "queue-wrap" }, this.table),
       this.moreArea,
       this.toasts.element,
+      this.newBar,
     );
   }
 
@@ -280,6 +302,13 @@ export class TicketsView {
     this.search.focus();
   }
 
+  /** The same search and filters, in every status (the button disappears: focus the search). */
+  #searchAllStatuses() {
+    this.filters.status.value = "";
+    this.#applyFilters();
+    this.search.focus();
+  }
+
   /** `#1042` (or a full id) typed into the search and Enter: open that ticket. */
   async #jumpTo(reference) {
     this.searchHint.textContent = `Looking for ${reference.text}…`;
@@ -316,10 +345,42 @@ export class TicketsView {
     return true;
   }
 
+  // ---- New tickets (the poll) ----
+
+  async #lookForNew() {
+    const fresh = await this.#store.peekTickets();
+    if (!fresh || !this.#active) return;
+    const shown = new Set(this.#store.list.tickets.map((ticket) => ticket.id));
+    const before = this.#newIds.size;
+    for (const ticket of fresh) if (!shown.has(ticket.id)) this.#newIds.add(ticket.id);
+    this.#renderNew();
+    if (this.#newIds.size > before) this.#store.announce(this.newCount.textContent);
+  }
+
+  #renderNew() {
+    const count = this.#newIds.size;
+    this.newBar.hidden = count === 0;
+    this.newCount.textContent = count ? `${count} new ticket${count === 1 ? "" : "s"} — ` : "";
+  }
+
+  /** "Show": the list brought up to date (the agent's place kept), focus on the heading. */
+  #showNew() {
+    this.#newIds.clear();
+    this.#renderNew();
+    if (this.#store.list.tickets.length > 100) this.#store.loadTickets(this.#store.list.query);
+    else this.#store.refreshTickets();
+    this.element.querySelector("#tickets-heading").focus();
+  }
+
   // ---- Rendering ----
 
   #render() {
     const { tickets, next, loading, error, loaded, query } = this.#store.list;
+    // A reload that brought the new tickets in takes them off the "new" count.
+    for (const ticket of tickets) this.#newIds.delete(ticket.id);
+    if (!this.#newQuery || !sameQuery(query, this.#newQuery)) this.#newIds.clear();
+    this.#newQuery = query;
+    this.#renderNew();
     if (error && error.status === 400 && !loading && this.#recoverFromRefusal(error)) return;
     const words = searchWords(query.search);
     // Keyed rows: a row that stays keeps its element (and the keyboard focus in it).
@@ -358,7 +419,13 @@ export class TicketsView {
         this.status,
         next
           ? emptyNotice("No matches among the tickets searched so far. Older tickets have not been searched yet: use “Search older tickets”.")
-          : filtered
+          : query.search && query.status === "unsolved"
+            ? // Most "it's not there" searches are for a ticket already solved.
+              emptyNotice(
+                `No unsolved tickets match “${query.search}”.`,
+                h("button", { type: "button", class: "button", dataset: { searchAllStatuses: "" }, text: "Search all statuses", on: { click: () => this.#searchAllStatuses() } }),
+              )
+            : filtered
             ? emptyNotice("No tickets match these filters.", h("button", { type: "button", class: "button button--quiet", text: "Clear filters", on: { click: () => this.#clearFilters() } }))
             : emptyNotice("No tickets yet.", h("a", { href: "#/new", text: "Submit the first one" })),
       );
