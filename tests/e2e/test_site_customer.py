@@ -177,11 +177,11 @@ def test_the_error_banner_counts_its_fields_and_the_api_errors_show_by_their_fie
     page.get_by_label("Email").fill("someone@example.invalid")
     page.get_by_label("Title").fill(f"Bad address {unique()}")
     page.get_by_role("button", name="Submit ticket").click()
-    # Then the API's message is shown next to the email field, as one sentence (the
-    # API's "(… email.)" fragment never comes out as ".)."), and counted as one
+    # Then the API's message is shown next to the email field, as one sentence (never
+    # ending in ".)." or "..") and counted as one
     email_error = page.locator('[data-field-error="customer_email"]')
     expect(email_error).to_have_text(
-        "Email is not a valid email address. The part after the @-sign is a special-use"
+        "Email is not a valid email address: the part after the @-sign is a special-use"
         " or reserved name that cannot be used with email."
     )
     assert ".)" not in email_error.inner_text()
