@@ -9,6 +9,9 @@ API_PORT ?= 8000
 SITE_PORT ?= 3000
 STAGE ?= dev
 PYTEST_ARGS ?=
+# `make test` runs test files on 2 workers (pytest-xdist, a file stays on one worker, in
+# order; each worker starts its own local stack); PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= 2
 
 export API_PORT SITE_PORT MAIL_SENDER CONFIRMATIONS_PER_ADDRESS_PER_HOUR ALARM_EMAIL
 
@@ -62,7 +65,7 @@ unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 test: install checkov browser lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m tools.bench --write docs/benchmarks.md

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -108,7 +109,7 @@ class Desk:
     def api_find(self, text: str) -> list[dict[str, Any]]:
         """Every ticket whose title or description contains ``text``, as an agent sees them."""
         found: list[dict[str, Any]] = []
-        url: str | None = f"{self.stack.api_url}/tickets/?search={text}&limit=100"
+        url: str | None = f"{self.stack.api_url}/tickets/?search={quote(text)}&limit=100"
         while url:
             response = requests.get(url, headers=self.agent_headers, timeout=10)
             assert response.status_code == 200, response.text

@@ -340,7 +340,7 @@ def _without_bare_key_inserts(records: list[tuple[Any, ...]]) -> list[tuple[Any,
 
 
 @settings(
-    max_examples=30,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
