@@ -85,7 +85,7 @@ token: install
 
 # A bounded load test of the local stack (SOAK_SECONDS, default 300): see tools/soak.py.
 soak: install
-	$(BIN)/python -m tools.soak
+	$(BIN)/python -m tools.soak --into docs/benchmarks.md
 
 # Rewrite chalicelib/api/openapi.json from tools/openapi_build.py (a test checks they agree).
 openapi: install

@@ -15,9 +15,9 @@ resident memory after the warm-up and at the end, counter drift against a recoun
 of every ticket, and duplicate tickets from retried keys; and it fails (exit 1) on
 any 5xx, any drift, any duplicate, or memory growth of 10% or more.
 
-    make soak                       # 5 minutes
+    make soak                       # 5 minutes, recorded in docs/benchmarks.md
     SOAK_SECONDS=30 make soak       # the short run `make test` does too
-    python -m tools.soak --seconds 60 --clients 6 --write docs/soak.md
+    python -m tools.soak --seconds 60 --clients 6 --write /tmp/soak.md
 """
 
 from __future__ import annotations
@@ -306,12 +306,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--warmup", type=int, default=300, help="tickets created before measuring")
     parser.add_argument("--write", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--into", type=Path, help="put the report between the soak markers of this file"
+    )
     args = parser.parse_args(argv)
     report, passed = run(args.seconds, args.clients, args.warmup)
     print(report)
     if args.write:
         args.write.write_text(report, encoding="utf-8")
+    if args.into:
+        record(args.into, report)
     return 0 if passed else 1
+
+
+def record(path: Path, report: str) -> None:
+    """Replace the text between ``<!-- soak:start -->`` and ``<!-- soak:end -->`` in
+    ``path`` (``make bench`` keeps it when it rewrites the rest), or append the section."""
+    start, end = "<!-- soak:start -->", "<!-- soak:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    section = f"{start}\n{report.strip()}\n{end}"
+    if start in text and end in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
