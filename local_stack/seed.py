@@ -122,13 +122,14 @@ CUSTOMERS = [
     (None, "ops-team@example.net"),
     ("Priya Natarajan", "priya.n@example.com"),
 ]
+# Keyed by the index in DEMO_TICKETS.
 REPLIES = {
-    1: "Thanks for reporting this. I can see two charges on 14 November; one of them has "
+    0: "Thanks for reporting this. I can see two charges on 14 November; one of them has "
     "been refunded and should appear within 3-5 working days.",
-    3: "We are looking into the slow dashboard. Could you tell us roughly when it started?",
-    12: "Your plan has been switched; the unused days of this month were credited.",
+    2: "We are looking into the slow dashboard. Could you tell us roughly when it started?",
+    11: "Your plan has been switched; the unused days of this month were credited.",
 }
-NOTES = {3: "Looks like the reporting cluster again - checking the slow query log."}
+NOTES = {2: "Looks like the reporting cluster again - checking the slow query log."}
 
 
 def seed_demo_tickets(
@@ -152,7 +153,8 @@ def seed_demo_tickets(
     conversation = ConversationService(repository, get_links(), clock=clock)
     now = now or utc_now()
     for index, (title, description, status) in enumerate(DEMO_TICKETS):
-        clock.at = now - timedelta(days=(index * 5) % 14, hours=index)
+        # (3 hours back at least: the agent's later steps stay in the past)
+        clock.at = now - timedelta(days=(index * 5) % 14, hours=index + 3)
         name, email = CUSTOMERS[index % len(CUSTOMERS)]
         fields: dict[str, str] = {"title": title, "description": description}
         if index % 5 != 4:  # a few tickets came in without an email (older API clients)

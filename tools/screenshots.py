@@ -61,6 +61,9 @@ def _sign_in(page: Page, agent: Agent) -> None:
 
 def _submit_form(page: Page, site: str) -> None:
     page.goto(site + "#/new")
+    another = page.locator("[data-submit-another]")
+    if another.is_visible():  # the confirmation of the customer pass is still up
+        another.click()
     page.get_by_label("Title").fill("Cannot log in after the password reset")
     page.get_by_label("Description").fill(
         "I reset my password this morning and the login page still says my "
@@ -78,7 +81,8 @@ def _ticket(page: Page, site: str) -> None:
     _tickets(page, site)
     # A ticket whose history has more than its creation.
     page.locator("[data-ticket-row][data-status='in_progress'] [data-ticket-link]").first.click()
-    page.locator("[data-history-version='2']").wait_for()
+    page.locator("[data-ticket-title]").wait_for()
+    page.locator("[data-timeline] [data-timeline-item]").nth(2).wait_for()
 
 
 def _dashboard(page: Page, site: str) -> None:
@@ -94,6 +98,27 @@ VIEWS: dict[str, Callable[[Page, str], None]] = {
     "ticket": _ticket,
     "dashboard": _dashboard,
 }
+
+
+def _customer_pages(page: Page, site: str, shoot: Callable[[str], None]) -> None:
+    """The customer's side, with no agent session: the confirmation after a submit,
+    then the private page its link opens."""
+    page.goto(site + "#/new")
+    page.get_by_label("Email").fill("casey@example.com")
+    page.get_by_label("Name (optional)").fill("Casey Customer")
+    page.get_by_label("Title").fill("Charged twice for the March invoice")
+    page.get_by_label("Description").fill(
+        "Hello, my card was charged twice for invoice INV-2026-0311 this morning. "
+        "Could you refund one of the two payments? Thanks, Casey"
+    )
+    page.get_by_role("button", name="Submit ticket").click()
+    page.locator("[data-submit-success]").wait_for()
+    shoot("confirmation")
+    link = page.locator("[data-private-link]").get_attribute("href")
+    assert link, "the confirmation shows no private link"
+    page.goto(link)
+    page.locator("[data-my-ticket-title]").wait_for()
+    shoot("my-ticket")
 
 
 def take_screenshots(site_url: str, out_dir: Path, agent: Agent) -> list[Path]:
@@ -116,13 +141,18 @@ def take_screenshots(site_url: str, out_dir: Path, agent: Agent) -> list[Path]:
                 )
                 page = context.new_page()
                 page.set_default_timeout(15_000)
-                for view_name, prepare in VIEWS.items():
-                    prepare(page, site_url)
+
+                def shoot(view_name: str, page: Page = page, viewport: str = viewport_name) -> None:
                     # Screenshots show the page, not where the keyboard focus landed.
                     page.evaluate("document.activeElement && document.activeElement.blur()")
-                    path = out_dir / f"{view_name}-{viewport_name}.png"
+                    path = out_dir / f"{view_name}-{viewport}.png"
                     page.screenshot(path=str(path), animations="disabled", caret="hide")
                     written.append(path)
+
+                _customer_pages(page, site_url, shoot)
+                for view_name, prepare in VIEWS.items():
+                    prepare(page, site_url)
+                    shoot(view_name)
                     if view_name == "signin":
                         _sign_in(page, agent)
                 context.close()
