@@ -3,6 +3,8 @@
 // are kept; the newest is what the "u" shortcut undoes.
 
 import { h } from "../dom.js";
+import { describeChanges } from "../store.js";
+import { referenceOf } from "./ticket-row.js";
 
 export const UNDO_SECONDS = 8;
 const MAX_TOASTS = 3;
@@ -12,6 +14,27 @@ export class UndoToasts {
 
   constructor() {
     this.element = h("div", { class: "toasts", dataset: { undoArea: "" } });
+  }
+
+  /**
+   * The toast for a saved change (``store.changeTicket``'s ``result``), whose Undo puts
+   * back ``result.before``, conditional on the version the change produced: an undo
+   * never overwrites what someone changed since.
+   * @param {object} store  the Store
+   * @param {string} id  the ticket's id
+   * @param {object} changes  what was changed
+   * @param {object} result  changeTicket's answer (ok, ticket, before)
+   * @param {string} goneText  why else an undo can fail, after "the ticket is no longer"
+   */
+  addChange(store, id, changes, result, goneText) {
+    const reference = referenceOf(result.ticket);
+    const version = result.ticket.version;
+    this.add(`Saved: ${describeChanges(changes)} on ${reference}.`, async () => {
+      const undone = await store.changeTicket(id, result.before, { baseVersion: version });
+      if (undone.ok) return `Undone on ${reference}: ${describeChanges(result.before)}.`;
+      if (undone.error && undone.error.isConflict) return `Not undone: someone changed ${reference} since; it shows their version now.`;
+      return `Not undone on ${reference}: ${undone.error ? undone.error.message : `the ticket is no longer ${goneText}.`}`;
+    });
   }
 
   /**

@@ -13,9 +13,8 @@ import { CharCounter } from "../components/char-counter.js";
 import { errorNotice } from "../components/notice.js";
 import { fillRichText, richText } from "../components/rich-text.js";
 import { TicketControls } from "../components/ticket-controls.js";
-import { referenceOf, renderNote } from "../components/ticket-row.js";
+import { renderNote } from "../components/ticket-row.js";
 import { UndoToasts } from "../components/undo-toasts.js";
-import { describeChanges } from "../store.js";
 import { Poller } from "../poller.js";
 
 const MESSAGE_MAX = 10000;
@@ -282,16 +281,7 @@ export class TicketView {
   async #change(id, changes) {
     const result = await this.#store.changeTicket(id, changes);
     if (!result.ok || this.#renderedId !== id) return;
-    const reference = referenceOf(result.ticket);
-    const version = result.ticket.version;
-    this.toasts.add(`Saved: ${describeChanges(changes)} on ${reference}.`, async () => {
-      // Conditional on the version this change produced: an undo never overwrites
-      // what someone changed since.
-      const undone = await this.#store.changeTicket(id, result.before, { baseVersion: version });
-      if (undone.ok) return `Undone on ${reference}: ${describeChanges(result.before)}.`;
-      if (undone.error && undone.error.isConflict) return `Not undone: someone changed ${reference} since; it shows their version now.`;
-      return `Not undone on ${reference}: ${undone.error ? undone.error.message : "the ticket is no longer open."}`;
-    });
+    this.toasts.addChange(this.#store, id, changes, result, "open");
   }
 
   // ---- The unsent text (composer-drafts.js) ----

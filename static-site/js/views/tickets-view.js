@@ -7,7 +7,7 @@
 import { h, options, replaceChildren } from "../dom.js";
 import { CATEGORIES, PRIORITIES, choices, label } from "../format.js";
 import { replaceQuery } from "../router.js";
-import { EMPTY_QUERY, describeChanges } from "../store.js";
+import { EMPTY_QUERY } from "../store.js";
 import {
   LIST_STATUSES,
   MAX_SEARCH_LENGTH,
@@ -485,16 +485,7 @@ export class TicketsView {
   async #inlineChange(id, changes) {
     const result = await this.#store.changeTicket(id, changes);
     if (!result.ok) return;
-    const reference = referenceOf(result.ticket);
-    const version = result.ticket.version;
-    this.toasts.add(`Saved: ${describeChanges(changes)} on ${reference}.`, async () => {
-      // Conditional on the version this edit produced: an undo never overwrites
-      // a change someone made since.
-      const undone = await this.#store.changeTicket(id, result.before, { baseVersion: version });
-      if (undone.ok) return `Undone on ${reference}: ${describeChanges(result.before)}.`;
-      if (undone.error && undone.error.isConflict) return `Not undone: someone changed ${reference} since; it shows their version now.`;
-      return `Not undone on ${reference}: ${undone.error ? undone.error.message : "the ticket is no longer in the list."}`;
-    });
+    this.toasts.addChange(this.#store, id, changes, result, "in the list");
   }
 
   // ---- Keyboard shortcuts ----
