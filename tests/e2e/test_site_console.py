@@ -367,6 +367,16 @@ def test_a_dense_list_fits_twelve_rows_and_phones_get_cards(desk: Desk) -> None:
         " return b.top >= 0 && b.bottom <= window.innerHeight; }).length"
     )
     assert visible >= 12, visible
+    # And the column names stay in view when the list scrolls (on a short window)
+    page.set_viewport_size({"width": 1280, "height": 500})
+    page.evaluate("window.scrollTo(0, 400)")
+    assert page.evaluate("window.scrollY") >= 300
+    header_top = page.locator(".queue thead th").first.evaluate(
+        "th => th.getBoundingClientRect().top"
+    )
+    assert abs(header_top) <= 1, header_top
+    page.evaluate("window.scrollTo(0, 0)")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # And a row shows the number, title, requester, status as a coloured pill with its
     # text, priority once, assignee, who it waits on, and created/updated times
