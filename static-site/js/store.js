@@ -35,6 +35,8 @@ export class DeskStore extends EventTarget {
   #edits = new Map();
   /** Per ticket id: {kind: "error"|"info", text} shown beside the ticket. */
   #notes = new Map();
+  /** Per ticket: version -> {to, fields} for each change this tab saved (see undoBase). */
+  #own = new Map();
   #listAbort = null;
   #detailAbort = null;
   #statsPromise = null;
@@ -61,6 +63,7 @@ export class DeskStore extends EventTarget {
     this.agents = { list: [], loaded: false, error: null };
     this.#agentsPromise = null;
     this.#notes.clear();
+    this.#own.clear();
   }
 
   #emit(type, detail = {}) {
@@ -199,6 +202,32 @@ export class DeskStore extends EventTarget {
     this.#emit("ticket", { id: ticket.id });
   }
 
+  #recordOwn(id, from, to, fields) {
+    if (!this.#own.has(id)) this.#own.set(id, new Map());
+    this.#own.get(id).set(from, { to, fields });
+  }
+
+  /**
+   * The version an undo of this tab's change (which produced `version` and touched
+   * `fields`) should be conditional on. If every change since was this tab's own and
+   * none touched those fields, the current version: the agent's own later edits do not
+   * block undoing an earlier one. If one of them changed the same field again,
+   * `{refused: true}`. Otherwise `version` itself, so that a change by anyone else makes
+   * the undo a 412.
+   */
+  undoBase(id, version, fields) {
+    const latest = this.#edits.get(id)?.confirmed?.version ?? this.#findTicket(id)?.version;
+    const chain = this.#own.get(id) ?? new Map();
+    let at = version;
+    for (let steps = 0; at !== latest && steps < 1000; steps += 1) {
+      const step = chain.get(at);
+      if (!step) return { baseVersion: version };
+      if (step.fields.some((field) => fields.includes(field))) return { refused: true };
+      at = step.to;
+    }
+    return { baseVersion: at === latest ? latest : version };
+  }
+
   #findTicket(id) {
     if (this.detail.ticket && this.detail.ticket.id === id) return this.detail.ticket;
     return this.list.tickets.find((ticket) => ticket.id === id) ?? null;
@@ -239,7 +268,9 @@ export class DeskStore extends EventTarget {
       const pending = this.#pending.get(changes);
       const before = Object.fromEntries(Object.keys(changes).map((field) => [field, edit.confirmed[field]]));
       try {
-        edit.confirmed = await api.updateTicket(id, changes, pending?.baseVersion ?? edit.confirmed.version);
+        const base = pending?.baseVersion ?? edit.confirmed.version;
+        edit.confirmed = await api.updateTicket(id, changes, base);
+        this.#recordOwn(id, base, edit.confirmed.version, Object.keys(changes));
         edit.queued.shift();
         pending?.resolve({ ok: true, ticket: edit.confirmed, before });
         this.#notes.set(id, { kind: "info", text: `Saved: ${what}.` });

@@ -510,6 +510,39 @@ def test_triage_changes_on_the_ticket_page_can_be_undone(desk: Desk) -> None:
     assert desk.api_get(ticket["id"])["priority"] == "medium"
 
 
+def test_the_agents_own_later_changes_do_not_block_undoing_an_earlier_one(desk: Desk) -> None:
+    ticket = _create(desk.stack, title=f"Undo mine {unique()}", priority="low")
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    reference = ticket["reference"]
+    toasts = page.locator("[data-undo-toast]")
+    # When the agent raises the priority, then changes the category, then undoes the first
+    page.locator("#detail-priority").select_option("critical")
+    priority = toasts.filter(has_text="priority → Critical")
+    expect(priority).to_be_visible(timeout=30_000)
+    page.locator("#detail-category").select_option("billing")
+    expect(toasts.filter(has_text="category → Billing")).to_be_visible(timeout=30_000)
+    priority.get_by_role("button", name="Undo").click()
+    # Then the priority is back, and the category change stays
+    expect(toasts.filter(has_text=f"Undone on {reference}: priority → Low.")).to_be_visible(
+        timeout=30_000
+    )
+    after = desk.api_get(ticket["id"])
+    assert (after["priority"], after["category"]) == ("low", "billing")
+
+    # When the agent changes the status twice and undoes the first change
+    page.locator("#detail-status").select_option("in_progress")
+    first = toasts.filter(has_text="status → In progress")
+    expect(first).to_be_visible(timeout=30_000)
+    page.locator("#detail-status").select_option("resolved")
+    expect(toasts.filter(has_text="status → Resolved")).to_be_visible(timeout=30_000)
+    first.get_by_role("button", name="Undo").click()
+    # Then it is refused, saying why, and the newer status stays
+    expect(page.locator("[data-undo-area]")).to_contain_text(
+        f"Not undone on {reference}: you changed that again since"
+    )
+    assert desk.api_get(ticket["id"])["status"] == "resolved"
+
+
 def test_a_customer_answer_appears_without_touching_the_reply_being_written(
     desk: Desk,
 ) -> None:

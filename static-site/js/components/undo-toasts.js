@@ -18,8 +18,9 @@ export class UndoToasts {
 
   /**
    * The toast for a saved change (``store.changeTicket``'s ``result``), whose Undo puts
-   * back ``result.before``, conditional on the version the change produced: an undo
-   * never overwrites what someone changed since.
+   * back ``result.before``, conditional on the version the change produced or, when
+   * only this tab changed other fields since, the current one (``store.undoBase``): an
+   * undo never overwrites what someone else changed since.
    * @param {object} store  the Store
    * @param {string} id  the ticket's id
    * @param {object} changes  what was changed
@@ -30,7 +31,9 @@ export class UndoToasts {
     const reference = referenceOf(result.ticket);
     const version = result.ticket.version;
     this.add(`Saved: ${describeChanges(changes)} on ${reference}.`, async () => {
-      const undone = await store.changeTicket(id, result.before, { baseVersion: version });
+      const base = store.undoBase(id, version, Object.keys(changes));
+      if (base.refused) return `Not undone on ${reference}: you changed that again since; its newer change has its own Undo.`;
+      const undone = await store.changeTicket(id, result.before, { baseVersion: base.baseVersion });
       if (undone.ok) return `Undone on ${reference}: ${describeChanges(result.before)}.`;
       if (undone.error && undone.error.isConflict) return `Not undone: someone changed ${reference} since; it shows their version now.`;
       return `Not undone on ${reference}: ${undone.error ? undone.error.message : `the ticket is no longer ${goneText}.`}`;
