@@ -475,6 +475,10 @@ def test_ticking_the_first_box_moves_nothing_on_screen(desk: Desk) -> None:
         expect(page.locator("[data-selected-count]")).to_have_text("1 selected")
         # Then the next row and "select all" are exactly where they were
         assert [rows.nth(1).bounding_box(), select_all.bounding_box()] == before, width
+        # And "Set assignee" already offers the agents, before it is first opened
+        expect(page.locator(f"#bulk-assignee option[value='{desk.agent_username}']")).to_have_count(
+            1
+        )
         # And the hidden bar could not be reached with the keyboard or a click
         page.locator("[data-clear-selection]").click()
         expect(bar).to_be_hidden()

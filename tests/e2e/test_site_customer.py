@@ -524,6 +524,18 @@ def test_the_confirmation_promises_no_email_and_puts_the_form_away(
     expect(other.locator("[data-my-ticket-reference]")).to_contain_text("Ticket #")
     other.close()
 
+    # When, after another ticket, they use the header's "Submit a ticket" instead
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Title").fill(f"Fifth {unique()}")
+    page.get_by_label("Description").fill("One more question about the same invoice.")
+    page.get_by_role("button", name="Submit ticket").click()
+    expect(success).to_be_visible(timeout=CREATE_TIMEOUT_MS)
+    page.locator("header").get_by_role("link", name="Submit a ticket").click()
+    # Then the empty form is back too
+    expect(page.locator("[data-ticket-form]")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value("")
+    expect(success).to_be_hidden()
+
 
 def _wait_for_email_record(desk: Desk, ticket_id: str, status: str) -> None:
     """Until the ticket's email log (as agents see it) has a record with ``status``."""

@@ -93,6 +93,15 @@ export class SubmitView {
     this.success = h("div", { class: "notice notice--success confirmation", dataset: { submitSuccess: "" }, hidden: true });
     this.anotherButton = h("button", { type: "button", class: "button", dataset: { submitAnother: "" }, text: "Submit another ticket", on: { click: () => this.#showForm() } });
     this.confirmationActions = h("div", { class: "form-actions confirmation-actions" }, this.anotherButton);
+    // A link to #/new (the header's "Submit a ticket", the brand) while the confirmation
+    // is up changes no address, so no route runs: it means "another ticket" too.
+    document.addEventListener("click", (event) => {
+      const link = event.target instanceof Element ? event.target.closest('a[href="#/new"]') : null;
+      if (link && this.#confirmed && location.hash === "#/new") {
+        event.preventDefault();
+        this.#showForm();
+      }
+    });
     this.confirmationActions.hidden = true;
     this.draftNote = h("div", { class: "notice notice--info draft-note", dataset: { draftNote: "" }, hidden: true });
     this.submitButton = h("button", { type: "submit", class: "button button--primary", dataset: { submit: "" }, text: "Submit ticket" });

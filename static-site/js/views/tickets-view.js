@@ -566,6 +566,8 @@ export class TicketsView {
     const count = this.#selected.size;
     this.selectAll.checked = shown > 0 && count === shown;
     this.selectAll.indeterminate = count > 0 && count < shown;
+    // The bar's "Set assignee" needs the agents before it is first opened.
+    if (count > 0) this.#store.loadAgents();
     this.bulkBar.render(count, Boolean(this.#bulkRun && this.#bulkRun.running));
   }
 
