@@ -510,6 +510,32 @@ def test_triage_changes_on_the_ticket_page_can_be_undone(desk: Desk) -> None:
     assert desk.api_get(ticket["id"])["priority"] == "medium"
 
 
+def test_a_note_switched_to_a_reply_warns_before_it_reaches_the_customer(desk: Desk) -> None:
+    ticket = _create(desk.stack, title=f"Note first {unique()}")
+    page = desk.open(f"#/tickets/{ticket['id']}")
+    warning = page.locator("[data-note-warning]")
+    # Given an internal note being written
+    page.get_by_label("Internal note").check()
+    page.get_by_label("Message").fill("Customer is on the old plan; do not offer a refund.")
+    expect(warning).to_be_hidden()
+    # When the agent switches to Reply, the warning says who would see it
+    page.locator("#reply-mode-reply").check()
+    expect(warning).to_have_text(
+        "This text was written as an internal note: the customer will see it if you send"
+        " it as a reply."
+    )
+    # And it goes when the mode goes back, or when the text is cleared
+    page.get_by_label("Internal note").check()
+    expect(warning).to_be_hidden()
+    page.locator("#reply-mode-reply").check()
+    expect(warning).to_be_visible()
+    page.get_by_label("Message").fill("")
+    expect(warning).to_be_hidden()
+    # And text written as a reply raises nothing
+    page.get_by_label("Message").fill("Thanks, we are on it.")
+    expect(warning).to_be_hidden()
+
+
 def test_the_agents_own_later_changes_do_not_block_undoing_an_earlier_one(desk: Desk) -> None:
     ticket = _create(desk.stack, title=f"Undo mine {unique()}", priority="low")
     page = desk.open(f"#/tickets/{ticket['id']}")

@@ -205,9 +205,14 @@ export class TicketView {
     this.replyStatus = h("select", { id: "reply-status", name: "status", dataset: { replyStatus: "" } });
     this.replyButton = h("button", { type: "submit", class: "button button--primary", dataset: { replySend: "" } });
     this.replyInput.addEventListener("input", () => {
+      if (this.replyMode.note.checked && this.replyInput.value.trim()) this.#writtenAsNote = true;
       this.#clearReplyError();
       this.#keepDraft();
+      this.#renderNoteWarning();
     });
+    // Text written as an internal note, then switched to "Reply", is one click from
+    // the customer: say so while it is there.
+    this.noteWarning = h("p", { class: "field-error note-warning", dataset: { noteWarning: "" }, attrs: { role: "alert" }, hidden: true, text: "This text was written as an internal note: the customer will see it if you send it as a reply." });
     this.draftNote = h("p", { class: "hint draft-note", dataset: { draftRestored: "" }, attrs: { role: "status" }, hidden: true });
     this.replyForm = h(
       "form",
@@ -220,7 +225,7 @@ export class TicketView {
         h("label", { class: "choice choice--reply", htmlFor: "reply-mode-reply" }, this.replyMode.reply, h("span", { text: "Reply" }), h("span", { class: "choice__hint", text: " (the customer sees it)" })),
         h("label", { class: "choice choice--note", htmlFor: "reply-mode-note" }, this.replyMode.note, h("span", { attrs: { "aria-hidden": "true" }, text: "⚑ " }), h("span", { text: "Internal note" }), h("span", { class: "choice__hint", text: " (agents only)" })),
       ),
-      h("div", { class: "field" }, h("label", { htmlFor: "reply-body", dataset: { replyLabel: "" }, text: "Message" }), this.replyInput, this.draftNote, this.replyHint, this.replyCounter.element, this.replyError),
+      h("div", { class: "field" }, h("label", { htmlFor: "reply-body", dataset: { replyLabel: "" }, text: "Message" }), this.replyInput, this.noteWarning, this.draftNote, this.replyHint, this.replyCounter.element, this.replyError),
       h("div", { class: "reply-box__actions" }, h("div", { class: "field reply-box__status" }, h("label", { htmlFor: "reply-status", text: "Then set status" }), this.replyStatus), this.replyButton),
     );
     return this.replyForm;
@@ -292,6 +297,7 @@ export class TicketView {
     if (!draft) return;
     this.replyMode[draft.mode].checked = true;
     this.replyInput.value = draft.body;
+    this.#writtenAsNote = draft.mode === "note";
     this.replyCounter.update();
     this.draftNote.textContent = `Draft restored (${draft.mode === "note" ? "internal note" : "reply"}, last edited ${dateTime(draft.savedAt.toISOString())}).`;
   }
@@ -348,7 +354,15 @@ export class TicketView {
     if (chosen && chosen !== ticket.status) this.replyStatus.value = chosen;
   }
 
+  #writtenAsNote = false;
+
+  #renderNoteWarning() {
+    if (!this.replyInput.value.trim()) this.#writtenAsNote = false;
+    this.noteWarning.hidden = this.replyMode.note.checked || !this.#writtenAsNote;
+  }
+
   #renderReplyMode() {
+    this.#renderNoteWarning();
     const ticket = this.#store.detail.ticket;
     const note = this.replyMode.note.checked;
     this.replyForm.dataset.mode = note ? "note" : "reply";
