@@ -25,7 +25,7 @@ from tests.e2e.conftest import PROJECT_DIR, RunningStack
 
 # Enough for the target of 1,000+ cases in every `make test` (the coverage
 # phase adds its own boundary cases to these), in about a minute.
-MAX_EXAMPLES_PER_OPERATION = 8
+MAX_EXAMPLES_PER_OPERATION = 12
 MIN_CASES = 1_000
 
 
