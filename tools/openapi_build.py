@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
 from chalicelib.classification.definitions import CATEGORY_DEFINITIONS, PRIORITY_DEFINITIONS
 from chalicelib.domain import PRIORITY_ORDER, Category, Status
 from chalicelib.search.text import MAX_PREFIX, MAX_TERMS_PER_TICKET
@@ -30,6 +32,16 @@ ETAG_PATTERN = '^"v[0-9]+"$'
 CURSOR_PATTERN = "^[A-Za-z0-9_-]{0,1024}$"
 _TAG = '(W/)?"v[0-9]{1,12}"'
 IF_MATCH_PATTERN = f"^(\\*|{_TAG}( *, *{_TAG})*)$"
+
+
+def _any_case(word: str) -> str:
+    """``test`` as ``[tT][eE][sS][tT]``: ECMA 262 patterns have no inline (?i)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+SPECIAL_USE_DOMAIN = (
+    "[.@](" + "|".join(_any_case(name) for name in SPECIAL_USE_DOMAIN_NAMES) + ")\\.?$"
+)
 
 
 def ref(name: str) -> dict[str, str]:
@@ -295,7 +307,13 @@ def schemas() -> dict[str, Any]:
             "type": "string",
             "format": "email",
             "maxLength": EMAIL_MAX,
-            "description": "Validated and normalised to lower case.",
+            # email-validator refuses special-use domains (RFC 6761): no mail reaches them.
+            "not": {"pattern": SPECIAL_USE_DOMAIN},
+            "description": (
+                "Validated and normalised to lower case. Special-use domains ("
+                + ", ".join(f"`.{name}`" for name in SPECIAL_USE_DOMAIN_NAMES)
+                + ") are refused: no mail reaches them."
+            ),
         },
         "Ticket": {
             "type": "object",
