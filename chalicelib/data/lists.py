@@ -158,6 +158,34 @@ class _Reads:
     items: int = 0
 
 
+def _chunked_query(
+    query: Any,
+    hash_key: str,
+    condition: Any,
+    descending: bool,
+    first_chunk: int,
+    reads: _Reads,
+) -> Iterator[Any]:
+    """The items of one partition in key order, read in growing chunks (``_chunk_sizes``)
+    until the partition ends or the caller stops, counted in ``reads``."""
+    last_key = None
+    for chunk in _chunk_sizes(first_chunk):
+        result = query(
+            hash_key,
+            range_key_condition=condition,
+            scan_index_forward=not descending,
+            limit=chunk,
+            page_size=chunk,
+            last_evaluated_key=last_key,
+        )
+        items = list(result)
+        reads.items += len(items)
+        yield from items
+        last_key = result.last_evaluated_key
+        if last_key is None or len(items) < chunk:
+            return
+
+
 def _chunk_sizes(first: int) -> Iterator[int]:
     size = max(first, 1)
     while True:
@@ -278,23 +306,8 @@ class ListReader:
             condition = (
                 TicketModel.created_sk < bound if descending else TicketModel.created_sk > bound
             )
-        last_key = None
-        for chunk in _chunk_sizes(first_chunk):
-            result = index.query(
-                value,
-                range_key_condition=condition,
-                scan_index_forward=not descending,
-                limit=chunk,
-                page_size=chunk,
-                last_evaluated_key=last_key,
-            )
-            items = list(result)
-            reads.items += len(items)
-            for item in items:
-                yield item.created_sk, item
-            last_key = result.last_evaluated_key
-            if last_key is None or len(items) < chunk:
-                return
+        for item in _chunked_query(index.query, value, condition, descending, first_chunk, reads):
+            yield item.created_sk, item
 
     @staticmethod
     def _postings(
@@ -303,23 +316,11 @@ class ListReader:
         condition = None
         if bound is not None:
             condition = PostingModel.sk < bound if descending else PostingModel.sk > bound
-        last_key = None
-        for chunk in _chunk_sizes(first_chunk):
-            result = PostingModel.query(
-                posting_pk(term),
-                range_key_condition=condition,
-                scan_index_forward=not descending,
-                limit=chunk,
-                page_size=chunk,
-                last_evaluated_key=last_key,
-            )
-            items = list(result)
-            reads.items += len(items)
-            for item in items:
-                yield item.sk, None
-            last_key = result.last_evaluated_key
-            if last_key is None or len(items) < chunk:
-                return
+        query = PostingModel.query
+        for item in _chunked_query(
+            query, posting_pk(term), condition, descending, first_chunk, reads
+        ):
+            yield item.sk, None
 
     # ---- search ---------------------------------------------------------------------
 
