@@ -755,6 +755,18 @@ def _agent(operation: dict[str, Any], *statuses: str) -> dict[str, Any]:
     return operation
 
 
+def _or_empty(parameter: dict[str, Any]) -> dict[str, Any]:
+    """The list's query parameters also take an empty value, meaning "not given", as an HTML
+    form sends an unset field (``?sort=``)."""
+    note = "An empty value means not given."
+    described = f"{parameter['description']} {note}" if "description" in parameter else note
+    return {
+        **parameter,
+        "schema": {"anyOf": [parameter["schema"], {"type": "string", "const": ""}]},
+        "description": described,
+    }
+
+
 def paths() -> dict[str, Any]:
     filters = [
         {"name": "category", "in": "query", "schema": ref("Category")},
@@ -788,8 +800,8 @@ def paths() -> dict[str, Any]:
             "description": "`priority`: critical first, then oldest first within a priority.",
         },
         LIMIT,
-        CURSOR,
     ]
+    filters = [_or_empty(parameter) for parameter in filters] + [CURSOR]
     return {
         "/tickets/": {
             "get": _agent(
@@ -1038,7 +1050,7 @@ def paths() -> dict[str, Any]:
                     "operationId": "listMessages",
                     "summary": "The conversation, oldest first (internal notes included)",
                     "parameters": [
-                        {**LIMIT, "schema": {**LIMIT["schema"], "default": 100}},
+                        _or_empty({**LIMIT, "schema": {**LIMIT["schema"], "default": 100}}),
                         {
                             "name": "cursor",
                             "in": "query",
