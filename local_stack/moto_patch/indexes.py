@@ -35,7 +35,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, GlobalSecondaryIndex, Table
 
 from local_stack.moto_patch import is_active
-from local_stack.moto_patch.memory import ITEM_SIZE_LIMIT, compact_stored_item
+from local_stack.moto_patch.memory import ITEM_SIZE_LIMIT, compact_stored_item, share_keys
 
 _STATE_ATTRIBUTE = "_local_sorted_indexes"
 _SORTABLE_TYPES = frozenset({"S", "N"})
@@ -281,6 +281,7 @@ def tracking(table: Table, hash_key: DynamoType, range_key: DynamoType | None) -
     finally:
         item = _stored(table, hash_key, range_key)
         if item is not None:
+            share_keys(table, item)
             compact_stored_item(item, table.hash_key_attr, table.range_key_attr)
         if state is not None:
             state.replace(before, state.keys_of(item))

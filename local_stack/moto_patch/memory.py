@@ -16,11 +16,12 @@ repeated in history items), and the key attributes share the item's own key obje
 from __future__ import annotations
 
 import sys
+import weakref
 from typing import Any
 
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
-from moto.dynamodb.models.table import StreamRecord
+from moto.dynamodb.models.table import StreamRecord, Table
 from moto.dynamodbstreams.models import ShardIterator
 
 from local_stack.moto_patch import is_active
@@ -32,6 +33,12 @@ INTERN_MAX_LENGTH = 32
 ITEM_SIZE_LIMIT = 405_000
 
 _UNTRACKED = (Item, StreamRecord, ShardIterator)
+# One key object per key value, shared by every stored item with that value: the 40 to 60
+# search postings of a ticket share its sort key, and the postings of a term its
+# partition key. Weak, so a value no stored item uses any more is forgotten.
+_SHARED_KEYS: weakref.WeakValueDictionary[tuple[str, Any], DynamoType] = (
+    weakref.WeakValueDictionary()
+)
 _original_item_init = Item.__init__
 
 
@@ -73,6 +80,41 @@ def _item_init(
     if size > ITEM_SIZE_LIMIT:
         raise ItemSizeTooLarge
     self.attrs = stored
+
+
+def _shared_key(key: DynamoType) -> DynamoType:
+    value = key.value
+    if key.type not in ("S", "N", "B") or type(value) not in (str, bytes):
+        return key
+    shared = _SHARED_KEYS.get((key.type, value))
+    if shared is None:
+        _SHARED_KEYS[(key.type, value)] = key
+        return key
+    return shared
+
+
+def share_keys(table: Table, item: Item) -> None:
+    """Let ``item`` (just stored in ``table``) use the shared object for each key value.
+
+    Keys are never changed in place (moto refuses updates of key attributes), so items
+    with equal keys can hold one object. A sort key is also the key of the item in its
+    partition's dict: an item just inserted is that dict's last entry, and is re-keyed in
+    place (the same position, so scans keep moto's order); an overwritten item keeps the
+    dict key it had, itself shared when it was inserted.
+    """
+    item.hash_key = _shared_key(item.hash_key)
+    if item.range_key is None or not table.range_key_attr:
+        return
+    shared = _shared_key(item.range_key)
+    if shared is item.range_key:
+        return
+    partition = table.items.get(item.hash_key)
+    if partition:
+        last = next(reversed(partition))
+        if last is item.range_key and partition[last] is item:
+            del partition[last]
+            partition[shared] = item
+    item.range_key = shared
 
 
 def compact_stored_item(item: Item, hash_attr: str, range_attr: str | None) -> None:

@@ -4,10 +4,15 @@ moto 5.2.5 keeps every stream record of a table for ever (``StreamShard.items``)
 every shard iterator it ever handed out (each ``GetRecords`` call makes a new one). Under
 the patch:
 
-- A table's stream keeps at most :data:`max_records` records (default 10,000, or
+- A table's stream keeps at most :data:`max_records` records (default 100,000, or
   ``LOCAL_DYNAMODB_STREAM_MAX_RECORDS``); older ones are dropped, as DynamoDB drops
   records after 24 hours. A poller that falls further behind than that misses the
-  dropped records: an iterator pointing at them reads from the oldest record kept.
+  dropped records (an iterator pointing at them reads from the oldest record kept), and
+  the server says so on its output. The cap is far above what a poller that keeps up
+  leaves: a ticket create writes about 60 records (its search postings included), and a
+  poller on a busy 2-core machine indexes about 10 tickets a second, so a burst of
+  creates can put it thousands of records behind (10,000, the first cap, lost records
+  in a 300-ticket burst).
 - A poller can drop what it has consumed with :func:`trim_stream` (the sequence number
   of the last record it processed), which keeps memory near zero whatever the cap.
 - At most :data:`MAX_SHARD_ITERATORS` iterators are remembered per region (the oldest
@@ -31,7 +36,7 @@ from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 from local_stack.moto_patch import is_active
 
 MAX_SHARD_ITERATORS = 1_000
-max_records = int(os.environ.get("LOCAL_DYNAMODB_STREAM_MAX_RECORDS", "10000"))
+max_records = int(os.environ.get("LOCAL_DYNAMODB_STREAM_MAX_RECORDS", "100000"))
 
 _original_add = StreamShard.add
 _original_get = StreamShard.get
@@ -97,7 +102,15 @@ def _add(self: StreamShard, old: Any, new: Any) -> None:
     if result:
         _drop_oldest(self, len(self.items))
     if len(self.items) > max_records:
-        _drop_oldest(self, len(self.items) - max_records)
+        dropped = _drop_oldest(self, len(self.items) - max_records)
+        lost = int(self.__dict__.get("_capped_records", 0)) + dropped
+        self.__dict__["_capped_records"] = lost
+        if lost == dropped or lost % 1_000 < dropped:
+            print(
+                f"moto stream of {self.table.name}: {lost:,} records dropped unread at the "
+                f"cap of {max_records:,} (LOCAL_DYNAMODB_STREAM_MAX_RECORDS)",
+                flush=True,
+            )
 
 
 def _get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:

@@ -70,3 +70,42 @@ def test_memory_per_write_stays_flat_as_the_table_grows(table: str) -> None:
     assert len(page.tickets) == 5
     newest_billing = max(n for n in range(3 * WINDOW) if _ticket(n).category is Category.BILLING)
     assert page.tickets[0].id == _ticket(newest_billing).id
+
+
+def test_items_with_equal_keys_share_one_key_object(table: str) -> None:
+    # Given the 30 search postings of one ticket (one sort key, 30 partitions), and a
+    # second posting in each partition
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from chalicelib.data.models import PostingModel
+
+    ticket_sk = "2026-03-01T00:00:00.000000Z#" + "a" * 24
+    other_sk = "2026-03-02T00:00:00.000000Z#" + "b" * 24
+    terms = [f"IX#term{n:02d}" for n in range(30)]
+    with PostingModel.batch_write() as batch:
+        for term in terms:
+            batch.save(PostingModel(term, ticket_sk))
+            batch.save(PostingModel(term, other_sk))
+
+    # When moto has stored them
+    stored = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(table)
+    partitions = [stored.items[key] for key in stored.items if key.value in terms]
+    assert len(partitions) == 30
+    postings = [item for partition in partitions for item in partition.values()]
+
+    # Then the ticket's postings hold one sort-key object, shared by the item, its
+    # attribute and its partition's dict key
+    mine = [item for item in postings if item.range_key.value == ticket_sk]
+    assert len(mine) == 30
+    assert len({id(item.range_key) for item in mine}) == 1
+    assert all(item.attrs["sk"] is item.range_key for item in mine)
+    assert all(
+        any(key is item.range_key for key in p) for p, item in zip(partitions, mine, strict=True)
+    )
+    # And each partition's two postings share one partition-key object
+    for partition in partitions:
+        first, second = partition.values()
+        assert first.hash_key is second.hash_key is first.attrs["pk"]
+    # And reads see every posting, in order
+    assert [p.sk for p in PostingModel.query(terms[0])] == [ticket_sk, other_sk]

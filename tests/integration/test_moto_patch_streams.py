@@ -119,7 +119,9 @@ def test_a_poller_trims_what_it_consumed_and_keeps_reading(
 
 
 def test_a_stream_keeps_at_most_the_configured_records(
-    stream_table: tuple[Any, Any, str], monkeypatch: pytest.MonkeyPatch
+    stream_table: tuple[Any, Any, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     client, streams_client, name = stream_table
     monkeypatch.setattr(streams, "max_records", 3)
@@ -127,6 +129,44 @@ def test_a_stream_keeps_at_most_the_configured_records(
         client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
     records, _ = _read(*_records(client, streams_client, name))
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["item4", "item5", "item6"]
+    # And the server says that records were dropped unread
+    assert f"moto stream of {name}: 1 records dropped unread at the cap of 3" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_poller_behind_by_a_full_batch_says_so_and_reads_on(
+    stream_table: tuple[Any, Any, str], moto_server: MotoServer
+) -> None:
+    # Given 7 writes and a poller that reads 3 records a batch
+    from local_stack.stream_poller import StreamPoller
+
+    client, _, name = stream_table
+    for n in range(7):
+        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
+    poller = StreamPoller(
+        name,
+        "us-east-1",
+        lambda _event, _context: {},
+        moto_server.url,
+        batch_size=3,
+        consumed=streams.trim_stream,
+    )
+
+    # When it polls: a full batch means more may be waiting (its loop reads on at once)
+    reads = []
+    while True:
+        poller.poll_once()
+        reads.append(poller.behind)
+        if not poller.behind:
+            break
+
+    # Then it was behind for two full batches, and the third (one record) caught up
+    assert reads == [True, True, False]
+    # And every record it read was trimmed from the stream
+    table = streams.dynamodb_backends[streams.DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(name)
+    assert table.stream_shard is not None
+    assert len(table.stream_shard.items) == 0
 
 
 def test_shard_iterators_are_not_kept_for_ever(stream_table: tuple[Any, Any, str]) -> None:
