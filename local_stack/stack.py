@@ -148,8 +148,9 @@ class LocalStack:
 
         consumed = None
         if options.moto_patch:
-            from local_stack.moto_patch.streams import trim_stream
+            from local_stack.moto_patch.streams import for_a_consumer, trim_stream
 
+            for_a_consumer()
             consumed = trim_stream
         self.poller = StreamPoller(
             settings.table_name,

@@ -4,15 +4,16 @@ moto 5.2.5 keeps every stream record of a table for ever (``StreamShard.items``)
 every shard iterator it ever handed out (each ``GetRecords`` call makes a new one). Under
 the patch:
 
-- A table's stream keeps at most :data:`max_records` records (default 100,000, or
+- A table's stream keeps at most :data:`max_records` records (default 10,000, or
   ``LOCAL_DYNAMODB_STREAM_MAX_RECORDS``); older ones are dropped, as DynamoDB drops
   records after 24 hours. A poller that falls further behind than that misses the
-  dropped records (an iterator pointing at them reads from the oldest record kept), and
-  the server says so on its output. The cap is far above what a poller that keeps up
-  leaves: a ticket create writes about 60 records (its search postings included), and a
-  poller on a busy 2-core machine indexes about 10 tickets a second, so a burst of
-  creates can put it thousands of records behind (10,000, the first cap, lost records
-  in a 300-ticket burst).
+  dropped records: an iterator pointing at them reads from the oldest record kept.
+- The local stack, whose poller trims what it consumed, raises the cap to
+  :data:`CONSUMED_MAX_RECORDS` and has dropped records reported (:func:`for_a_consumer`):
+  a ticket create writes about 60 records (its search postings included), and a poller
+  on a busy 2-core machine indexes about 10 tickets a second, so a burst of creates can
+  put it thousands of records behind (at 10,000, 5 tickets of a 300-ticket burst were
+  never indexed).
 - A poller can drop what it has consumed with :func:`trim_stream` (the sequence number
   of the last record it processed), which keeps memory near zero whatever the cap.
 - At most :data:`MAX_SHARD_ITERATORS` iterators are remembered per region (the oldest
@@ -36,7 +37,11 @@ from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 from local_stack.moto_patch import is_active
 
 MAX_SHARD_ITERATORS = 1_000
-max_records = int(os.environ.get("LOCAL_DYNAMODB_STREAM_MAX_RECORDS", "100000"))
+_CAP_VARIABLE = "LOCAL_DYNAMODB_STREAM_MAX_RECORDS"
+max_records = int(os.environ.get(_CAP_VARIABLE, "10000"))
+CONSUMED_MAX_RECORDS = 100_000
+# Whether records dropped at the cap are reported (they are lost to a consumer).
+report_drops = False
 
 _original_add = StreamShard.add
 _original_get = StreamShard.get
@@ -105,7 +110,7 @@ def _add(self: StreamShard, old: Any, new: Any) -> None:
         dropped = _drop_oldest(self, len(self.items) - max_records)
         lost = int(self.__dict__.get("_capped_records", 0)) + dropped
         self.__dict__["_capped_records"] = lost
-        if lost == dropped or lost % 1_000 < dropped:
+        if report_drops and (lost == dropped or lost % 1_000 < dropped):
             print(
                 f"moto stream of {self.table.name}: {lost:,} records dropped unread at the "
                 f"cap of {max_records:,} (LOCAL_DYNAMODB_STREAM_MAX_RECORDS)",
@@ -171,6 +176,14 @@ def trim_stream(
         return 0
     first_kept = int(shard.starting_sequence_number) + _dropped(shard)
     return _drop_oldest(shard, int(through_sequence_number) - first_kept + 1)
+
+
+def for_a_consumer() -> None:
+    """A poller consumes (and trims) the streams: keep more unread records, and report
+    any dropped unread (``LOCAL_DYNAMODB_STREAM_MAX_RECORDS`` still decides the cap)."""
+    global max_records, report_drops  # noqa: PLW0603 - the module's settings
+    max_records = int(os.environ.get(_CAP_VARIABLE, str(CONSUMED_MAX_RECORDS)))
+    report_drops = True
 
 
 def install() -> None:

@@ -125,6 +125,7 @@ def test_a_stream_keeps_at_most_the_configured_records(
 ) -> None:
     client, streams_client, name = stream_table
     monkeypatch.setattr(streams, "max_records", 3)
+    monkeypatch.setattr(streams, "report_drops", True)  # as the local stack has it
     for n in range(7):
         client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
     records, _ = _read(*_records(client, streams_client, name))
