@@ -35,7 +35,13 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, GlobalSecondaryIndex, Table
 
 from local_stack.moto_patch import is_active
-from local_stack.moto_patch.memory import ITEM_SIZE_LIMIT, compact_stored_item, share_keys
+from local_stack.moto_patch.memory import (
+    ITEM_SIZE_LIMIT,
+    compact_stored_item,
+    key_only,
+    materialize,
+    share_keys,
+)
 
 _STATE_ATTRIBUTE = "_local_sorted_indexes"
 _SORTABLE_TYPES = frozenset({"S", "N"})
@@ -283,8 +289,21 @@ def tracking(table: Table, hash_key: DynamoType, range_key: DynamoType | None) -
         if item is not None:
             share_keys(table, item)
             compact_stored_item(item, table.hash_key_attr, table.range_key_attr)
+            item = _store_key_only(table, item)
         if state is not None:
             state.replace(before, state.keys_of(item))
+
+
+def _store_key_only(table: Table, item: Item) -> Item:
+    """Store ``item`` as a key-only item if it holds nothing but its keys (memory)."""
+    compact = key_only(item, table.hash_key_attr, table.range_key_attr)
+    if compact is not item:
+        # Assigning to an existing key keeps the dict's key object and the item's place.
+        if table.range_key_attr:
+            table.items[item.hash_key][item.range_key] = compact
+        else:
+            table.items[item.hash_key] = compact  # type: ignore[assignment]
+    return compact
 
 
 def _key_values(table: Table, attrs: dict[str, Any]) -> tuple[DynamoType, DynamoType | None] | None:
@@ -348,6 +367,9 @@ def _update_item(
     if keys is None:
         forget(table)
         return _original_backend_update_item(self, table_name, key, *args, **kwargs)
+    stored = _stored(table, *keys)
+    if stored is not None:
+        materialize(stored)  # moto changes the stored item's attribute dict in place
     _local.upsert = True
     try:
         with tracking(table, *keys):

@@ -112,9 +112,21 @@ def _key(key: tuple[str, str]) -> dict[str, Any]:
 
 
 @st.composite
+def stored_item(draw: st.DrawFn, key: tuple[str, str]) -> dict[str, Any]:
+    """An item to put: often with attributes, sometimes its keys alone (stored compactly
+    by the patch, as search postings are), in either attribute order."""
+    shape = draw(st.sampled_from(["attributes", "attributes", "keys", "keys, sk first"]))
+    if shape == "keys":
+        return _key(key)
+    if shape == "keys, sk first":
+        return {"sk": {"S": key[1]}, "pk": {"S": key[0]}}
+    return {**_key(key), **draw(index_attributes())}
+
+
+@st.composite
 def put_op(draw: st.DrawFn, key: tuple[str, str] | None = None) -> dict[str, Any]:
     key = key or draw(keys)
-    op: dict[str, Any] = {"Item": {**_key(key), **draw(index_attributes())}}
+    op: dict[str, Any] = {"Item": draw(stored_item(key))}
     condition = draw(st.sampled_from([None, "attribute_not_exists(pk)", "v = :v"]))
     if condition:
         op["ConditionExpression"] = condition
@@ -195,7 +207,7 @@ def batch(draw: st.DrawFn) -> dict[str, Any]:
     requests = []
     for key in chosen:
         if draw(st.booleans()):
-            requests.append({"PutRequest": {"Item": {**_key(key), **draw(index_attributes())}}})
+            requests.append({"PutRequest": {"Item": draw(stored_item(key))}})
         else:
             requests.append({"DeleteRequest": {"Key": _key(key)}})
     return {"Batch": requests}

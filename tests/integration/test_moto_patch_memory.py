@@ -109,3 +109,54 @@ def test_items_with_equal_keys_share_one_key_object(table: str) -> None:
         assert first.hash_key is second.hash_key is first.attrs["pk"]
     # And reads see every posting, in order
     assert [p.sk for p in PostingModel.query(terms[0])] == [ticket_sk, other_sk]
+
+
+def test_items_of_keys_alone_are_stored_without_an_attribute_dict(table: str) -> None:
+    # Given search postings (keys alone) and one item with more than its keys
+    import boto3
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from chalicelib.data.models import PostingModel
+    from local_stack.moto_patch.memory import KeyOnlyItem
+
+    sks = [f"2026-03-0{n}T00:00:00.000000Z#" + str(n) * 24 for n in range(1, 4)]
+    with PostingModel.batch_write() as batch:
+        for sk in sks:
+            batch.save(PostingModel("IX#refund", sk))
+    client = boto3.client("dynamodb")
+    client.put_item(
+        TableName=table, Item={"pk": {"S": "IX#refund"}, "sk": {"S": "x"}, "n": {"N": "1"}}
+    )
+
+    # When moto has stored them
+    stored = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(table)
+    partition = next(items for key, items in stored.items.items() if key.value == "IX#refund")
+
+    # Then the postings keep no attribute dict of their own; the other item does
+    kinds = {key.value: type(item) for key, item in partition.items()}
+    assert all(issubclass(kinds[sk], KeyOnlyItem) for sk in sks)
+    assert not issubclass(kinds["x"], KeyOnlyItem)
+    assert all("attrs" not in partition[key].__dict__ for key in partition if key.value in sks)
+    # And they read back whole, in order
+    assert [p.sk for p in PostingModel.query("IX#refund")] == [*sks, "x"]
+    key = {"pk": {"S": "IX#refund"}, "sk": {"S": sks[0]}}
+    assert client.get_item(TableName=table, Key=key)["Item"] == key
+
+    # When one is updated in place (UpdateItem changes moto's stored item)
+    client.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET note = :n",
+        ExpressionAttributeValues={":n": {"S": "kept"}},
+        ConditionExpression="attribute_exists(pk)",
+    )
+
+    # Then it holds the new attribute, as a plain item
+    assert client.get_item(TableName=table, Key=key)["Item"] == {**key, "note": {"S": "kept"}}
+    assert not isinstance(partition[next(k for k in partition if k.value == sks[0])], KeyOnlyItem)
+
+    # When the attribute is removed again, it is stored compactly again
+    client.update_item(TableName=table, Key=key, UpdateExpression="REMOVE note")
+    assert isinstance(partition[next(k for k in partition if k.value == sks[0])], KeyOnlyItem)
+    assert client.get_item(TableName=table, Key=key)["Item"] == key
