@@ -20,6 +20,8 @@ from typing import Any
 
 import boto3
 
+SHARD_REFRESH_SECONDS = 10.0
+
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -74,6 +76,7 @@ class StreamPoller:
         )
         self._stream_arn: str | None = None
         self._shards: dict[str, _Shard] = {}
+        self._shards_checked_at = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -157,6 +160,12 @@ class StreamPoller:
         raise TimeoutError("the stream still had records to deliver")
 
     def _discover_shards(self) -> None:
+        # Shards change rarely (moto's stream has one for ever): look again every few
+        # seconds, not on every poll, as Lambda's poller does.
+        now = time.monotonic()
+        if self._shards and now - self._shards_checked_at < SHARD_REFRESH_SECONDS:
+            return
+        self._shards_checked_at = now
         if self._stream_arn is None:
             table = self._dynamodb.describe_table(TableName=self._table)["Table"]
             self._stream_arn = table.get("LatestStreamArn")
