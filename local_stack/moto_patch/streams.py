@@ -19,9 +19,13 @@ the patch:
 - At most :data:`MAX_SHARD_ITERATORS` iterators are remembered per region (the oldest
   are forgotten; DynamoDB's expire after 15 minutes).
 
-Each record is kept pickled (:class:`PackedRecord`), a few hundred bytes, not moto's tree
-of dicts (about 2.5 KB for a search posting's record): a poller that falls behind holds
-the backlog in a fifth of the memory, and the allocator's high-water mark stays lower.
+Records are kept on disk, as DynamoDB keeps them (:class:`Spool`): each is pickled into an
+unlinked temporary file, and memory holds only where (about 60 bytes a record, against
+about 2.5 KB for moto's tree of dicts of a search posting's record). A burst of creates
+puts the local poller tens of thousands of records behind (each create writes some 60,
+its search postings included); held in memory, that backlog's high-water mark stayed in
+the process's resident memory after the poller caught up. Files whose records have all
+been trimmed or dropped are closed (and so deleted).
 
 Sequence numbers stay what moto would have given: dropping records does not renumber
 the ones that follow. Each written item gives one record; the upsert case (UpdateItem
@@ -32,7 +36,9 @@ from __future__ import annotations
 
 import os
 import pickle
-from typing import Any
+import tempfile
+import threading
+from typing import IO, Any
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
@@ -55,18 +61,84 @@ _original_get_shard_iterator = DynamoDBStreamsBackend.get_shard_iterator
 _original_get_records = DynamoDBStreamsBackend.get_records
 
 
+SPOOL_SEGMENT_BYTES = 16 * 1024 * 1024
+
+
+class _Segment:
+    """One unlinked temporary file of pickled records."""
+
+    __slots__ = ("file", "size")
+
+    def __init__(self) -> None:
+        # Open while the segment holds records; closed by Spool.release_before.
+        self.file: IO[bytes] = tempfile.TemporaryFile(prefix="local-dynamodb-stream-")  # noqa: SIM115
+        self.size = 0
+
+
 class PackedRecord:
-    """A stream record kept pickled; ``to_json`` gives moto's record dict back."""
+    """A stream record in a :class:`Spool`; ``to_json`` reads moto's record dict back."""
 
-    __slots__ = ("_packed",)
+    __slots__ = ("length", "offset", "segment")
 
-    def __init__(self, record: StreamRecord) -> None:
-        self._packed = pickle.dumps(record.to_json(), protocol=pickle.HIGHEST_PROTOCOL)
+    def __init__(self, segment: _Segment, offset: int, length: int) -> None:
+        self.segment = segment
+        self.offset = offset
+        self.length = length
 
     def to_json(self) -> dict[str, Any]:
         """The record as moto's ``StreamRecord.to_json`` gave it (a fresh copy)."""
-        record: dict[str, Any] = pickle.loads(self._packed)  # noqa: S301 - pickled here
+        packed = os.pread(self.segment.file.fileno(), self.length, self.offset)
+        record: dict[str, Any] = pickle.loads(packed)  # noqa: S301 - written by this process
         return record
+
+
+class Spool:
+    """A shard's records on disk, in segments; a segment is closed (its file deleted) once
+    no kept record is in it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._segments: list[_Segment] = [_Segment()]
+
+    def add(self, record: StreamRecord) -> PackedRecord:
+        """Write ``record`` at the end; returns its handle."""
+        packed = pickle.dumps(record.to_json(), protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            segment = self._segments[-1]
+            if segment.size + len(packed) > SPOOL_SEGMENT_BYTES and segment.size:
+                segment = _Segment()
+                self._segments.append(segment)
+            offset = segment.size
+            os.pwrite(segment.file.fileno(), packed, offset)
+            segment.size += len(packed)
+        return PackedRecord(segment, offset, len(packed))
+
+    def release_before(self, oldest_kept: PackedRecord | None) -> None:
+        """Close the segments older than the oldest kept record's (all but the newest if
+        none is kept)."""
+        with self._lock:
+            keep_from = len(self._segments) - 1
+            if oldest_kept is not None:
+                for position, segment in enumerate(self._segments):
+                    if segment is oldest_kept.segment:
+                        keep_from = min(keep_from, position)
+                        break
+            for segment in self._segments[:keep_from]:
+                segment.file.close()
+            del self._segments[:keep_from]
+
+    @property
+    def segments(self) -> int:
+        """How many files are open."""
+        return len(self._segments)
+
+
+def spool_of(shard: StreamShard) -> Spool:
+    """The shard's spool (made on its first record)."""
+    spool: Spool | None = shard.__dict__.get("_spool")
+    if spool is None:
+        spool = shard.__dict__.setdefault("_spool", Spool())
+    return spool
 
 
 def _dropped(shard: StreamShard) -> int:
@@ -78,6 +150,9 @@ def _drop_oldest(shard: StreamShard, count: int) -> int:
     if count:
         del shard.items[:count]
         shard.__dict__["_dropped_records"] = _dropped(shard) + count
+        if "_spool" in shard.__dict__:
+            items = shard.items
+            spool_of(shard).release_before(items[0] if items else None)  # type: ignore[arg-type]
     return count
 
 
@@ -115,7 +190,7 @@ def _add(self: StreamShard, old: Any, new: Any) -> None:
         event_name = "MODIFY"
     seq = next_sequence_number(self)
     record = StreamRecord(self.table, view_type, event_name, old, new, seq)
-    self.items.append(PackedRecord(record))  # type: ignore[arg-type]
+    self.items.append(spool_of(self).add(record))  # type: ignore[arg-type]
     result = None
     from moto.awslambda.utils import get_backend
 

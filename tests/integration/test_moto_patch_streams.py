@@ -179,3 +179,39 @@ def test_shard_iterators_are_not_kept_for_ever(stream_table: tuple[Any, Any, str
         _, iterator = _read(reader, iterator)
     backend = dynamodbstreams_backends["123456789012"]["us-east-1"]
     assert len(backend.shard_iterators) <= streams.MAX_SHARD_ITERATORS
+
+
+def test_records_are_kept_on_disk_and_their_files_closed_once_trimmed(
+    stream_table: tuple[Any, Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given segments of about three records each
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    client, streams_client, name = stream_table
+    monkeypatch.setattr(streams, "SPOOL_SEGMENT_BYTES", 1_200)
+    body = {"S": "x" * 300}
+    for n in range(9):
+        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}, "body": body})
+    shard = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(name).stream_shard
+    assert shard is not None
+    spool = streams.spool_of(shard)
+
+    # Then memory holds where each record is, the files the records themselves
+    assert all(type(record) is streams.PackedRecord for record in shard.items)
+    assert spool.segments >= 3
+    files = {id(record.segment) for record in shard.items}  # type: ignore[attr-defined]
+    assert len(files) == spool.segments
+    # And they read back whole, in order
+    reader, iterator = _records(client, streams_client, name)
+    records, _ = _read(reader, iterator)
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == [f"item{n}" for n in range(9)]
+    assert all(r["dynamodb"]["NewImage"]["body"] == body for r in records)
+
+    # When the consumer trims all but the last record
+    streams.trim_stream(name, records[-2]["dynamodb"]["SequenceNumber"])
+
+    # Then only the newest file stays open, and the last record still reads
+    assert spool.segments == 1
+    again, _ = _read(*_records(client, streams_client, name))
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in again] == ["item8"]
