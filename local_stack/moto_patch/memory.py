@@ -10,7 +10,8 @@ dashboard, their items are not.
 Per stored item (measured in docs/local-stack.md), attribute names are interned (each
 item used to hold its own copy of every name, parsed from its request), string values of
 up to :data:`INTERN_MAX_LENGTH` characters are interned (enum values, index keys, ids
-repeated in history items), and the key attributes share the item's own key objects.
+repeated in history items, the terms of a ticket's search manifest), and the key
+attributes share the item's own key objects.
 
 An item that holds nothing but its key attributes (a search posting: ``pk`` and ``sk``)
 is stored as a :class:`KeyOnlyItem`: its ``attrs`` are rebuilt from its key objects when
@@ -128,6 +129,12 @@ def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
 def _compact_value(value: DynamoType) -> DynamoType:
     if value.type == "S" and type(value.value) is str and len(value.value) <= INTERN_MAX_LENGTH:
         value.value = sys.intern(value.value)
+    elif value.type == "SS" and type(value.value) is list:
+        # A ticket's search manifest lists its ~50 terms: the same words as other tickets'.
+        members = value.value
+        for position, member in enumerate(members):
+            if type(member) is str and len(member) <= INTERN_MAX_LENGTH:
+                members[position] = sys.intern(member)
     return value
 
 
