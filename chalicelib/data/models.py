@@ -35,6 +35,8 @@ import, and the endpoint comes from botocore's own ``AWS_ENDPOINT_URL_DYNAMODB``
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 from pynamodb.attributes import (
@@ -46,6 +48,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -113,13 +116,55 @@ LIST_INDEXES: dict[str, type[ListIndex]] = {
 }
 
 
+_SHARED_CLIENTS: dict[tuple[Any, ...], Any] = {}
+_SHARED_CLIENTS_LOCK = threading.Lock()
+
+
+class _Model(Model):
+    """A model whose connection uses the one botocore client every model of the process
+    shares.
+
+    PynamoDB gives each model class its own connection, and each connection builds its
+    own botocore session and client: ten models meant ten copies of botocore's endpoint
+    data and of the DynamoDB service model (about 10 MB each), loaded one by one on each
+    model's first call, in every Lambda and in the local stack. A botocore client is safe
+    to share between threads once built. Each model keeps its own connection (its table
+    schema, used to name keys); only the client is shared.
+    """
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = super()._get_connection()
+        inner = table.connection
+        if inner._client is None:
+            meta = cls.Meta
+            key = (
+                meta.region,
+                meta.host,
+                meta.connect_timeout_seconds,
+                meta.read_timeout_seconds,
+                meta.max_retry_attempts,
+                meta.max_pool_connections,
+                # botocore reads these when it builds the client (tests point at servers).
+                os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"),
+                os.environ.get("AWS_ENDPOINT_URL"),
+                os.environ.get("AWS_ACCESS_KEY_ID"),
+            )
+            with _SHARED_CLIENTS_LOCK:
+                client = _SHARED_CLIENTS.get(key)
+                if client is None:
+                    client = _SHARED_CLIENTS[key] = inner.client
+                inner._client = client
+        return table
+
+
 class _TableMeta:
     table_name = "support-tickets-local"
     region = "us-east-1"
     billing_mode = "PAY_PER_REQUEST"
 
 
-class TicketModel(Model):
+class TicketModel(_Model):
     """A ticket item (``sk = TICKET``)."""
 
     class Meta(_TableMeta):
@@ -179,7 +224,7 @@ class TicketModel(Model):
     by_assignee_all = LIST_INDEXES["by_assignee_all"]()
 
 
-class StatsShardModel(Model):
+class StatsShardModel(_Model):
     """One shard of the statistics counters (``pk = STATS``).
 
     Counters are top-level number attributes updated with ``ADD`` inside the same
@@ -203,7 +248,7 @@ class FieldChangeMap(MapAttribute[str, Any]):
     new = UnicodeAttribute(null=True)
 
 
-class HistoryModel(Model):
+class HistoryModel(_Model):
     """One change to a ticket (``sk = HISTORY#<version>``), written in the change's transaction."""
 
     class Meta(_TableMeta):
@@ -219,7 +264,7 @@ class HistoryModel(Model):
     changes = ListAttribute(of=FieldChangeMap)
 
 
-class MessageModel(Model):
+class MessageModel(_Model):
     """One message of a ticket's conversation (``sk = MSG#<created>#<message id>``)."""
 
     class Meta(_TableMeta):
@@ -237,7 +282,7 @@ class MessageModel(Model):
     delivery_note = UnicodeAttribute(null=True)
 
 
-class NotificationModel(Model):
+class NotificationModel(_Model):
     """One email about a ticket (``sk = NOTIFY#<kind>#<key>``); also the mailer's
     idempotency record, so a retried stream batch never sends it twice."""
 
@@ -257,7 +302,7 @@ class NotificationModel(Model):
     lease_until = NumberAttribute(default=0)
 
 
-class NumberModel(Model):
+class NumberModel(_Model):
     """Ticket number -> ticket id (``pk = NUMBER#<n>``), written with the ticket."""
 
     class Meta(_TableMeta):
@@ -268,7 +313,7 @@ class NumberModel(Model):
     ticket_id = UnicodeAttribute()
 
 
-class CounterModel(Model):
+class CounterModel(_Model):
     """An atomic counter item (the ticket number sequence, the daily Claude budget,
     the per-address confirmation limit)."""
 
@@ -281,7 +326,7 @@ class CounterModel(Model):
     expires_at = NumberAttribute(null=True)
 
 
-class PostingModel(Model):
+class PostingModel(_Model):
     """One search posting: ``pk = IX#<term>``, ``sk = <created_sk of the ticket>``."""
 
     class Meta(_TableMeta):
@@ -291,7 +336,7 @@ class PostingModel(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
-class IndexManifestModel(Model):
+class IndexManifestModel(_Model):
     """The terms currently indexed for one ticket (``sk = INDEX``), so a re-index
     removes exactly the postings that are no longer true."""
 
@@ -306,7 +351,7 @@ class IndexManifestModel(Model):
     truncated = BooleanAttribute(default=False)
 
 
-class ClassificationCacheModel(Model):
+class ClassificationCacheModel(_Model):
     """A cached Claude answer for one text (``pk = CLASSIFY#<sha256>``), expiring by TTL."""
 
     class Meta(_TableMeta):

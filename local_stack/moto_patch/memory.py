@@ -11,7 +11,10 @@ Per stored item (measured in docs/local-stack.md), attribute names are interned 
 item used to hold its own copy of every name, parsed from its request), string values of
 up to :data:`INTERN_MAX_LENGTH` characters are interned (enum values, index keys, ids
 repeated in history items, the terms of a ticket's search manifest), and the key
-attributes share the item's own key objects.
+attributes share the item's own key objects. Short scalar values that recur (enum values,
+list-index keys, small numbers, booleans) are one shared object for every item that
+holds them (:func:`_shared_scalar`): moto never changes a scalar ``DynamoType`` in place
+(only lists, maps and sets, which are never shared).
 
 An item that holds nothing but its key attributes (a search posting: ``pk`` and ``sk``)
 is stored as a :class:`KeyOnlyItem`: its ``attrs`` are rebuilt from its key objects when
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import sys
 import weakref
+from collections import OrderedDict
 from typing import Any
 
 from moto.dynamodb.exceptions import ItemSizeTooLarge
@@ -48,6 +52,11 @@ _SHARED_KEYS: weakref.WeakValueDictionary[tuple[str, Any], DynamoType] = (
     weakref.WeakValueDictionary()
 )
 _original_item_init = Item.__init__
+# Recently used short scalar values, most recent last: a bounded cache, so values used
+# once (timestamps, ids) pass through it, and recurring ones stay.
+_SHARED_SCALARS: OrderedDict[tuple[str, Any], DynamoType] = OrderedDict()
+SHARED_SCALARS_MAX = 4096
+_SCALAR_TYPES = frozenset({"S", "N", "BOOL", "NULL"})
 
 
 class KeyOnlyItem(Item):
@@ -138,6 +147,25 @@ def _compact_value(value: DynamoType) -> DynamoType:
     return value
 
 
+def _shared_scalar(value: Any) -> DynamoType:
+    """The ``DynamoType`` of an attribute value: a shared one for a short scalar."""
+    if type(value) is dict and len(value) == 1:
+        ((kind, raw),) = value.items()
+        short = type(raw) in (str, bool) and len(str(raw)) <= INTERN_MAX_LENGTH
+        if kind in _SCALAR_TYPES and short:
+            key = (kind, raw)
+            shared = _SHARED_SCALARS.get(key)
+            if shared is not None:
+                _SHARED_SCALARS.move_to_end(key)
+                return shared
+            shared = _compact_value(DynamoType(value))
+            _SHARED_SCALARS[key] = shared
+            if len(_SHARED_SCALARS) > SHARED_SCALARS_MAX:
+                _SHARED_SCALARS.popitem(last=False)
+            return shared
+    return _compact_value(DynamoType(value))
+
+
 def _item_init(
     self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]
 ) -> None:
@@ -157,7 +185,7 @@ def _item_init(
     size = 0
     for key, value in attrs.items():
         name = sys.intern(key) if type(key) is str else key
-        attribute = _compact_value(DynamoType(value))
+        attribute = _shared_scalar(value)
         size += len(str(name).encode("utf-8")) + attribute.size()
         dict.__setitem__(stored, name, attribute)
     if size > ITEM_SIZE_LIMIT:

@@ -160,3 +160,57 @@ def test_items_of_keys_alone_are_stored_without_an_attribute_dict(table: str) ->
     client.update_item(TableName=table, Key=key, UpdateExpression="REMOVE note")
     assert isinstance(partition[next(k for k in partition if k.value == sks[0])], KeyOnlyItem)
     assert client.get_item(TableName=table, Key=key)["Item"] == key
+
+
+def test_recurring_short_scalars_are_one_object_and_an_update_changes_one_item(
+    table: str,
+) -> None:
+    # Given two items with the same short values
+    import boto3
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    client = boto3.client("dynamodb")
+    for pk in ("SCALAR#1", "SCALAR#2"):
+        client.put_item(
+            TableName=table,
+            Item={
+                "pk": {"S": pk},
+                "sk": {"S": "X"},
+                "status": {"S": "open"},
+                "n": {"N": "1"},
+                "flag": {"BOOL": True},
+                "tags": {"SS": ["a", "b"]},
+            },
+        )
+    stored = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(table)
+    first, second = (
+        next(items for key, items in stored.items.items() if key.value == pk)
+        for pk in ("SCALAR#1", "SCALAR#2")
+    )
+    one, two = first[next(iter(first))], second[next(iter(second))]
+
+    # Then the scalars are one object each; the sets (changed in place by ADD) are not
+    assert one.attrs["status"] is two.attrs["status"]
+    assert one.attrs["n"] is two.attrs["n"]
+    assert one.attrs["flag"] is two.attrs["flag"]
+    assert one.attrs["tags"] is not two.attrs["tags"]
+
+    # When one item is updated (SET, ADD to the number and to the set)
+    client.update_item(
+        TableName=table,
+        Key={"pk": {"S": "SCALAR#1"}, "sk": {"S": "X"}},
+        UpdateExpression="SET #s = :s ADD n :one, tags :c",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "solved"}, ":one": {"N": "1"}, ":c": {"SS": ["c"]}},
+    )
+
+    # Then the other keeps its values
+    other = client.get_item(TableName=table, Key={"pk": {"S": "SCALAR#2"}, "sk": {"S": "X"}})
+    assert other["Item"]["status"] == {"S": "open"}
+    assert other["Item"]["n"] == {"N": "1"}
+    assert sorted(other["Item"]["tags"]["SS"]) == ["a", "b"]
+    changed = client.get_item(TableName=table, Key={"pk": {"S": "SCALAR#1"}, "sk": {"S": "X"}})
+    assert changed["Item"]["status"] == {"S": "solved"}
+    assert changed["Item"]["n"] == {"N": "2"}
+    assert sorted(changed["Item"]["tags"]["SS"]) == ["a", "b", "c"]

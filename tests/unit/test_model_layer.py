@@ -148,3 +148,31 @@ def test_unsolved_and_ai_agreement_counters() -> None:
 @given(st.floats(min_value=0, max_value=100_000))
 def test_first_reply_buckets_cover_every_time(minutes: float) -> None:
     assert first_reply_bucket(minutes).startswith("fr_")
+
+
+def test_every_model_uses_one_botocore_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given models bound to a table (no call is made: building a client is local)
+    from chalicelib.data.models import ALL_MODELS, bind_models
+
+    before = (TicketModel.Meta.table_name, TicketModel.Meta.region)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "unit-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unit-test")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
+    bind_models("unit-test-table", "eu-west-1")
+
+    # When each model's connection is asked for its client
+    clients = {id(model._get_connection().connection.client) for model in ALL_MODELS}
+
+    # Then there is one client (one botocore session, one copy of its service data),
+    # while each model keeps its own connection and schema
+    assert len(clients) == 1
+    assert len({id(model._get_connection()) for model in ALL_MODELS}) == len(ALL_MODELS)
+    client = TicketModel._get_connection().connection.client
+    assert client.meta.region_name == "eu-west-1"
+    assert client.meta.endpoint_url == "http://127.0.0.1:9"
+
+    # And a different endpoint gets a client of its own
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:10")
+    bind_models("unit-test-table", "eu-west-2")
+    assert TicketModel._get_connection().connection.client.meta.endpoint_url.endswith(":10")
+    bind_models(*before)  # connections are rebuilt lazily, after the environment is restored
