@@ -464,8 +464,10 @@ def render(report: dict[str, Any]) -> str:
         f"The server closed the keep-alive connection {report['reconnects']} times in the run "
         "(the client reconnected and resent the request, as a browser does).",
         "Each size was measured, and the memory read, once the stream consumer had caught up",
-        "(the newest ticket was findable by its reference), so on a stack at rest. Stream",
-        f"records dropped unread at moto's cap: {drops}.",
+        "(the newest ticket was findable by its reference) and the stack was at rest (under",
+        f"{AT_REST_CPU:.0%} of a core for {AT_REST_SECONDS:g} s: the poller had read past the "
+        "indexer's own writes).",
+        f"Stream records dropped unread at moto's cap: {drops}.",
         "",
     ]
     return "\n".join(lines)
