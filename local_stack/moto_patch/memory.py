@@ -33,7 +33,7 @@ from typing import Any
 
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
-from moto.dynamodb.models.table import StreamRecord, Table
+from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodbstreams.models import ShardIterator
 
 from local_stack.moto_patch import is_active
@@ -44,7 +44,9 @@ INTERN_MAX_LENGTH = 32
 # moto's own limit (LimitedSizeDict): "between 409 and 410KB" on AWS.
 ITEM_SIZE_LIMIT = 405_000
 
-_UNTRACKED = (Item, StreamRecord, ShardIterator)
+# A StreamShard holds its table's stream records (on disk: streams.Spool); tracked, the
+# shard of a deleted table would keep its files open.
+_UNTRACKED = (Item, StreamRecord, StreamShard, ShardIterator)
 # One key object per key value, shared by every stored item with that value: the 40 to 60
 # search postings of a ticket share its sort key, and the postings of a term its
 # partition key. Weak, so a value no stored item uses any more is forgotten.

@@ -91,6 +91,24 @@ class PackedRecord:
         record: dict[str, Any] = pickle.loads(packed)  # noqa: S301 - written by this process
         return record
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> _MemoryRecord:
+        # A backup (or plain moto's transaction) copies the table: the copy keeps its
+        # records in memory, independent of this spool's files.
+        return _MemoryRecord(self.to_json())
+
+
+class _MemoryRecord:
+    """A stream record held in memory (in a copy of a table)."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record = record
+
+    def to_json(self) -> dict[str, Any]:
+        """moto's record dict."""
+        return self.record
+
 
 class Spool:
     """A shard's records on disk, in segments; a segment is closed (its file deleted) once
@@ -98,14 +116,18 @@ class Spool:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._segments: list[_Segment] = [_Segment()]
+        self._segments: list[_Segment] = []  # the first is made with the first record
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Spool:
+        # The copy of a table gets a spool of its own (its records are copied to memory).
+        return Spool()
 
     def add(self, record: StreamRecord) -> PackedRecord:
         """Write ``record`` at the end; returns its handle."""
         packed = pickle.dumps(record.to_json(), protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
-            segment = self._segments[-1]
-            if segment.size + len(packed) > SPOOL_SEGMENT_BYTES and segment.size:
+            segment = self._segments[-1] if self._segments else None
+            if segment is None or segment.size + len(packed) > SPOOL_SEGMENT_BYTES:
                 segment = _Segment()
                 self._segments.append(segment)
             offset = segment.size
@@ -113,16 +135,17 @@ class Spool:
             segment.size += len(packed)
         return PackedRecord(segment, offset, len(packed))
 
-    def release_before(self, oldest_kept: PackedRecord | None) -> None:
+    def release_before(self, oldest_kept: object | None) -> None:
         """Close the segments older than the oldest kept record's (all but the newest if
-        none is kept)."""
+        none is kept; none if that record is not in this spool)."""
         with self._lock:
             keep_from = len(self._segments) - 1
             if oldest_kept is not None:
-                for position, segment in enumerate(self._segments):
-                    if segment is oldest_kept.segment:
-                        keep_from = min(keep_from, position)
-                        break
+                kept_segment = getattr(oldest_kept, "segment", None)
+                positions = [i for i, s in enumerate(self._segments) if s is kept_segment]
+                if not positions:
+                    return
+                keep_from = min(keep_from, positions[0])
             for segment in self._segments[:keep_from]:
                 segment.file.close()
             del self._segments[:keep_from]
@@ -141,19 +164,25 @@ def spool_of(shard: StreamShard) -> Spool:
     return spool
 
 
+# Guards every shard's records: requests change them under the server's lock, but a
+# poller trims from its own thread (trim_stream).
+_RECORDS_LOCK = threading.RLock()
+
+
 def _dropped(shard: StreamShard) -> int:
     return int(shard.__dict__.get("_dropped_records", 0))
 
 
 def _drop_oldest(shard: StreamShard, count: int) -> int:
-    count = max(0, min(count, len(shard.items)))
-    if count:
-        del shard.items[:count]
-        shard.__dict__["_dropped_records"] = _dropped(shard) + count
-        if "_spool" in shard.__dict__:
-            items = shard.items
-            spool_of(shard).release_before(items[0] if items else None)  # type: ignore[arg-type]
-    return count
+    with _RECORDS_LOCK:
+        count = max(0, min(count, len(shard.items)))
+        if count:
+            del shard.items[:count]
+            shard.__dict__["_dropped_records"] = _dropped(shard) + count
+            if "_spool" in shard.__dict__:
+                items = shard.items
+                spool_of(shard).release_before(items[0] if items else None)
+        return count
 
 
 def next_sequence_number(shard: StreamShard) -> int:
@@ -172,8 +201,9 @@ def truncate_stream(table: Table, position: int) -> None:
     shard = table.stream_shard
     if shard is None:
         return
-    keep = position - int(shard.starting_sequence_number) - _dropped(shard)
-    del shard.items[max(0, keep) :]
+    with _RECORDS_LOCK:
+        keep = position - int(shard.starting_sequence_number) - _dropped(shard)
+        del shard.items[max(0, keep) :]
 
 
 def _add(self: StreamShard, old: Any, new: Any) -> None:
@@ -188,9 +218,10 @@ def _add(self: StreamShard, old: Any, new: Any) -> None:
         event_name = "REMOVE"
     else:
         event_name = "MODIFY"
-    seq = next_sequence_number(self)
-    record = StreamRecord(self.table, view_type, event_name, old, new, seq)
-    self.items.append(spool_of(self).add(record))  # type: ignore[arg-type]
+    with _RECORDS_LOCK:
+        seq = next_sequence_number(self)
+        record = StreamRecord(self.table, view_type, event_name, old, new, seq)
+        self.items.append(spool_of(self).add(record))  # type: ignore[arg-type]
     result = None
     from moto.awslambda.utils import get_backend
 
@@ -216,8 +247,9 @@ def _add(self: StreamShard, old: Any, new: Any) -> None:
 def _get(self: StreamShard, start: int, quantity: int) -> list[dict[str, Any]]:
     if not is_active():
         return _original_get(self, start, quantity)  # type: ignore[no-any-return]
-    first = max(0, int(start) - int(self.starting_sequence_number) - _dropped(self))
-    return [record.to_json() for record in self.items[first : first + quantity]]
+    with _RECORDS_LOCK:
+        first = max(0, int(start) - int(self.starting_sequence_number) - _dropped(self))
+        return [record.to_json() for record in self.items[first : first + quantity]]
 
 
 def _iterator_init(
@@ -269,8 +301,9 @@ def trim_stream(
     shard = table.stream_shard
     if shard is None:
         return 0
-    first_kept = int(shard.starting_sequence_number) + _dropped(shard)
-    return _drop_oldest(shard, int(through_sequence_number) - first_kept + 1)
+    with _RECORDS_LOCK:
+        first_kept = int(shard.starting_sequence_number) + _dropped(shard)
+        return _drop_oldest(shard, int(through_sequence_number) - first_kept + 1)
 
 
 def for_a_consumer() -> None:
