@@ -81,6 +81,12 @@ def test_the_api_keeps_to_its_document_under_every_schemathesis_check(
             f"Authorization: Bearer {token}",
             "--checks",
             "all",
+            # A check named on the command line outranks schemathesis.toml's per-operation
+            # allowance, so the one that concerns the history (which outlives its ticket,
+            # as documented) is left out here. A deleted ticket's other routes answering
+            # 404 is tested in tests/integration/test_api_tickets.py.
+            "--exclude-checks",
+            "use_after_free",
             "--max-examples",
             str(MAX_EXAMPLES_PER_OPERATION),
             "--workers",
