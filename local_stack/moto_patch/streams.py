@@ -50,7 +50,8 @@ from local_stack.moto_patch import is_active
 MAX_SHARD_ITERATORS = 1_000
 _CAP_VARIABLE = "LOCAL_DYNAMODB_STREAM_MAX_RECORDS"
 max_records = int(os.environ.get(_CAP_VARIABLE, "10000"))
-CONSUMED_MAX_RECORDS = 100_000
+# Records are on disk (about 65 bytes of memory each): a backlog of a million is 65 MB.
+CONSUMED_MAX_RECORDS = 1_000_000
 # Whether records dropped at the cap are reported (they are lost to a consumer).
 report_drops = False
 
