@@ -43,6 +43,10 @@ def _records(client: Any, streams_client: Any, name: str, kind: str = "TRIM_HORI
     return streams_client, iterator
 
 
+def _pks(records: list[dict[str, Any]]) -> list[str]:
+    return [r["dynamodb"]["Keys"]["pk"]["S"] for r in records]
+
+
 def _read(streams_client: Any, iterator: str) -> tuple[list[dict[str, Any]], str]:
     answer = streams_client.get_records(ShardIterator=iterator, Limit=1000)
     return answer["Records"], answer["NextShardIterator"]
@@ -107,13 +111,13 @@ def test_a_poller_trims_what_it_consumed_and_keeps_reading(
     assert dropped == 5
     client.put_item(TableName=name, Item={"pk": {"S": "later"}})
     later, _ = _read(reader, following)
-    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in later] == ["later"]
+    assert _pks(later) == ["later"]
     assert (
         int(later[0]["dynamodb"]["SequenceNumber"])
         == int(first[-1]["dynamodb"]["SequenceNumber"]) + 1
     )
     again, _ = _read(*_records(client, streams_client, name))
-    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in again] == ["later"]
+    assert _pks(again) == ["later"]
     latest, _ = _read(*_records(client, streams_client, name, "LATEST"))
     assert latest == []
 
@@ -129,7 +133,7 @@ def test_a_stream_keeps_at_most_the_configured_records(
     for n in range(7):
         client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
     records, _ = _read(*_records(client, streams_client, name))
-    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["item4", "item5", "item6"]
+    assert _pks(records) == ["item4", "item5", "item6"]
     # And the server says that records were dropped unread
     assert f"moto stream of {name}: 1 records dropped unread at the cap of 3" in (
         capsys.readouterr().out
@@ -205,7 +209,7 @@ def test_records_are_kept_on_disk_and_their_files_closed_once_trimmed(
     # And they read back whole, in order
     reader, iterator = _records(client, streams_client, name)
     records, _ = _read(reader, iterator)
-    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == [f"item{n}" for n in range(9)]
+    assert _pks(records) == [f"item{n}" for n in range(9)]
     assert all(r["dynamodb"]["NewImage"]["body"] == body for r in records)
 
     # When the consumer trims all but the last record
@@ -214,7 +218,7 @@ def test_records_are_kept_on_disk_and_their_files_closed_once_trimmed(
     # Then only the newest file stays open, and the last record still reads
     assert spool.segments == 1
     again, _ = _read(*_records(client, streams_client, name))
-    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in again] == ["item8"]
+    assert _pks(again) == ["item8"]
 
 
 def test_a_table_whose_records_are_on_disk_can_be_backed_up(
@@ -231,5 +235,5 @@ def test_a_table_whose_records_are_on_disk_can_be_backed_up(
     # Then the backup is made, and the table's stream still reads every record
     assert backup["BackupDetails"]["BackupStatus"] in {"AVAILABLE", "CREATING"}
     records, _ = _read(*_records(client, streams_client, name))
-    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["item0", "item1", "item2"]
+    assert _pks(records) == ["item0", "item1", "item2"]
     client.delete_backup(BackupArn=backup["BackupDetails"]["BackupArn"])
