@@ -37,10 +37,12 @@ from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, GlobalSecondaryIndex, 
 from local_stack.moto_patch import is_active
 from local_stack.moto_patch.memory import (
     ITEM_SIZE_LIMIT,
+    KeyOnlyItem,
     compact_stored_item,
     key_only,
     materialize,
     share_keys,
+    store_compactly,
 )
 
 _STATE_ATTRIBUTE = "_local_sorted_indexes"
@@ -327,7 +329,7 @@ def _store_key_only(table: Table, item: Item) -> Item:
     if compact is not item:
         # Assigning to an existing key keeps the dict's key object and the item's place.
         if table.range_key_attr:
-            table.items[item.hash_key][item.range_key] = compact
+            store_compactly(table.items, compact)  # type: ignore[arg-type]
         else:
             table.items[item.hash_key] = compact  # type: ignore[assignment]
     return compact
@@ -395,8 +397,12 @@ def _update_item(
         forget(table)
         return _original_backend_update_item(self, table_name, key, *args, **kwargs)
     stored = _stored(table, *keys)
-    if stored is not None:
-        materialize(stored)  # moto changes the stored item's attribute dict in place
+    if isinstance(stored, KeyOnlyItem):
+        # moto changes the stored item's attribute dict in place: it gets a plain item
+        # (a key-only partition builds a fresh object on each read, so store it back).
+        materialize(stored)
+        if table.range_key_attr:
+            table.items[stored.hash_key][stored.range_key] = stored
     _local.upsert = True
     try:
         with tracking(table, *keys):

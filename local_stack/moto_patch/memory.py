@@ -19,9 +19,11 @@ holds them (:func:`_shared_scalar`): moto never changes a scalar ``DynamoType`` 
 An item that holds nothing but its key attributes (a search posting: ``pk`` and ``sk``)
 is stored as a :class:`KeyOnlyItem`: its ``attrs`` are rebuilt from its key objects when
 read, so it keeps no attribute dict (a posting: 324 bytes against 537, measured in
-docs/local-stack.md). Every write path replaces it whole, except UpdateItem, which
-changes the stored item in place: :func:`materialize` turns it back into a plain item
-first.
+docs/local-stack.md). In a table with a sort key it is not even an object: its
+partition becomes a :class:`KeyOnlyPartition`, which holds the sort key alone and builds
+the item when read (236 bytes). Every write path replaces a stored item whole, except
+UpdateItem, which changes it in place: :func:`materialize` turns it back into a plain
+item first, stored in its partition.
 """
 
 from __future__ import annotations
@@ -128,6 +130,96 @@ def materialize(item: Item) -> Item:
     if isinstance(item, KeyOnlyItem):
         item.attrs = item.attrs  # the setter makes it a plain item
     return item
+
+
+class KeyOnlyPartition(dict):  # type: ignore[type-arg]
+    """A partition (sort key -> item) whose key-only items are stored as their sort key.
+
+    A term's search postings are all key-only items of one partition. Each would be an
+    object of about 90 bytes; here the partition's dict holds, for such an item, its sort
+    key object itself (already the dict's key, so a posting costs the dict's slot alone),
+    and the item is built when read: a fresh :class:`KeyOnlyItem` each time, as its
+    ``attrs`` are. Any other item is stored as it is. Every read moto and this package
+    make goes through the methods below (``[]``, ``get``, ``pop``, ``values``, ``items``);
+    a write of a :class:`KeyOnlyItem` of this partition's class stores its sort key.
+    """
+
+    __slots__ = ("hash_key", "item_class")
+
+    def __init__(self, hash_key: DynamoType, item_class: type[KeyOnlyItem]) -> None:
+        super().__init__()
+        self.hash_key = hash_key
+        self.item_class = item_class
+
+    def _item(self, value: Any) -> Any:
+        if type(value) is DynamoType:
+            item: Any = self.item_class.__new__(self.item_class)
+            item.hash_key = self.hash_key
+            item.range_key = value
+            return item
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._item(dict.__getitem__(self, key))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if (
+            type(value) is self.item_class
+            and value.range_key == key
+            and value.hash_key == self.hash_key
+        ):
+            value = value.range_key  # shared with the dict's key: no object of its own
+        dict.__setitem__(self, key, value)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = dict.get(self, key, _MISSING)
+        return default if value is _MISSING else self._item(value)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        return self._item(dict.pop(self, key, *default))
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return [self._item(value) for value in dict.values(self)]
+
+    def items(self) -> list[tuple[Any, Any]]:  # type: ignore[override]
+        return [(key, self._item(value)) for key, value in dict.items(self)]
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def copy(self) -> dict[Any, Any]:
+        """A plain dict of the items (as moto's partitions are)."""
+        return dict(self.items())
+
+    def __reduce__(self) -> Any:
+        # Copies and pickles (a backup copies the table) hold plain dicts of items.
+        return (dict, (self.items(),))
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self.__reduce__()
+
+
+_MISSING = object()
+
+
+def store_compactly(partitions: dict[Any, Any], item: KeyOnlyItem) -> None:
+    """Store the key-only ``item`` (of a table with a sort key) in its partition of
+    ``partitions`` (the table's ``items``) as no more than its sort key.
+
+    The partition becomes a :class:`KeyOnlyPartition` of ``item``'s class (in the same
+    place in the table, with the same items in the same order) if it is not one yet; in
+    a partition of another class (the key attributes in another order) the item is
+    stored as an object.
+    """
+    partition = partitions.get(item.hash_key)
+    if type(partition) is not KeyOnlyPartition:
+        compact = KeyOnlyPartition(item.hash_key, type(item))
+        for key, value in (partition or {}).items():
+            compact[key] = value
+        partitions[item.hash_key] = partition = compact
+    partition[item.range_key] = item
 
 
 def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:

@@ -116,6 +116,7 @@ def test_items_of_keys_alone_are_stored_without_an_attribute_dict(table: str) ->
     import boto3
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
     from chalicelib.data.models import PostingModel
     from local_stack.moto_patch.memory import KeyOnlyItem
@@ -138,6 +139,10 @@ def test_items_of_keys_alone_are_stored_without_an_attribute_dict(table: str) ->
     assert all(issubclass(kinds[sk], KeyOnlyItem) for sk in sks)
     assert not issubclass(kinds["x"], KeyOnlyItem)
     assert all("attrs" not in partition[key].__dict__ for key in partition if key.value in sks)
+    # And the partition holds no object per posting: its sort key alone
+    raw = {key.value: dict.__getitem__(partition, key) for key in partition}
+    assert all(type(raw[sk]) is DynamoType and raw[sk].value == sk for sk in sks)
+    assert isinstance(raw["x"], Item)
     # And they read back whole, in order
     assert [p.sk for p in PostingModel.query("IX#refund")] == [*sks, "x"]
     key = {"pk": {"S": "IX#refund"}, "sk": {"S": sks[0]}}
@@ -160,6 +165,22 @@ def test_items_of_keys_alone_are_stored_without_an_attribute_dict(table: str) ->
     client.update_item(TableName=table, Key=key, UpdateExpression="REMOVE note")
     assert isinstance(partition[next(k for k in partition if k.value == sks[0])], KeyOnlyItem)
     assert client.get_item(TableName=table, Key=key)["Item"] == key
+
+    # When one is deleted, and the table is backed up and restored
+    client.delete_item(TableName=table, Key={"pk": {"S": "IX#refund"}, "sk": {"S": sks[1]}})
+    backup = client.create_backup(TableName=table, BackupName="postings")
+    arn = backup["BackupDetails"]["BackupArn"]
+    client.restore_table_from_backup(TargetTableName=f"{table}-restored", BackupArn=arn)
+
+    # Then both tables read the same items in the same order
+    for name in (table, f"{table}-restored"):
+        pages = client.query(
+            TableName=name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "IX#refund"}},
+        )
+        assert [i["sk"]["S"] for i in pages["Items"]] == [sks[0], sks[2], "x"]
+    client.delete_table(TableName=f"{table}-restored")
 
 
 def test_recurring_short_scalars_are_one_object_and_an_update_changes_one_item(
