@@ -260,6 +260,27 @@ def _shared_scalar(value: Any) -> DynamoType:
     return _compact_value(DynamoType(value))
 
 
+def _share(value: DynamoType) -> DynamoType:
+    """The shared ``DynamoType`` equal to ``value`` if it is a short scalar (``value``
+    itself becomes the shared one if there is none yet); else ``value``, compacted."""
+    raw = value.value
+    if (
+        value.type in _SCALAR_TYPES
+        and type(raw) in (str, bool)
+        and len(str(raw)) <= INTERN_MAX_LENGTH
+    ):
+        key = (value.type, raw)
+        shared = _SHARED_SCALARS.get(key)
+        if shared is not None:
+            _SHARED_SCALARS.move_to_end(key)
+            return shared
+        _SHARED_SCALARS[key] = _compact_value(value)
+        if len(_SHARED_SCALARS) > SHARED_SCALARS_MAX:
+            _SHARED_SCALARS.popitem(last=False)
+        return value
+    return _compact_value(value)
+
+
 def _item_init(
     self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]
 ) -> None:
@@ -343,9 +364,11 @@ def compact_stored_item(item: Item, hash_attr: str, range_attr: str | None) -> N
         for name, value in attrs.items():
             dict.__setitem__(fresh, sys.intern(name) if type(name) is str else name, value)
         item.attrs = attrs = fresh
-    for value in attrs.values():
+    for name, value in list(attrs.items()):
         if type(value) is DynamoType:
-            _compact_value(value)
+            shared = _share(value)  # an update's new values: shared like a put's
+            if shared is not value:
+                dict.__setitem__(attrs, name, shared)
     for attr, key in ((hash_attr, item.hash_key), (range_attr, item.range_key)):
         if attr is None or key is None:
             continue

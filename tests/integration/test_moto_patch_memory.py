@@ -235,3 +235,12 @@ def test_recurring_short_scalars_are_one_object_and_an_update_changes_one_item(
     assert changed["Item"]["status"] == {"S": "solved"}
     assert changed["Item"]["n"] == {"N": "2"}
     assert sorted(changed["Item"]["tags"]["SS"]) == ["a", "b", "c"]
+
+    # And the value the update wrote is shared too: a later item with it holds that object
+    client.put_item(
+        TableName=table,
+        Item={"pk": {"S": "SCALAR#3"}, "sk": {"S": "X"}, "status": {"S": "solved"}},
+    )
+    third = next(items for key, items in stored.items.items() if key.value == "SCALAR#3")
+    updated = first[next(iter(first))]
+    assert third[next(iter(third))].attrs["status"] is updated.attrs["status"]
