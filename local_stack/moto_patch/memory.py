@@ -166,7 +166,7 @@ class KeyOnlyPartition(dict):  # type: ignore[type-arg]
         if (
             type(value) is self.item_class
             and value.range_key == key
-            and value.hash_key == self.hash_key
+            and _same_form(value.hash_key, self.hash_key)
         ):
             value = value.range_key  # shared with the dict's key: no object of its own
         dict.__setitem__(self, key, value)
@@ -194,14 +194,20 @@ class KeyOnlyPartition(dict):  # type: ignore[type-arg]
         return dict(self.items())
 
     def __reduce__(self) -> Any:
-        # Copies and pickles (a backup copies the table) hold plain dicts of items.
-        return (dict, (self.items(),))
+        # Copies and pickles (a backup copies the table) hold plain dicts of plain items.
+        return (dict, ([(key, materialize(item)) for key, item in self.items()],))
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return self.__reduce__()
 
 
 _MISSING = object()
+
+
+def _same_form(one: DynamoType, other: DynamoType) -> bool:
+    # Not DynamoType's ==, which compares numbers by value: {"N": "1.0"} must not come
+    # back as the partition's {"N": "1"}.
+    return one.type == other.type and one.value == other.value
 
 
 def store_compactly(partitions: dict[Any, Any], item: KeyOnlyItem) -> None:

@@ -244,3 +244,48 @@ def test_recurring_short_scalars_are_one_object_and_an_update_changes_one_item(
     third = next(items for key, items in stored.items.items() if key.value == "SCALAR#3")
     updated = first[next(iter(first))]
     assert third[next(iter(third))].attrs["status"] is updated.attrs["status"]
+
+
+def test_a_key_only_partition_keeps_each_items_own_form_of_its_keys(table: str) -> None:
+    # Given a table with number keys, and key-only items whose partition keys are equal
+    # numbers written differently
+    import pickle
+
+    import boto3
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import Item
+
+    client = boto3.client("dynamodb")
+    name = f"{table}-numbers"
+    client.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "N"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        client.put_item(TableName=name, Item={"pk": {"N": "1"}, "sk": {"N": "5"}})
+        client.put_item(TableName=name, Item={"pk": {"N": "1.0"}, "sk": {"N": "7"}})
+
+        # Then each reads back as it was written (as in plain moto and DynamoDB)
+        key = {"pk": {"N": "1.0"}, "sk": {"N": "7"}}
+        assert client.get_item(TableName=name, Key=key)["Item"] == key
+        first = {"pk": {"N": "1"}, "sk": {"N": "5"}}
+        assert client.get_item(TableName=name, Key=first)["Item"] == first
+
+        # And a pickle of the partition (as a copy of the table makes) holds plain items
+        stored = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(name)
+        (partition,) = stored.items.values()
+        copied = pickle.loads(pickle.dumps(partition))
+        assert type(copied) is dict
+        assert all(type(item) is Item for item in copied.values())
+        assert sorted(item.attrs["pk"].value for item in copied.values()) == ["1", "1.0"]
+    finally:
+        client.delete_table(TableName=name)
