@@ -53,6 +53,8 @@ PRIORITIES = ("low", "medium", "high", "critical")
 STATUSES = ("open", "in_progress", "resolved", "closed")
 TARGET_KEEP_ALIVE = 1.5
 TARGET_RATIO = 3.0
+# Resident memory after 10,000 creates and 10,000 PATCHes (issue 11).
+TARGET_RSS_MB = 500
 
 
 def _free_port() -> int:
@@ -459,6 +461,14 @@ def render(report: dict[str, Any]) -> str:
         f"| then one PATCH per ticket ({report['patch_seconds']:.0f} s) | "
         f"{report['creates']:,} | {report['patches']:,} | **{report['rss_mb']:.0f} MB** |"
     )
+    met = report["rss_mb"] < TARGET_RSS_MB
+    lines += [
+        "",
+        f"Target: under {TARGET_RSS_MB} MB after 10,000 creates and 10,000 PATCHes: "
+        f"**{'met' if met else 'NOT met'}**"
+        + ("" if report["creates"] >= 10_000 else " (fewer tickets were created here)")
+        + ".",
+    ]
     lines += [
         "",
         f"The server closed the keep-alive connection {report['reconnects']} times in the run "
