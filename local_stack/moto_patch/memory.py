@@ -31,6 +31,7 @@ from __future__ import annotations
 import sys
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 from moto.dynamodb.exceptions import ItemSizeTooLarge
@@ -177,6 +178,16 @@ class KeyOnlyPartition(dict):  # type: ignore[type-arg]
 
     def pop(self, key: Any, *default: Any) -> Any:
         return self._item(dict.pop(self, key, *default))
+
+    def popitem(self) -> tuple[Any, Any]:
+        key, value = dict.popitem(self)
+        return key, self._item(value)
+
+    def __iter__(self) -> Iterator[Any]:
+        # Defined here, CPython's dict(p), {**p} and d.update(p) read the items through
+        # keys() and [] (its fast path, raw values, is only for dicts with dict's own
+        # iterator).
+        return dict.__iter__(self)
 
     def values(self) -> list[Any]:  # type: ignore[override]
         return [self._item(value) for value in dict.values(self)]

@@ -287,5 +287,8 @@ def test_a_key_only_partition_keeps_each_items_own_form_of_its_keys(table: str) 
         assert type(copied) is dict
         assert all(type(item) is Item for item in copied.values())
         assert sorted(item.attrs["pk"].value for item in copied.values()) == ["1", "1.0"]
+        # And so do the dict copies CPython makes without calling a method of ours
+        for plain in (dict(partition), {**partition}, dict.copy(partition.copy())):
+            assert sorted(item.attrs["pk"].value for item in plain.values()) == ["1", "1.0"]
     finally:
         client.delete_table(TableName=name)
