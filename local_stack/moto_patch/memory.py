@@ -141,8 +141,9 @@ class KeyOnlyPartition(dict):  # type: ignore[type-arg]
     key object itself (already the dict's key, so a posting costs the dict's slot alone),
     and the item is built when read: a fresh :class:`KeyOnlyItem` each time, as its
     ``attrs`` are. Any other item is stored as it is. Every read moto and this package
-    make goes through the methods below (``[]``, ``get``, ``pop``, ``values``, ``items``);
-    a write of a :class:`KeyOnlyItem` of this partition's class stores its sort key.
+    make goes through the methods below (``[]``, ``get``, ``pop``, ``popitem``,
+    ``values``, ``items``, and ``dict(p)`` or ``{**p}`` through ``__iter__``); a write of
+    a :class:`KeyOnlyItem` of this partition's class stores its sort key.
     """
 
     __slots__ = ("hash_key", "item_class")
@@ -258,44 +259,46 @@ def _compact_value(value: DynamoType) -> DynamoType:
     return value
 
 
+def _scalar_key(kind: str, raw: Any) -> tuple[str, Any] | None:
+    """The cache key of a short scalar value (None for any other value)."""
+    if kind in _SCALAR_TYPES and type(raw) in (str, bool) and len(str(raw)) <= INTERN_MAX_LENGTH:
+        return (kind, raw)
+    return None
+
+
+def _cached(key: tuple[str, Any]) -> DynamoType | None:
+    shared = _SHARED_SCALARS.get(key)
+    if shared is not None:
+        _SHARED_SCALARS.move_to_end(key)
+    return shared
+
+
+def _remember(key: tuple[str, Any], value: DynamoType) -> DynamoType:
+    _SHARED_SCALARS[key] = _compact_value(value)
+    if len(_SHARED_SCALARS) > SHARED_SCALARS_MAX:
+        _SHARED_SCALARS.popitem(last=False)
+    return value
+
+
 def _shared_scalar(value: Any) -> DynamoType:
     """The ``DynamoType`` of an attribute value: a shared one for a short scalar."""
     if type(value) is dict and len(value) == 1:
         ((kind, raw),) = value.items()
-        short = type(raw) in (str, bool) and len(str(raw)) <= INTERN_MAX_LENGTH
-        if kind in _SCALAR_TYPES and short:
-            key = (kind, raw)
-            shared = _SHARED_SCALARS.get(key)
-            if shared is not None:
-                _SHARED_SCALARS.move_to_end(key)
-                return shared
-            shared = _compact_value(DynamoType(value))
-            _SHARED_SCALARS[key] = shared
-            if len(_SHARED_SCALARS) > SHARED_SCALARS_MAX:
-                _SHARED_SCALARS.popitem(last=False)
-            return shared
+        key = _scalar_key(kind, raw)
+        if key is not None:
+            shared = _cached(key)
+            return shared if shared is not None else _remember(key, DynamoType(value))
     return _compact_value(DynamoType(value))
 
 
 def _share(value: DynamoType) -> DynamoType:
     """The shared ``DynamoType`` equal to ``value`` if it is a short scalar (``value``
     itself becomes the shared one if there is none yet); else ``value``, compacted."""
-    raw = value.value
-    if (
-        value.type in _SCALAR_TYPES
-        and type(raw) in (str, bool)
-        and len(str(raw)) <= INTERN_MAX_LENGTH
-    ):
-        key = (value.type, raw)
-        shared = _SHARED_SCALARS.get(key)
-        if shared is not None:
-            _SHARED_SCALARS.move_to_end(key)
-            return shared
-        _SHARED_SCALARS[key] = _compact_value(value)
-        if len(_SHARED_SCALARS) > SHARED_SCALARS_MAX:
-            _SHARED_SCALARS.popitem(last=False)
-        return value
-    return _compact_value(value)
+    key = _scalar_key(value.type, value.value)
+    if key is None:
+        return _compact_value(value)
+    shared = _cached(key)
+    return shared if shared is not None else _remember(key, value)
 
 
 def _item_init(

@@ -43,6 +43,12 @@ def _records(client: Any, streams_client: Any, name: str, kind: str = "TRIM_HORI
     return streams_client, iterator
 
 
+def _put_items(client: Any, name: str, count: int) -> None:
+    """Items ``item0`` to ``item<count - 1>``, one put each (one stream record each)."""
+    for n in range(count):
+        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
+
+
 def _pks(records: list[dict[str, Any]]) -> list[str]:
     return [r["dynamodb"]["Keys"]["pk"]["S"] for r in records]
 
@@ -98,8 +104,7 @@ def test_a_poller_trims_what_it_consumed_and_keeps_reading(
     stream_table: tuple[Any, Any, str],
 ) -> None:
     client, streams_client, name = stream_table
-    for n in range(5):
-        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
+    _put_items(client, name, 5)
     reader, iterator = _records(client, streams_client, name)
     first, following = _read(reader, iterator)
     assert len(first) == 5
@@ -130,8 +135,7 @@ def test_a_stream_keeps_at_most_the_configured_records(
     client, streams_client, name = stream_table
     monkeypatch.setattr(streams, "max_records", 3)
     monkeypatch.setattr(streams, "report_drops", True)  # as the local stack has it
-    for n in range(7):
-        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
+    _put_items(client, name, 7)
     records, _ = _read(*_records(client, streams_client, name))
     assert _pks(records) == ["item4", "item5", "item6"]
     # And the server says that records were dropped unread
@@ -147,8 +151,7 @@ def test_a_poller_behind_by_a_full_batch_says_so_and_reads_on(
     from local_stack.stream_poller import StreamPoller
 
     client, _, name = stream_table
-    for n in range(7):
-        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
+    _put_items(client, name, 7)
     poller = StreamPoller(
         name,
         "us-east-1",
@@ -226,8 +229,7 @@ def test_a_table_whose_records_are_on_disk_can_be_backed_up(
 ) -> None:
     # Given records on disk
     client, streams_client, name = stream_table
-    for n in range(3):
-        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}})
+    _put_items(client, name, 3)
 
     # When the table is backed up (moto deep-copies it, stream records included)
     backup = client.create_backup(TableName=name, BackupName=f"{name}-backup")
