@@ -132,6 +132,19 @@ _PLAIN_FIELDS = (
     "email_key_hash",
     "customer_email_verified",
 )
+# The customer's access secrets: only the routes that check them read them.
+_SECRET_FIELDS = frozenset({"access_nonce", "access_key_hash", "email_key_hash"})
+# What list and search pages read of a ticket (a ProjectionExpression): the fields a
+# page shows, the key and the sort key, but not the eleven list keys nor the secrets;
+# about 40% of the item's attributes, each of which is serialised by DynamoDB, parsed
+# by botocore and built by PynamoDB for every ticket of every page.
+LISTED_TICKET_ATTRIBUTES: tuple[str, ...] = (
+    "pk",
+    "sk",
+    "ticket_id",
+    "created_sk",
+    *(name for name in _PLAIN_FIELDS if name not in _SECRET_FIELDS),
+)
 # Everything an update may set (the key and creation attributes never change).
 MUTABLE_TICKET_ATTRIBUTES: tuple[str, ...] = (
     *(name for name in _PLAIN_FIELDS if name not in {"created_at", "number"}),

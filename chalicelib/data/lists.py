@@ -36,6 +36,7 @@ from typing import Any
 
 from chalicelib.cursor import PagePosition
 from chalicelib.data.items import (
+    LISTED_TICKET_ATTRIBUTES,
     UNASSIGNED,
     created_sort_key,
     dimension_values,
@@ -165,9 +166,15 @@ def _chunked_query(
     descending: bool,
     first_chunk: int,
     reads: _Reads,
+    attributes: list[str] | None = None,
 ) -> Iterator[Any]:
     """The items of one partition in key order, read in growing chunks (``_chunk_sizes``)
-    until the partition ends or the caller stops, counted in ``reads``."""
+    until the partition ends or the caller stops, counted in ``reads``; only
+    ``attributes`` of each, if given.
+
+    Each chunk is read whole, so the next starts from DynamoDB's own LastEvaluatedKey
+    (PynamoDB rebuilds one from the last item's attributes only for a part-read page).
+    """
     last_key = None
     for chunk in _chunk_sizes(first_chunk):
         result = query(
@@ -177,6 +184,7 @@ def _chunked_query(
             limit=chunk,
             page_size=chunk,
             last_evaluated_key=last_key,
+            attributes_to_get=attributes,
         )
         items = list(result)
         reads.items += len(items)
@@ -306,7 +314,10 @@ class ListReader:
             condition = (
                 TicketModel.created_sk < bound if descending else TicketModel.created_sk > bound
             )
-        for item in _chunked_query(index.query, value, condition, descending, first_chunk, reads):
+        attributes = [*LISTED_TICKET_ATTRIBUTES, index.partition_attribute]
+        for item in _chunked_query(
+            index.query, value, condition, descending, first_chunk, reads, attributes
+        ):
             yield item.created_sk, item
 
     @staticmethod
@@ -448,7 +459,7 @@ class ListReader:
         if not keys:
             return []
         tickets = []
-        for model in TicketModel.batch_get(keys):
+        for model in TicketModel.batch_get(keys, attributes_to_get=list(LISTED_TICKET_ATTRIBUTES)):
             reads.items += 1
             tickets.append(to_ticket(model))
         return tickets
@@ -474,9 +485,12 @@ def _bound(after: PagePosition | None) -> str | None:
 
 
 def _first_chunk(wanted: int, partitions: int) -> int:
+    """How many items to read first from each of ``partitions`` merged for ``wanted``:
+    a share and one more, at least a few (a partition's share is rarely even), and
+    never more than ``wanted`` (no partition can give a page more)."""
     if partitions <= 1:
         return wanted
-    return max(math.ceil(wanted / partitions) + 1, _MIN_CHUNK)
+    return min(max(math.ceil(wanted / partitions) + 1, _MIN_CHUNK), wanted)
 
 
 def _merge(streams: list[Iterator[tuple[str, Any]]], descending: bool) -> Iterator[tuple[str, Any]]:

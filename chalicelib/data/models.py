@@ -53,6 +53,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.data.attributes import EnumAttribute
+from chalicelib.data.wire import use_fast_parser
 from chalicelib.domain import (
     Category,
     ClassificationSource,
@@ -129,7 +130,8 @@ class _Model(Model):
     data and of the DynamoDB service model (about 10 MB each), loaded one by one on each
     model's first call, in every Lambda and in the local stack. A botocore client is safe
     to share between threads once built. Each model keeps its own connection (its table
-    schema, used to name keys); only the client is shared.
+    schema, used to name keys); only the client is shared. Its responses are parsed by
+    chalicelib.data.wire (attribute values read as they are, not walked by shape).
     """
 
     @classmethod
@@ -153,6 +155,7 @@ class _Model(Model):
             with _SHARED_CLIENTS_LOCK:
                 client = _SHARED_CLIENTS.get(key)
                 if client is None:
+                    use_fast_parser(inner.session)
                     client = _SHARED_CLIENTS[key] = inner.client
                 inner._client = client
         return table

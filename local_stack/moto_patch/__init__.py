@@ -22,7 +22,9 @@ moto 5.2.5 has three costs that grow with the table (see docs/local-stack.md):
 - :mod:`.serialize`: attribute values written to JSON directly (moto's generic
   serializer spent ~0.2 ms on each attribute of each item returned);
 - :mod:`.expressions`: update expressions parsed once per text, and two quadratic
-  validators run at the root of the expression only.
+  validators run at the root of the expression only;
+- :mod:`.projection`: a ProjectionExpression of top-level names costs the names asked
+  for (moto converted the whole item once per name).
 
 The patch is active only for requests served by a :class:`local_stack.moto_server.MotoServer`
 started with ``patched=True`` (the default): another server in the same process started
@@ -88,6 +90,7 @@ def install() -> None:
             expressions,
             indexes,
             memory,
+            projection,
             serialize,
             streams,
             transactions,
@@ -98,5 +101,6 @@ def install() -> None:
         streams.install()
         serialize.install()
         expressions.install()
+        projection.install()
         transactions.install()
         _installed.append(True)

@@ -11,9 +11,24 @@ from hypothesis import strategies as st
 
 from chalicelib.data.attributes import EnumAttribute
 from chalicelib.data.counters import counter_deltas, first_reply_bucket, ticket_counters
-from chalicelib.data.items import created_sort_key, list_keys, to_ticket, to_ticket_model
-from chalicelib.data.models import LIST_INDEX_SPECS, TicketModel
-from chalicelib.domain import Category, Priority, Status, Ticket
+from chalicelib.data.items import (
+    LISTED_TICKET_ATTRIBUTES,
+    created_sort_key,
+    list_keys,
+    to_ticket,
+    to_ticket_model,
+)
+from chalicelib.data.models import LIST_INDEX_SPECS, HistoryModel, TicketModel
+from chalicelib.data.wire import DynamoDBJSONParser
+from chalicelib.domain import (
+    Category,
+    ClassificationSource,
+    Confidence,
+    Priority,
+    Status,
+    Ticket,
+    WaitingOn,
+)
 
 VALID = {c.value for c in Category}
 
@@ -72,6 +87,35 @@ def test_a_ticket_round_trips_through_its_item() -> None:
         last_message_at=now + timedelta(hours=1), access_nonce="n", access_key_hash="h",
     )  # fmt: skip
     assert to_ticket(to_ticket_model(ticket)) == ticket
+
+
+def test_a_listed_ticket_is_the_whole_ticket_but_its_secrets() -> None:
+    # Given a ticket with every field set, stored whole
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    ticket = Ticket(
+        "a" * 24, "t", "d", Category.BILLING, Priority.HIGH, Status.OPEN, now, now, 3,
+        suggested_category=Category.TECHNICAL, suggested_priority=Priority.LOW,
+        classification_source=ClassificationSource.LLM, suggested_confidence=Confidence.HIGH,
+        number=7, customer_email="c@example.com", customer_name="C", assignee="sub-1",
+        last_message_at=now, waiting_on=WaitingOn.AGENT, first_reply_at=now, message_count=2,
+        access_nonce="n", access_key_hash="h", email_key_hash="e", customer_email_verified=True,
+    )  # fmt: skip
+    stored = to_ticket_model(ticket).serialize()
+    # When a list page reads only the listed attributes
+    projected = {name: stored[name] for name in LISTED_TICKET_ATTRIBUTES if name in stored}
+    listed = to_ticket(TicketModel.from_raw_data(projected))
+    # Then it has every field but the customer's access secrets, and no list keys
+    assert listed == replace(ticket, access_nonce=None, access_key_hash=None, email_key_hash=None)
+    assert not any(name.startswith("lk_") for name in LISTED_TICKET_ATTRIBUTES)
+    assert len(projected) < len(stored) * 0.75
+
+
+def test_the_models_share_one_client_with_the_fast_response_parser() -> None:
+    client = TicketModel._get_connection().connection.client
+    # (the endpoint parses each HTTP response with a parser from this factory)
+    parser = client._endpoint._response_parser_factory.create_parser("json")
+    assert isinstance(parser, DynamoDBJSONParser)
+    assert HistoryModel._get_connection().connection.client is client
 
 
 @given(
