@@ -53,7 +53,8 @@ class SearchIndexer:
         if manifest is not None and not force and int(manifest.indexed_version) == ticket.version:
             return IndexResult(ticket_id, len(manifest.terms or ()), 0, 0, skipped=True)
         texts = [*_customer_texts(ticket), ticket.title, ticket.description]
-        texts += self._message_bodies(ticket_id)
+        if ticket.message_count:  # kept in the transaction that adds a message
+            texts += self._message_bodies(ticket_id)
         computed = ticket_terms(_special_terms(ticket), texts)
         old = set(manifest.terms or ()) if manifest is not None else set()
         created_sk = created_sort_key(ticket.created_at, ticket.id)
