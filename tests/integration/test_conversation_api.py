@@ -247,3 +247,20 @@ def test_the_public_page_reads_the_newest_messages_and_a_thread_has_a_cap(
     assert refused.status_code == 409
     assert "new ticket" in refused.json_body["error"]
     assert api.get(f"/api/tickets/{ticket['id']}/").json_body["message_count"] == 4
+
+
+def test_a_ticket_is_found_by_the_words_of_its_messages(api: ApiClient, stream: Any) -> None:
+    # Given a ticket indexed before it had any message
+    ticket = create(api, title="Printer", description="It will not print")
+    stream.drain()
+    assert api.get("/api/tickets/?search=toner").json_body == []
+    # When an agent replies and the customer answers
+    path = f"/api/tickets/{ticket['id']}/messages/"
+    assert api.post(path, json_body={"body": "Is the toner cartridge seated?"}).status_code == 201
+    reply = {"body": "Yes, the magenta one was loose"}
+    assert post_public(api, ticket["id"], ticket["customer_key"], reply).status_code == 201
+    stream.drain()
+    # Then the words of both messages find it
+    for word in ("toner", "magenta"):
+        found = api.get(f"/api/tickets/?search={word}").json_body
+        assert [t["id"] for t in found] == [ticket["id"]], word
