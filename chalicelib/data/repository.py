@@ -120,7 +120,12 @@ class TicketRepository(Protocol):
 
     def notifications(self, ticket_id: str) -> list[Notification]: ...
 
-    def list_page(self, spec: ListSpec, limit: int, after: PagePosition | None) -> TicketPage: ...
+    def list_page(self, spec: ListSpec, limit: int, after: PagePosition | None) -> TicketPage:
+        """One page of a list or search. Its tickets are for showing: they come without
+        the customer's access secrets (``access_nonce``, ``access_key_hash``,
+        ``email_key_hash`` are None); read a ticket with :meth:`get` to check or change it.
+        """
+        ...
 
     def stats(self, today: datetime) -> StatsCounts: ...
 
