@@ -23,8 +23,8 @@ from typing import Any
 import botocore.session
 from botocore.parsers import JSONParser, ResponseParserFactory
 
-_STRINGS = frozenset({"S", "N"})
-_FLAGS = frozenset({"BOOL", "NULL"})
+# The type of each scalar member's value on the wire.
+_SCALARS = {"S": str, "N": str, "BOOL": bool, "NULL": bool}
 _STRING_SETS = frozenset({"SS", "NS"})
 
 
@@ -36,12 +36,9 @@ def _attribute_value(value: Any) -> dict[str, Any]:
     if type(value) is not dict or len(value) != 1:
         raise _Unusual
     ((kind, inner),) = value.items()
-    if kind in _STRINGS:
-        if type(inner) is not str:
-            raise _Unusual
-        return {kind: inner}
-    if kind in _FLAGS:
-        if type(inner) is not bool:
+    scalar = _SCALARS.get(kind)
+    if scalar is not None:
+        if type(inner) is not scalar:
             raise _Unusual
         return {kind: inner}
     if kind == "M":
