@@ -82,11 +82,17 @@ def test_the_api_keeps_to_its_document_under_every_schemathesis_check(
             "--checks",
             "all",
             # A check named on the command line outranks schemathesis.toml's per-operation
-            # allowance, so the one that concerns the history (which outlives its ticket,
-            # as documented) is left out here. A deleted ticket's other routes answering
-            # 404 is tested in tests/integration/test_api_tickets.py.
+            # allowances, so the two they turn off are left out here by name:
+            # - use_after_free, for the history (it outlives its ticket, as documented);
+            # - ensure_resource_availability, for createTicket: the stateful phase may
+            #   delete a created ticket (DELETE /tickets/{id}) and then follow the
+            #   create's link to /tickets/by-number/{n}, whose 404 Schemathesis reports as
+            #   "created resource not found" (it counts a DELETE only on the same path);
+            #   and an Idempotency-Key replay returns a deleted ticket's creation snapshot.
+            # Both are tested directly in tests/integration/test_api_tickets.py: a created
+            # ticket is read by id and by number, a deleted one's routes answer 404.
             "--exclude-checks",
-            "use_after_free",
+            "use_after_free,ensure_resource_availability",
             "--max-examples",
             str(MAX_EXAMPLES_PER_OPERATION),
             "--workers",

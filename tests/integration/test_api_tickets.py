@@ -319,10 +319,13 @@ def test_current_if_match_applies(api: ApiClient) -> None:
 def test_delete_then_gone_and_stale_delete_refused(api: ApiClient) -> None:
     ticket = create(api)
     path = f"/api/tickets/{ticket['id']}/"
+    by_number = f"/api/tickets/by-number/{ticket['number']}/"
+    assert api.get(by_number).status_code == 200
     assert api.delete(path, headers={"If-Match": '"v9"'}).status_code == 412
     response = api.delete(path)
     assert response.status_code == 204
     assert api.get(path).status_code == 404
+    assert api.get(by_number).status_code == 404
     assert api.delete(path).status_code == 404
     assert api.patch(path, json_body={"status": "closed"}).status_code == 404
 
