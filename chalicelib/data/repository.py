@@ -381,10 +381,20 @@ class DynamoTicketRepository:
         )
 
     def _update_operation(self, before: Ticket, after: Ticket) -> Callable[[TransactWrite], Any]:
-        new_model = to_ticket_model(after)
+        """Write the attributes that change from ``before`` to ``after``, if the stored
+        version is still ``before.version``.
+
+        The condition means the stored item is ``before``'s, so writing only what
+        differs leaves the same item as writing everything; a status change writes some
+        ten attributes (the status, its list keys, the version, the time) rather than
+        forty, and the stream's images are the same either way.
+        """
+        old_model, new_model = to_ticket_model(before), to_ticket_model(after)
         actions: list[Action] = []
         for name in MUTABLE_TICKET_ATTRIBUTES:
             value = getattr(new_model, name)
+            if value == getattr(old_model, name) and name != "version":
+                continue
             attribute = getattr(TicketModel, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
         key = TicketModel(ticket_pk(before.id), TICKET_SK)

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chalicelib.data.items import ticket_pk, to_ticket_model
 from chalicelib.data.lists import ListSpec
+from chalicelib.data.models import TICKET_SK, TicketModel
 from chalicelib.data.repository import DynamoTicketRepository, StaleTicket, TicketRepository
 from chalicelib.domain import (
     Category,
@@ -24,6 +26,7 @@ from chalicelib.domain import (
     SortOrder,
     Status,
     Ticket,
+    WaitingOn,
 )
 from chalicelib.errors import TicketNotFound
 from chalicelib.search.text import parse_search
@@ -105,6 +108,46 @@ def test_update_requires_the_read_version(store: Store) -> None:
     with pytest.raises(StaleTicket):
         store.repository.update(first, replace(first, status=Status.RESOLVED, version=2), "agent")
     assert store.repository.get(first.id) == second
+
+
+def test_each_update_leaves_the_item_a_whole_write_would(store: Store) -> None:
+    """An update writes only the attributes that change: what it leaves stored must be
+    the very item a write of the whole ticket would have, optional fields set and
+    cleared, list keys included, and the lists must follow."""
+    repo = store.repository
+    current = ticket(4, assignee="s", customer_email="c@example.com", waiting_on=None)
+    repo.create(current, "customer")
+    changes: list[dict[str, object]] = [
+        {"status": Status.IN_PROGRESS},
+        {"assignee": None, "priority": Priority.CRITICAL},
+        {
+            "title": "Renamed",
+            "category": Category.TECHNICAL,
+            "suggested_category": Category.ACCOUNT,
+        },
+        {"assignee": "k", "status": Status.RESOLVED, "waiting_on": WaitingOn.CUSTOMER},
+        {"customer_email": None, "suggested_category": None, "status": Status.OPEN},
+        {},  # nothing but the version and the time
+    ]
+    for step, change in enumerate(changes, start=1):
+        after = replace(
+            current,
+            version=current.version + 1,
+            updated_at=current.updated_at + timedelta(minutes=step),
+            **change,  # type: ignore[arg-type]
+        )
+        repo.update(current, after, "agent")
+        current = after
+        assert repo.get(current.id) == current
+        if isinstance(repo, DynamoTicketRepository):
+            stored = TicketModel.get(ticket_pk(current.id), TICKET_SK, consistent_read=True)
+            assert stored.serialize() == to_ticket_model(current).serialize()
+    assert titles(repo.list_page(ListSpec({"assignee": frozenset({"k"})}), 10, None)) == ["Renamed"]
+    assert titles(repo.list_page(ListSpec({"assignee": frozenset({"s"})}), 10, None)) == []
+    assert titles(repo.list_page(ListSpec({"status": frozenset({"open"})}), 10, None)) == [
+        "Renamed"
+    ]
+    assert titles(repo.list_page(ListSpec({"priority": frozenset({"low"})}), 10, None)) == []
 
 
 def test_delete_requires_the_read_version_and_an_id_is_never_reused(store: Store) -> None:
