@@ -9,7 +9,7 @@ serves as the oracle the indexed search is compared with.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 
 from chalicelib.agents import AgentSource
@@ -210,7 +210,7 @@ class InMemoryTicketRepository:
         if stored is None or stored.version != before.version:
             raise StaleTicket()
         self.writes += 1
-        self.tickets[after.id] = after
+        self.tickets[after.id] = _changed(stored, before, after)
         self._count(before, after)
         changes = recorded_changes(before, after)
         if changes or action != "updated":
@@ -222,7 +222,7 @@ class InMemoryTicketRepository:
         if stored is None or stored.version != before.version:
             raise StaleTicket()
         self.writes += 1
-        self.tickets[after.id] = after
+        self.tickets[after.id] = _changed(stored, before, after)
         self.threads.setdefault(after.id, []).append(message)
         self._count(before, after)
         changes = recorded_changes(before, after)
@@ -263,3 +263,17 @@ class StaticAgents(AgentSource):
 
     def list_agents(self) -> list[Agent]:
         return list(self.agents)
+
+
+def _changed(stored: Ticket, before: Ticket, after: Ticket) -> Ticket:
+    """``stored`` with the fields that differ from ``before`` to ``after``: as DynamoDB's
+    update writes only those, a field written without a new version (the customer's email
+    verification) survives an update read before it."""
+    return replace(
+        stored,
+        **{
+            f.name: getattr(after, f.name)
+            for f in fields(Ticket)
+            if getattr(after, f.name) != getattr(before, f.name)
+        },
+    )

@@ -384,10 +384,15 @@ class DynamoTicketRepository:
         """Write the attributes that change from ``before`` to ``after``, if the stored
         version is still ``before.version``.
 
-        The condition means the stored item is ``before``'s, so writing only what
-        differs leaves the same item as writing everything; a status change writes some
-        ten attributes (the status, its list keys, the version, the time) rather than
-        forty, and the stream's images are the same either way.
+        The condition means the stored item is ``before``'s, but for what is written
+        without a new version (the customer's email verification, which a whole write
+        read before it used to undo): so writing only what differs leaves the item a
+        whole write would, that verification kept. A status change writes some ten
+        attributes (the status, its list keys, the version, the time) rather than forty.
+        An attribute the code derives differently from how an older item stores it (a
+        new list index's key) is written only when it changes: such a change needs a
+        backfill of the existing items, as a new index always did for tickets nobody
+        edits.
         """
         old_model, new_model = to_ticket_model(before), to_ticket_model(after)
         actions: list[Action] = []

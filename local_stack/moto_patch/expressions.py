@@ -95,13 +95,13 @@ def copy_tree(root: Any) -> Any:
 
     New nodes, new ``children`` lists and ``parent`` links within the copy; strings,
     numbers and booleans shared (they cannot change). A node that is not the parent of
-    its children, a node reached twice, a root with a parent or an attribute other than
-    moto's three raise :class:`_NotATree`.
+    its children, a node reached twice, a root with a parent or attributes other than
+    exactly moto's three raise :class:`_NotATree`.
     """
     seen: set[int] = set()
 
     def node_copy(node: Any, parent: Any) -> Any:
-        if id(node) in seen or not node.__dict__.keys() <= _NODE_ATTRIBUTES:
+        if id(node) in seen or node.__dict__.keys() != _NODE_ATTRIBUTES:
             raise _NotATree
         seen.add(id(node))
         new = object.__new__(type(node))

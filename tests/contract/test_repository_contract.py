@@ -150,6 +150,18 @@ def test_each_update_leaves_the_item_a_whole_write_would(store: Store) -> None:
     assert titles(repo.list_page(ListSpec({"priority": frozenset({"low"})}), 10, None)) == []
 
 
+def test_an_email_verified_while_an_update_was_in_flight_stays_verified(store: Store) -> None:
+    """The emailed link marks the customer's address verified without a new version; an
+    update read before that (a reply, a status change) must not undo it."""
+    repo = store.repository
+    before = ticket(6, customer_email="c@example.com", access_nonce="n1")
+    repo.create(before, "customer")
+    repo.mark_email_verified(before.id, "n1")
+    after = replace(before, status=Status.IN_PROGRESS, version=2)
+    repo.update(before, after, "agent")
+    assert repo.get(before.id) == replace(after, customer_email_verified=True)
+
+
 def test_delete_requires_the_read_version_and_an_id_is_never_reused(store: Store) -> None:
     first = ticket(3)
     store.repository.create(first, "customer")

@@ -8,7 +8,8 @@ what those walks meet: nested map paths and list indexes, arithmetic, functions
 errors moto's passes raise (key attributes, missing paths and placeholders, type
 mismatches, overlapping paths, two clauses of a kind). Each case is applied twice, so the
 second application runs on the remembered parsed tree: a tree changed by the first
-would show.
+would show; and each is applied to an existing item and to a missing one (an upsert,
+which moto validates twice).
 """
 
 from __future__ import annotations
@@ -74,11 +75,17 @@ CASES: list[tuple[str, dict[str, str]]] = [
 ]
 
 
-def _outcome(client: Any, table: str, expression: str, names: dict[str, str]) -> Any:
-    client.put_item(TableName=table, Item=ITEM)
+def _outcome(
+    client: Any, table: str, expression: str, names: dict[str, str], *, upsert: bool = False
+) -> Any:
+    key = {"pk": ITEM["pk"], "sk": ITEM["sk"]}
+    if upsert:
+        client.delete_item(TableName=table, Key=key)
+    else:
+        client.put_item(TableName=table, Item=ITEM)
     request: dict[str, Any] = {
         "TableName": table,
-        "Key": {"pk": ITEM["pk"], "sk": ITEM["sk"]},
+        "Key": key,
         "UpdateExpression": expression,
         "ExpressionAttributeValues": {
             name: value for name, value in VALUES.items() if name in expression
@@ -120,9 +127,10 @@ def test_an_update_expression_has_plain_moto_outcome(
     sides: list[tuple[Any, str]], expression: str, names: dict[str, str]
 ) -> None:
     (plain, plain_table), (patched, patched_table) = sides
-    expected = _outcome(plain, plain_table, expression, names)
-    for _ in range(2):
-        assert _outcome(patched, patched_table, expression, names) == expected
+    for upsert in (False, True):  # an existing item, then none (moto validates twice)
+        expected = _outcome(plain, plain_table, expression, names, upsert=upsert)
+        for _ in range(2):
+            assert _outcome(patched, patched_table, expression, names, upsert=upsert) == expected
 
 
 def _shape(node: Any, parent: Any, seen: set[int]) -> Any:
