@@ -12,8 +12,10 @@ scripted over HTTP (``POST /_control``) so tests in other processes can drive it
 - ``"out_of_enum"``: a tool call whose category is not an allowed value.
 - ``"no_tool"``: a plain text answer with no tool call.
 
-``delay`` (seconds) also slows the ``ok`` answer. Every request is recorded and
-listed by ``GET /_requests``; ``POST /_reset`` restores the defaults.
+``delay`` (seconds) also slows the ``ok`` answer. The latest
+:data:`REQUEST_LOG_SIZE` requests are recorded and listed by ``GET /_requests``
+(oldest first; a log of every request grew the local stack by some 9 KB per
+classification for as long as it ran); ``POST /_reset`` restores the defaults.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local_stack.background import BackgroundServer
+
+REQUEST_LOG_SIZE = 200
 
 _TITLE = re.compile(r"<ticket_title>(.*?)</ticket_title>", re.S)
 _DESCRIPTION = re.compile(r"<ticket_description>(.*?)</ticket_description>", re.S)
@@ -45,7 +50,7 @@ class FakeClaudeState:
         self.mode = "ok"
         self.delay = 0.0
         self.answer: dict[str, str] | None = None
-        self.requests: list[dict[str, Any]] = []
+        self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
 
 
 def _message(tool_input: dict[str, Any] | None, model: str, tool_name: str) -> dict[str, Any]:
@@ -102,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         if self.path == "/_requests":
             with state.lock:
-                self._send(200, state.requests)
+                self._send(200, list(state.requests))
         else:
             self._send(404, {"type": "error", "error": {"type": "not_found_error"}})
 

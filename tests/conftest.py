@@ -58,6 +58,22 @@ os.environ.update(
 )
 
 
+def create_keyed_table(client: Any, name: str, key_type: str = "S") -> None:
+    """An on-demand table keyed by ``pk`` (hash) and ``sk`` (range), both of ``key_type``."""
+    client.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": key_type},
+            {"AttributeName": "sk", "AttributeType": key_type},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     """One real moto server for the whole run (state is isolated by table name), with the

@@ -29,6 +29,7 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from local_stack import moto_patch
 from local_stack.moto_patch.expressions import _NotATree, copy_tree
 from local_stack.moto_server import MotoServer
+from tests.conftest import create_keyed_table
 
 ITEM: dict[str, Any] = {
     "pk": {"S": "p"},
@@ -106,18 +107,7 @@ def sides(moto_server: MotoServer, plain_moto_server: MotoServer) -> list[tuple[
     for server in (plain_moto_server, moto_server):
         client = boto3.client("dynamodb", endpoint_url=server.url, region_name="us-east-1")
         table = f"expressions-{uuid.uuid4().hex[:8]}"
-        client.create_table(
-            TableName=table,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_keyed_table(client, table)
         result.append((client, table))
     return result
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from chalicelib.data.lists import ListSpec
 from chalicelib.data.repository import DynamoTicketRepository
 from chalicelib.domain import Category, Priority, Status, Ticket
+from tests.conftest import create_keyed_table
 
 WINDOW = 350  # ticket creates: 1,050 item writes
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -258,18 +259,7 @@ def test_a_key_only_partition_keeps_each_items_own_form_of_its_keys(table: str) 
 
     client = boto3.client("dynamodb")
     name = f"{table}-numbers"
-    client.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "N"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_keyed_table(client, name, "N")
     try:
         client.put_item(TableName=name, Item={"pk": {"N": "1"}, "sk": {"N": "5"}})
         client.put_item(TableName=name, Item={"pk": {"N": "1.0"}, "sk": {"N": "7"}})

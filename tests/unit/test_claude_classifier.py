@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.request
 
 import pytest
 
@@ -28,7 +30,7 @@ from chalicelib.domain import (
     Priority,
 )
 from chalicelib.errors import ClassificationUnavailable
-from local_stack.fake_claude import FakeClaudeServer
+from local_stack.fake_claude import REQUEST_LOG_SIZE, FakeClaudeServer
 
 MODEL = "claude-haiku-4-5-20251001"
 
@@ -180,7 +182,7 @@ def test_timeout_gives_up_within_the_budget(fake: FakeClaudeServer) -> None:
 def test_no_key_never_calls_claude(fake: FakeClaudeServer) -> None:
     with pytest.raises(ClassificationUnavailable, match="no Anthropic API key"):
         classifier(fake, key=None).classify("t", "d")
-    assert fake.state.requests == []
+    assert not fake.state.requests
 
 
 def test_rejected_key_is_reported(fake: FakeClaudeServer) -> None:
@@ -226,3 +228,18 @@ def test_the_fake_answers_with_the_offline_models_reading_and_confidence(
     assert len(fake.state.requests) == 2
     first_message = fake.state.requests[0]["body"]["messages"][0]["content"]
     assert first_message.startswith("<ticket_title>Double charge")
+
+
+def test_the_fake_keeps_only_its_latest_requests(fake: FakeClaudeServer) -> None:
+    # The local stack runs the fake for hours: its request log must not grow for ever.
+    for n in range(REQUEST_LOG_SIZE + 25):
+        request = urllib.request.Request(
+            f"{fake.url}/v1/messages",
+            data=json.dumps({"model": "m", "max_tokens": 1, "n": n, "messages": []}).encode(),
+            headers={"x-api-key": "test-key", "content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request) as answer:
+            answer.read()
+    with urllib.request.urlopen(f"{fake.url}/_requests") as answer:
+        logged = json.loads(answer.read())
+    assert [r["body"]["n"] for r in logged] == list(range(25, REQUEST_LOG_SIZE + 25))
