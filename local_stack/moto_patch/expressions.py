@@ -21,8 +21,9 @@ transaction in all:
   structurally: new nodes, new lists, the same strings. Anything else (a tree whose
   shape is not that) goes through ``deepcopy`` as before;
 - each of the validator's nine passes asked the pass for its node types, building a dict
-  and a tuple, at every node of the tree, and again to process each node. A pass's
-  types never change while it runs, so a traversal asks once. Only passes that keep
+  and a tuple, at every node of the tree, and again to process each node, each time
+  through ``ABCMeta``'s ``isinstance``. A pass's types never change while it runs, so a
+  traversal asks once and picks each node class's processor once. Only passes that keep
   moto's own ``process``, ``nodes_to_be_processed`` and ``traverse_node_recursively``
   (all of moto 5.2.5's) are walked this way.
 """
