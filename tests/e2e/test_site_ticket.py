@@ -142,8 +142,16 @@ def test_links_are_safe_and_code_blocks_keep_their_layout(desk: Desk) -> None:
     expect(code).to_have_text(
         "$ curl -v https://api.example.com/\n  HTTP/1.1 500 Internal Server Error"
     )
-    assert "mono" in code.evaluate("c => getComputedStyle(c).fontFamily").lower()
+    expect(code).to_have_css("font-family", re.compile("mono", re.IGNORECASE))
     assert code.locator("a").count() == 0
+    # And a change to the ticket leaves the description's elements in place, so a
+    # selection in it survives the page's refresh
+    code.evaluate("c => { c.dataset.kept = 'yes'; }")
+    page.locator("#detail-status").select_option("in_progress")
+    expect(page.locator("[data-undo-toast]").filter(has_text="status → In progress")).to_be_visible(
+        timeout=30_000
+    )
+    expect(shown.locator("pre code[data-kept='yes']")).to_have_count(1)
     # And a reply gets the same treatment, on the agent's page and the customer's
     _reply(page, "Try https://help.example.com/reset\n```\nreset --all\n```")
     message = page.locator('[data-message-kind="reply"] [data-message-body]')

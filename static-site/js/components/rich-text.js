@@ -130,8 +130,17 @@ export function richText(text, props = {}) {
   return container;
 }
 
-/** Replace the contents of an existing container with `text`, rendered as richText does. */
+/** The text each container last rendered, so a refresh that changes nothing leaves it be. */
+const rendered = new WeakMap();
+
+/**
+ * Replace the contents of an existing container with `text`, rendered as richText does.
+ * The same text again leaves the container untouched, so a periodic refresh keeps the
+ * reader's selection, and elements found in it stay in the page.
+ */
 export function fillRichText(container, text) {
+  if (rendered.has(container) && rendered.get(container) === text) return;
+  rendered.set(container, text);
   container.replaceChildren(
     ...splitFences(text).map((part) =>
       part.kind === "code"
