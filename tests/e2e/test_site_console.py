@@ -420,7 +420,7 @@ def test_a_dense_list_fits_twelve_rows_and_phones_get_cards(desk: Desk) -> None:
     # When the same list is seen on a phone
     page.set_viewport_size({"width": 390, "height": 844})
     # Then each ticket is a card with nothing wider than the screen
-    assert row.evaluate("r => getComputedStyle(r).display") == "flex"
+    expect(row).to_have_css("display", "flex")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     box = row.bounding_box()
     assert box is not None and box["width"] <= 390

@@ -92,9 +92,12 @@ def test_one_timeline_oldest_first_with_replies_notes_history_and_emails(desk: D
     note = timeline.locator('[data-message-kind="note"]')
     expect(note).to_contain_text("Internal note")
     expect(note).to_contain_text("Agents only: not shown to the customer, never emailed.")
-    assert note.evaluate("n => getComputedStyle(n).backgroundColor") != reply.evaluate(
-        "n => getComputedStyle(n).backgroundColor"
+    # (both read in one call: the timeline may be rebuilt between two)
+    backgrounds = timeline.evaluate(
+        "t => ['note', 'reply'].map(kind => getComputedStyle("
+        't.querySelector(`[data-message-kind="${kind}"]`)).backgroundColor)'
     )
+    assert backgrounds[0] and backgrounds[0] != backgrounds[1], backgrounds
     # And the status change is a history entry in plain words, and the ticket refreshed
     expect(timeline.locator('[data-history-version="3"]')).to_contain_text(
         "Status: Open → Resolved"
