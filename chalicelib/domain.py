@@ -6,7 +6,7 @@ frozen dataclasses; the data layer maps items to them explicitly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -235,3 +235,5 @@ class StatsCounts:
 
     totals: dict[str, int]
     days: dict[str, int]  # "d_20261129" and "ud_20261129" style day counters
+    # Daily usage counters by name, e.g. "claude#2026-11-29" (chalicelib.data.claude_budget)
+    usage: dict[str, int] = field(default_factory=dict)

@@ -1,8 +1,9 @@
 """The dashboard's figures: the queue now, trends, AI agreement and reply times.
 
 Everything comes from the counters kept in the same transactions as the ticket
-writes (chalicelib.data.counters), read with one query, plus one list read for the
-oldest unsolved ticket: O(days shown), never O(tickets).
+writes (chalicelib.data.counters) and the day's Claude budget kept beside them, read
+with one query, plus one list read for the oldest unsolved ticket: O(days shown),
+never O(tickets).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class StatsService:
         created_recently = sum(int(str(point["count"])) for point in trend)
         unsolved = totals.get("u", 0)
         oldest = self._oldest_unsolved()
-        usage = self._budget.usage()
+        usage = self._budget.usage(counts, now)
         return {
             "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "total_tickets": totals.get("total", 0),

@@ -4,6 +4,10 @@ Classification is public and every Claude call costs money: whatever the number 
 clients, at most ``limit`` calls are made per UTC day. Each call first takes one
 unit with a conditional ``ADD`` (so concurrent Lambdas never overspend); when the
 day's budget is spent the offline classifier answers, with the usual warning.
+
+The day's counter lives in the stats partition (``pk = STATS``, ``sk =
+USAGE#claude#<yyyy-mm-dd>``), so the dashboard's one query over the counters reads it
+too (:meth:`DynamoClaudeBudget.usage` takes that query's result).
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
+from pynamodb.exceptions import PynamoDBException, UpdateError
 
-from chalicelib.data.models import CounterModel
+from chalicelib.data.models import STATS_PK, USAGE_PREFIX, CounterModel
+from chalicelib.domain import StatsCounts
 from chalicelib.observability import logger
 
-_PK = "BUDGET#claude"
+_USAGE_NAME = "claude#{day}"
 _KEEP_SECONDS = 3 * 86400
 
 
@@ -50,7 +55,8 @@ class DynamoClaudeBudget:
         if self._limit <= 0:
             return False
         now = self._clock()
-        item = CounterModel(_PK, now.strftime("%Y-%m-%d"))
+        name = _USAGE_NAME.format(day=now.strftime("%Y-%m-%d"))
+        item = CounterModel(STATS_PK, f"{USAGE_PREFIX}{name}")
         try:
             item.update(
                 actions=[
@@ -73,13 +79,9 @@ class DynamoClaudeBudget:
             return False
         return True
 
-    def usage(self) -> BudgetUsage:
-        """Today's use (zero when nothing was spent or the store cannot say)."""
-        day = self._clock().strftime("%Y-%m-%d")
-        try:
-            used = int(CounterModel.get(_PK, day).value)
-        except DoesNotExist:
-            used = 0
-        except PynamoDBException:
-            used = 0
+    def usage(self, counts: StatsCounts, now: datetime) -> BudgetUsage:
+        """The use on ``now``'s UTC day, from the counters the stats query read (zero when
+        nothing was spent)."""
+        day = now.strftime("%Y-%m-%d")
+        used = counts.usage.get(_USAGE_NAME.format(day=day), 0)
         return BudgetUsage(day=day, used=used, limit=self._limit)

@@ -15,7 +15,7 @@ pk                         sk                         item
 ``SEQUENCE``               ``TICKET_NUMBER``          the ticket number counter
 ``STATS``                  ``SHARD#<nn>``             one shard of the all-time counters
 ``STATS``                  ``M#<yyyymm>#<nn>``        one shard of a month's per-day counters
-``BUDGET#claude``          ``<yyyymmdd>``             Claude calls made that UTC day (TTL)
+``STATS``                  ``USAGE#claude#<day>``     Claude calls made that UTC day (TTL)
 ``MAILRATE#<sha256>``      ``<yyyymmddhh>``           confirmations mailed to one address (TTL)
 ``IDEMPOTENCY#create...``  ``<key hash>``             a remembered create response (TTL)
 ``CLASSIFY#<sha256>``      ``CLASSIFY``               a cached Claude classification (TTL)
@@ -67,6 +67,8 @@ from chalicelib.domain import (
 TICKET_SK = "TICKET"
 INDEX_SK = "INDEX"
 STATS_PK = "STATS"
+# Daily usage counters kept beside the stats counters, so the stats query reads them too.
+USAGE_PREFIX = "USAGE#"
 SORT_ATTRIBUTE = "created_sk"
 MESSAGE_PREFIX = "MSG#"
 HISTORY_PREFIX = "HISTORY#"

@@ -43,6 +43,7 @@ from chalicelib.data.models import (
     NOTIFY_PREFIX,
     STATS_PK,
     TICKET_SK,
+    USAGE_PREFIX,
     CounterModel,
     HistoryModel,
     MessageModel,
@@ -312,7 +313,8 @@ class DynamoTicketRepository:
         return sorted((to_notification(item) for item in items), key=lambda n: n.at)
 
     def stats(self, today: datetime) -> StatsCounts:
-        """Sum the counter shards and this and last month's day counters: one query."""
+        """Sum the counter shards and this and last month's day counters, and read the
+        daily usage counters kept beside them: one query."""
         first_of_month = today.replace(day=1)
         last_month = month_key(first_of_month - timedelta(days=1))
         try:
@@ -325,12 +327,18 @@ class DynamoTicketRepository:
             raise storage_error(exc) from exc
         totals: dict[str, int] = {}
         days: dict[str, int] = {}
+        usage: dict[str, int] = {}
         for item in response.get("Items", []):
-            target = days if item["sk"]["S"].startswith("M#") else totals
+            sk = item["sk"]["S"]
+            if sk.startswith(USAGE_PREFIX):
+                if "N" in item.get("value", {}):
+                    usage[sk[len(USAGE_PREFIX) :]] = int(item["value"]["N"])
+                continue
+            target = days if sk.startswith("M#") else totals
             for name, value in item.items():
                 if "N" in value:
                     target[name] = target.get(name, 0) + int(value["N"])
-        return StatsCounts(totals=totals, days=days)
+        return StatsCounts(totals=totals, days=days, usage=usage)
 
     # ---- writes ---------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -113,3 +114,24 @@ def test_a_daily_budget_caps_the_calls_to_claude(
     # And agents see how much of the budget was used
     budget = api.get("/api/tickets/stats/").json_body["claude_budget"]
     assert (budget["used"], budget["limit"]) == (5, 5)
+
+
+def test_the_budget_counts_each_utc_day_beside_the_ticket_counters(api: ApiClient) -> None:
+    from chalicelib.data.claude_budget import DynamoClaudeBudget
+    from chalicelib.dependencies import get_repository
+
+    # Given Claude calls counted yesterday and today, and one ticket
+    today = datetime.now(UTC)
+    yesterday = today - timedelta(days=1)
+    for moment, calls in ((yesterday, 3), (today, 2)):
+        budget = DynamoClaudeBudget(10, clock=lambda moment=moment: moment)
+        assert [budget.try_spend() for _ in range(calls)] == [True] * calls
+    assert api.post("/api/tickets/", json_body=ticket_payload()).status_code == 201
+    # When the stats are read
+    stats = api.get("/api/tickets/stats/").json_body
+    # Then today's use is today's alone, and the ticket counters beside it are untouched
+    assert stats["claude_budget"]["used"] == 2
+    assert stats["total_tickets"] == 1
+    counts = get_repository().stats(today)
+    assert counts.usage == {f"claude#{yesterday:%Y-%m-%d}": 3, f"claude#{today:%Y-%m-%d}": 2}
+    assert not {"value", "expires_at"} & counts.totals.keys()

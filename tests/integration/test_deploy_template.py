@@ -791,7 +791,7 @@ TABLE_KEYS = (
     ("SEQUENCE", "TICKET_NUMBER"),
     ("STATS", "SHARD#03"),
     ("STATS", "M#202601#03"),
-    ("BUDGET#claude", "2026-01-02"),
+    ("STATS", "USAGE#claude#2026-01-02"),
     ("MAILRATE#0123abcd", "2026010203"),
     ("IDEMPOTENCY#create-ticket", "0123abcd"),
     ("CLASSIFY#0123abcd", "CLASSIFY"),
