@@ -40,11 +40,17 @@ def _utc_now() -> datetime:
 
 
 class DynamoClaudeBudget:
-    """Takes one unit per Claude call; refuses once the day's units are spent."""
+    """Takes one unit per Claude call; refuses once the day's units are spent.
+
+    Once the store has refused a day, this instance refuses the rest of that day without
+    asking again: a refused conditional write still costs a write, on the partition
+    every ticket write's counters use.
+    """
 
     def __init__(self, limit: int, clock: Callable[[], datetime] = _utc_now) -> None:
         self._limit = limit
         self._clock = clock
+        self._spent_day: str | None = None
 
     def try_spend(self) -> bool:
         """True when a call may be made (and counts it); False when the budget is spent.
@@ -55,8 +61,10 @@ class DynamoClaudeBudget:
         if self._limit <= 0:
             return False
         now = self._clock()
-        name = _USAGE_NAME.format(day=now.strftime("%Y-%m-%d"))
-        item = CounterModel(STATS_PK, f"{USAGE_PREFIX}{name}")
+        day = now.strftime("%Y-%m-%d")
+        if day == self._spent_day:
+            return False
+        item = CounterModel(STATS_PK, f"{USAGE_PREFIX}{_USAGE_NAME.format(day=day)}")
         try:
             item.update(
                 actions=[
@@ -67,6 +75,7 @@ class DynamoClaudeBudget:
             )
         except UpdateError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
+                self._spent_day = day
                 return False
             logger.warning(
                 "Claude budget unreadable; not calling Claude", extra={"error": str(exc)}

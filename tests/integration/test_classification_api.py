@@ -10,6 +10,7 @@ import pytest
 from local_stack.fake_claude import FakeClaudeServer
 from tests.conftest import ApiClient
 from tests.factories import ticket_payload
+from tools.dynamo_meter import DynamoMeter
 
 
 def classify(api: ApiClient, description: str, title: str | None = None) -> Any:
@@ -129,9 +130,36 @@ def test_the_budget_counts_each_utc_day_beside_the_ticket_counters(api: ApiClien
     assert api.post("/api/tickets/", json_body=ticket_payload()).status_code == 201
     # When the stats are read
     stats = api.get("/api/tickets/stats/").json_body
-    # Then today's use is today's alone, and the ticket counters beside it are untouched
-    assert stats["claude_budget"]["used"] == 2
+    # Then today's use is today's alone (the day the stats were made for: a run across
+    # midnight UTC sees the new day's zero), and the ticket counters beside it are untouched
+    spent = {f"{yesterday:%Y-%m-%d}": 3, f"{today:%Y-%m-%d}": 2}
+    assert stats["claude_budget"]["used"] == spent.get(stats["claude_budget"]["date"], 0)
     assert stats["total_tickets"] == 1
     counts = get_repository().stats(today)
-    assert counts.usage == {f"claude#{yesterday:%Y-%m-%d}": 3, f"claude#{today:%Y-%m-%d}": 2}
+    assert counts.usage == {f"claude#{day}": calls for day, calls in spent.items()}
     assert not {"value", "expires_at"} & counts.totals.keys()
+
+
+def test_a_spent_budget_is_not_asked_again_the_same_day(api: ApiClient) -> None:
+    from chalicelib.data.claude_budget import DynamoClaudeBudget
+
+    # Given a budget of 2 calls whose day is spent
+    moment = [datetime(2026, 3, 4, 23, 59, tzinfo=UTC)]
+    budget = DynamoClaudeBudget(2, clock=lambda: moment[0])
+    assert [budget.try_spend() for _ in range(3)] == [True, True, False]
+    # When more calls are asked for that day
+    meter = DynamoMeter().attach()
+    try:
+        refusals = [budget.try_spend() for _ in range(5)]
+        asked_that_day = sum(meter.calls.values())
+        # And once the next UTC day has begun
+        moment[0] += timedelta(minutes=2)
+        next_day = budget.try_spend()
+    finally:
+        meter.detach()
+    # Then they are refused without a write (a refused conditional write still costs one),
+    # and the new day's budget is asked for and granted
+    assert refusals == [False] * 5
+    assert asked_that_day == 0
+    assert next_day is True
+    assert meter.calls == {"UpdateItem": 1}, meter.calls

@@ -140,7 +140,6 @@ const rendered = new WeakMap();
  */
 export function fillRichText(container, text) {
   if (rendered.has(container) && rendered.get(container) === text) return;
-  rendered.set(container, text);
   container.replaceChildren(
     ...splitFences(text).map((part) =>
       part.kind === "code"
@@ -148,4 +147,5 @@ export function fillRichText(container, text) {
         : h("span", { class: "rich-text__prose" }, linkify(part.text)),
     ),
   );
+  rendered.set(container, text);
 }
