@@ -87,3 +87,34 @@ def test_the_page_size_of_an_item_is_moto_item_size(item: dict[str, Any]) -> Non
     # Given an item as moto stores it; then the patch measures it as moto does (1 MB pages)
     stored = Item(DynamoType({"S": "h"}), None, item)
     assert _item_size(stored) == stored.size()
+
+
+def test_responses_skip_only_a_request_id_search_that_finds_nothing() -> None:
+    from local_stack.moto_patch.serialize import _enrich_response, _original_enrich
+
+    bodies = [
+        json.dumps({"Items": [{"pk": {"S": "TICKET#1"}}], "Count": 1}),
+        "<Response><RequestId>old</RequestId></Response>",
+        json.dumps({"Message": "<RequestId>x</RequestId> in a JSON string"}),
+        b"<RequestId>bytes</RequestId>",
+        "",
+    ]
+    for body in bodies:
+        # Given moto's answer, and the patched one, for the same response
+        plain_headers: dict[str, Any] = {"status": 200}
+        plain_headers, plain_body = _original_enrich(plain_headers, body)
+        with moto_patch.active():
+            headers, patched_body = _enrich_response({"status": 200}, body)
+        # Then the headers are treated alike (status as text, a new request id)
+        assert headers.keys() == plain_headers.keys() == {"status", "x-amzn-requestid"}
+        assert headers["status"] == plain_headers["status"] == "200"
+        # And the body is moto's, with this response's own request id where XML holds one
+        assert patched_body == (
+            plain_body.replace(plain_headers["x-amzn-requestid"], headers["x-amzn-requestid"])
+            if isinstance(plain_body, str)
+            else plain_body
+        )
+        if isinstance(body, str) and "<RequestId>" in body:
+            assert f"<RequestId>{headers['x-amzn-requestid']}</RequestId>" in patched_body
+        else:
+            assert patched_body is body
