@@ -6,8 +6,9 @@ requests restores the atomicity the application relies on (the HTTP server is
 still threaded, so slow clients do not block each other while connecting).
 
 By default the server runs moto with :mod:`local_stack.moto_patch` (memory that holds,
-costs that follow the request, bounded streams); ``patched=False`` serves plain moto,
-so tests can compare the two in one process (both share moto's backends).
+costs that follow the request, bounded streams) and remembers which backend serves a
+host; ``patched=False`` serves plain moto, so tests can compare the two in one process
+(both share moto's backends).
 """
 
 from __future__ import annotations
@@ -42,6 +43,33 @@ class _SerialisedApp:
                 return list(self._app(environ, start_response))
 
 
+class _MemoDispatcher(DomainDispatcherApplication):  # type: ignore[misc]
+    """moto's dispatcher, answering which backend serves a host from a memo.
+
+    moto 5.2.5 works that out afresh for every request: ``host in
+    list_of_moto_modules()`` lists moto's package directory and stats its entries (the
+    host is never a module name, so it checks them all), then tries every service's URL
+    patterns: about 1 ms of each DynamoDB call. The answer depends on the host alone,
+    and moto's modules and patterns do not change while it runs. The memo is bounded
+    (hosts are built from a request's signing region, which a client chooses).
+    """
+
+    MEMO_LIMIT = 256
+
+    def __init__(self, create_app: Any) -> None:
+        super().__init__(create_app)
+        self._backends: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        try:
+            return self._backends[host]
+        except KeyError:
+            backend = super().get_backend_for_host(host)
+            if len(self._backends) < self.MEMO_LIMIT:
+                self._backends[host] = backend
+            return backend
+
+
 class _NoDelayRequestHandler(MotoRequestHandler):  # type: ignore[misc]
     # werkzeug writes the status line and headers, then the body: with Nagle's
     # algorithm on, the body waits for the client's delayed ACK (~40 ms) on a
@@ -57,7 +85,8 @@ class MotoServer(BackgroundServer):
         if patched:
             moto_patch.install()
         self.patched = patched
-        app = _SerialisedApp(DomainDispatcherApplication(create_backend_app), patched)
+        dispatcher = _MemoDispatcher if patched else DomainDispatcherApplication
+        app = _SerialisedApp(dispatcher(create_backend_app), patched)
         super().__init__(
             make_server(host, port, app, threaded=True, request_handler=_NoDelayRequestHandler)
         )
