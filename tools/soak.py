@@ -7,10 +7,11 @@ connections and the allocator settle), then runs several concurrent clients for
 workload: creates with
 an Idempotency-Key (some sent twice, as a client retrying after a lost answer),
 lists with filters and orders, searches, PATCHes with and without If-Match,
-deletes, stats and classifications. Creates and deletes balance, so the number of
-tickets stays level; what a deleted ticket leaves (its history, an audit log, and the
-local outbox's email) still grows with the work done, about 20 KB a ticket created,
-so a faster stack grows more in the same time (docs/benchmarks.md).
+deletes, stats and classifications. Creates and deletes balance (each client deletes
+only tickets it made and has not deleted), so the number of tickets stays level, and
+the report shows it; what a deleted ticket leaves (its history, an audit log, and the
+local outbox's email) still grows with the work done, so a faster stack grows more in
+the same time (docs/benchmarks.md).
 
 It reports throughput and p50/p99 per route, the status codes, the stack process's
 resident memory after the warm-up and at the end, counter drift against a recount
@@ -61,7 +62,16 @@ class Results:
     errors: list[str] = field(default_factory=list)
     # Idempotency-Key -> every ticket id a create with that key answered
     keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    new_tickets: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def created(self) -> int:
+        """Tickets made (a replayed create makes none)."""
+        return self.new_tickets
+
+    def deleted(self) -> int:
+        """Tickets deleted."""
+        return self.statuses.get("DELETE /tickets/{id}", Counter())[204]
 
     def record(self, route: str, started: float, response: requests.Response) -> None:
         with self.lock:
@@ -103,9 +113,14 @@ class Client:
         for _ in range(attempts):
             response = self._call("POST /tickets", "POST", "/tickets/", json=body, headers=headers)
             if response.status_code == 201:
+                ticket_id = response.json()["id"]
                 with self.results.lock:
-                    self.results.keys[key].add(response.json()["id"])
-                self.mine.append(response.json()["id"])
+                    ids = self.results.keys[key]
+                    new = ticket_id not in ids
+                    ids.add(ticket_id)
+                    self.results.new_tickets += new
+                if new:  # a replay answers with the ticket already made: one to delete
+                    self.mine.append(ticket_id)
 
     def list(self) -> None:
         params: dict[str, str] = {"limit": "50"}
@@ -209,6 +224,12 @@ def drift(api: str, headers: dict[str, str]) -> dict[str, Any]:
     return {key: (stats[key], value) for key, value in expected.items() if stats[key] != value}
 
 
+def _ticket_count(api: str, headers: dict[str, str]) -> int:
+    response = requests.get(f"{api}/tickets/stats/", headers=headers, timeout=30)
+    response.raise_for_status()
+    return int(response.json()["total_tickets"])
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -252,11 +273,13 @@ def run(seconds: float, clients: int, warmup_tickets: int) -> tuple[str, bool]:
         _run_clients(workers, max(10.0, seconds / 5), warm_results)
         time.sleep(2)  # let the stream consumer catch up before measuring memory
         rss_start = stack.rss_mb()
+        tickets_start = _ticket_count(stack.api_url, headers)
         results = Results()
         results.keys.update(warm_results.keys)
         elapsed = _run_clients(workers, seconds, results)
         time.sleep(2)
         rss_end = stack.rss_mb()
+        tickets_end = _ticket_count(stack.api_url, headers)
         counter_drift = drift(stack.api_url, headers)
     duplicates = {key: ids for key, ids in results.keys.items() if len(ids) > 1}
     server_errors = sum(
@@ -289,6 +312,8 @@ def run(seconds: float, clients: int, warmup_tickets: int) -> tuple[str, bool]:
         + (json.dumps(counter_drift) if counter_drift else ""),
         f"- duplicate tickets from retried Idempotency-Keys: **{len(duplicates)}** "
         f"({sum(1 for ids in results.keys.values() if ids)} keys used)",
+        f"- tickets: {tickets_start:,} after the warm-up, {tickets_end:,} at the end "
+        f"({results.created():,} created, {results.deleted():,} deleted)",
         f"- stack process memory: {rss_start:.0f} MB after the warm-up, "
         f"{rss_end:.0f} MB at the end "
         f"(**{growth:+.1%}**; target under {MEMORY_GROWTH_LIMIT:.0%})",
