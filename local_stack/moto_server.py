@@ -46,12 +46,14 @@ class _SerialisedApp:
 class _MemoDispatcher(DomainDispatcherApplication):  # type: ignore[misc]
     """moto's dispatcher, answering which backend serves a host from a memo.
 
-    moto 5.2.5 works that out afresh for every request: ``host in
-    list_of_moto_modules()`` lists moto's package directory and stats its entries (the
-    host is never a module name, so it checks them all), then tries every service's URL
-    patterns: about 1 ms of each DynamoDB call. The answer depends on the host alone,
-    and moto's modules and patterns do not change while it runs. The memo is bounded
-    (hosts are built from a request's signing region, which a client chooses).
+    moto 5.2.5 works that out afresh for every request. For a signed DynamoDB request
+    the host it infers is the bare service name, ``dynamodb``, and ``host in
+    list_of_moto_modules()`` lists and sorts moto's package directory and calls
+    ``isdir`` on its entries until it reaches ``dynamodb``: about 0.4 to 0.5 ms of every
+    DynamoDB call (other services' hosts also try every service's URL patterns). The
+    answer depends on the host alone, and moto's modules and patterns do not change
+    while it runs. The memo is bounded: a client chooses the service and region that
+    other services' hosts are built from.
     """
 
     MEMO_LIMIT = 256
