@@ -62,12 +62,8 @@ class Results:
     errors: list[str] = field(default_factory=list)
     # Idempotency-Key -> every ticket id a create with that key answered
     keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    new_tickets: int = 0
+    new_tickets: int = 0  # tickets made (a replayed create makes none)
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def created(self) -> int:
-        """Tickets made (a replayed create makes none)."""
-        return self.new_tickets
 
     def deleted(self) -> int:
         """Tickets deleted."""
@@ -313,7 +309,7 @@ def run(seconds: float, clients: int, warmup_tickets: int) -> tuple[str, bool]:
         f"- duplicate tickets from retried Idempotency-Keys: **{len(duplicates)}** "
         f"({sum(1 for ids in results.keys.values() if ids)} keys used)",
         f"- tickets: {tickets_start:,} after the warm-up, {tickets_end:,} at the end "
-        f"({results.created():,} created, {results.deleted():,} deleted)",
+        f"({results.new_tickets:,} created, {results.deleted():,} deleted)",
         f"- stack process memory: {rss_start:.0f} MB after the warm-up, "
         f"{rss_end:.0f} MB at the end "
         f"(**{growth:+.1%}**; target under {MEMORY_GROWTH_LIMIT:.0%})",
