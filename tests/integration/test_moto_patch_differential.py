@@ -412,3 +412,58 @@ def test_patched_moto_answers_as_plain_moto(
 
     for side in (plain, patched):
         side.client.delete_table(TableName=side.name)
+
+
+def _outcome(call: Any, **kwargs: Any) -> str:
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        return f"{error.response['Error']['Code']}: {error.response['Error']['Message']}"
+    return "ok"
+
+
+@pytest.mark.parametrize("character", ["x", "\N{EURO SIGN}"], ids=["ascii", "3-byte"])
+def test_the_item_size_limit_is_the_same_on_every_write(
+    servers: tuple[Any, Any], character: str
+) -> None:
+    """moto refuses an item over its limit (405,000 bytes, names and UTF-8 values) on a
+    put and on each SET of an update; the patch measures the item more quickly, with the
+    same outcome either side of the limit."""
+    suffix = uuid.uuid4().hex[:8]
+    (plain_client, _), (patched_client, _) = servers
+    outcomes: dict[str, list[str]] = {}
+    for label, client in (("plain", plain_client), ("patched", patched_client)):
+        name = f"size-{label}-{suffix}"
+        _create_table(client, name)
+        key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+        byte_size = len(character.encode("utf-8"))
+        half = "".join([character] * (200_000 // byte_size))
+        results = outcomes.setdefault(label, [])
+        # A put just under the limit, then one over it
+        for extra in (4_000, 6_000):
+            item = {**key, "a": {"S": half}, "b": {"S": half}, "c": {"S": "z" * extra}}
+            results.append(_outcome(client.put_item, TableName=name, Item=item))
+        # Updates that set values: one that stays under, one whose second SET crosses it
+        for first, second in ((100, 200), (100, 5_000)):
+            results.append(
+                _outcome(
+                    client.update_item,
+                    TableName=name,
+                    Key=key,
+                    UpdateExpression="SET d = :d, e = :e, n = :n",
+                    ExpressionAttributeValues={
+                        ":d": {"S": "y" * first},
+                        ":e": {"S": "y" * second},
+                        ":n": {"N": "12345"},
+                    },
+                )
+            )
+        stored = client.get_item(TableName=name, Key=key, ConsistentRead=True)["Item"]
+        results.append(
+            ",".join(f"{k}:{len(next(iter(v.values())))}" for k, v in sorted(stored.items()))
+        )
+        client.delete_table(TableName=name)
+    assert outcomes["patched"] == outcomes["plain"]
+    # (the cases land on both sides of the limit)
+    assert outcomes["plain"][0] == "ok" and outcomes["plain"][1] != "ok"
+    assert outcomes["plain"][2] == "ok" and outcomes["plain"][3] != "ok"
