@@ -5,8 +5,11 @@ Every key the table uses is built here, so the format of an item lives in one pl
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
+
+from pynamodb.constants import NULL
 
 from chalicelib.data.models import (
     HISTORY_PREFIX,
@@ -169,32 +172,63 @@ def to_ticket_model(ticket: Ticket) -> TicketModel:
 
 def to_ticket(model: TicketModel) -> Ticket:
     """The domain ticket of an item."""
+    return _ticket(lambda name: getattr(model, name))
+
+
+# The fields a domain ticket is built from, and the model's attribute for each.
+_TICKET_SOURCE_FIELDS = ("ticket_id", *_PLAIN_FIELDS)
+_TICKET_ATTRIBUTES = tuple(
+    (name, TicketModel.get_attributes()[name]) for name in _TICKET_SOURCE_FIELDS
+)
+
+
+def ticket_from_item(item: Mapping[str, dict[str, Any]]) -> Ticket:
+    """The domain ticket of a raw item, as a Query returns it.
+
+    Each value is read by the model's own attribute (the same enum checks, the same
+    dates) and a missing one gets the attribute's default, as PynamoDB's ``from_raw_data``
+    does, so this equals ``to_ticket(TicketModel.from_raw_data(item))``. It skips building
+    the model (its defaults set twice and every attribute through its descriptor), which
+    was about half of a list page's own work.
+    """
+    values: dict[str, Any] = {}
+    for name, attribute in _TICKET_ATTRIBUTES:
+        raw = item.get(attribute.attr_name)
+        if raw and NULL not in raw:
+            values[name] = attribute.deserialize(attribute.get_value(raw))
+        else:
+            default = attribute.default
+            values[name] = default() if callable(default) else default
+    return _ticket(values.get)
+
+
+def _ticket(value: Callable[[str], Any]) -> Ticket:
     return Ticket(
-        id=model.ticket_id,
-        title=model.title,
-        description=model.description,
-        category=model.category,
-        priority=model.priority,
-        status=model.status,
-        created_at=model.created_at,
-        updated_at=model.updated_at,
-        version=int(model.version),
-        suggested_category=model.suggested_category,
-        suggested_priority=model.suggested_priority,
-        classification_source=model.classification_source,
-        suggested_confidence=model.suggested_confidence,
-        number=int(model.number) if model.number is not None else None,
-        customer_email=model.customer_email,
-        customer_name=model.customer_name,
-        assignee=model.assignee,
-        last_message_at=model.last_message_at,
-        waiting_on=model.waiting_on,
-        first_reply_at=model.first_reply_at,
-        message_count=int(model.message_count or 0),
-        access_nonce=model.access_nonce,
-        access_key_hash=model.access_key_hash,
-        email_key_hash=model.email_key_hash,
-        customer_email_verified=bool(model.customer_email_verified),
+        id=value("ticket_id"),
+        title=value("title"),
+        description=value("description"),
+        category=value("category"),
+        priority=value("priority"),
+        status=value("status"),
+        created_at=value("created_at"),
+        updated_at=value("updated_at"),
+        version=int(value("version")),
+        suggested_category=value("suggested_category"),
+        suggested_priority=value("suggested_priority"),
+        classification_source=value("classification_source"),
+        suggested_confidence=value("suggested_confidence"),
+        number=int(value("number")) if value("number") is not None else None,
+        customer_email=value("customer_email"),
+        customer_name=value("customer_name"),
+        assignee=value("assignee"),
+        last_message_at=value("last_message_at"),
+        waiting_on=value("waiting_on"),
+        first_reply_at=value("first_reply_at"),
+        message_count=int(value("message_count") or 0),
+        access_nonce=value("access_nonce"),
+        access_key_hash=value("access_key_hash"),
+        email_key_hash=value("email_key_hash"),
+        customer_email_verified=bool(value("customer_email_verified")),
     )
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,7 @@ from chalicelib.data.items import (
     number_pk,
     partition_value,
     posting_pk,
+    ticket_from_item,
     ticket_id_of_sort_key,
     ticket_pk,
     to_ticket,
@@ -159,24 +160,33 @@ class _Reads:
     items: int = 0
 
 
-def _chunked_query(
-    query: Any,
-    hash_key: str,
-    condition: Any,
-    descending: bool,
-    first_chunk: int,
-    reads: _Reads,
-    attributes: list[str] | None = None,
-) -> Iterator[Any]:
+# A raw item, as a Query returns it: attribute name -> {type: value}.
+RawItem = dict[str, dict[str, Any]]
+# Reads up to a chunk of items after a LastEvaluatedKey (None: from the start);
+# returns them and the key to go on from (None: the partition has ended).
+ChunkReader = Callable[[int, Any], tuple[list[Any], Any]]
+
+
+def _chunked_query(read: ChunkReader, first_chunk: int, reads: _Reads) -> Iterator[Any]:
     """The items of one partition in key order, read in growing chunks (``_chunk_sizes``)
-    until the partition ends or the caller stops, counted in ``reads``; only
-    ``attributes`` of each, if given.
+    until the partition ends or the caller stops, counted in ``reads``.
 
     Each chunk is read whole, so the next starts from DynamoDB's own LastEvaluatedKey
     (PynamoDB rebuilds one from the last item's attributes only for a part-read page).
     """
     last_key = None
     for chunk in _chunk_sizes(first_chunk):
+        items, last_key = read(chunk, last_key)
+        reads.items += len(items)
+        yield from items
+        if last_key is None or len(items) < chunk:
+            return
+
+
+def _model_reader(query: Any, hash_key: str, condition: Any, descending: bool) -> ChunkReader:
+    """Chunks of a model's ``query``, as models."""
+
+    def read(chunk: int, last_key: Any) -> tuple[list[Any], Any]:
         result = query(
             hash_key,
             range_key_condition=condition,
@@ -184,14 +194,40 @@ def _chunked_query(
             limit=chunk,
             page_size=chunk,
             last_evaluated_key=last_key,
-            attributes_to_get=attributes,
         )
-        items = list(result)
-        reads.items += len(items)
-        yield from items
-        last_key = result.last_evaluated_key
-        if last_key is None or len(items) < chunk:
-            return
+        return list(result), result.last_evaluated_key
+
+    return read
+
+
+def _raw_ticket_reader(
+    index: Any, hash_key: str, condition: Any, descending: bool, attributes: list[str]
+) -> ChunkReader:
+    """Chunks of a list index's partition as raw items (``attributes`` of each), read
+    through TicketModel's connection; :func:`ticket_from_item` makes them tickets without
+    building a model for each. A chunk cut short by DynamoDB's 1 MB page is completed
+    by further reads, as PynamoDB's ``ResultIterator`` completes a ``limit``."""
+    connection = TicketModel._get_connection()
+    index_name = index.Meta.index_name
+
+    def read(chunk: int, last_key: Any) -> tuple[list[Any], Any]:
+        items: list[RawItem] = []
+        while True:
+            response = connection.query(
+                hash_key,
+                range_key_condition=condition,
+                index_name=index_name,
+                scan_index_forward=not descending,
+                limit=chunk - len(items),
+                exclusive_start_key=last_key,
+                attributes_to_get=attributes,
+            )
+            items.extend(response.get("Items", ()))
+            last_key = response.get("LastEvaluatedKey")
+            if last_key is None or len(items) >= chunk:
+                return items, last_key
+
+    return read
 
 
 def _chunk_sizes(first: int) -> Iterator[int]:
@@ -255,7 +291,7 @@ class ListReader:
         if spec.search is not None:
             return self._search_page(spec, spec.search, limit, after, reads)
         stream = self._filter_stream(spec, limit + 1, after, reads)
-        items = [to_ticket(model) for _, model in itertools.islice(stream, limit + 1)]
+        items = [ticket_from_item(item) for _, item in itertools.islice(stream, limit + 1)]
         has_more = len(items) > limit
         tickets = items[:limit]
         return TicketPage(
@@ -266,8 +302,8 @@ class ListReader:
 
     def _filter_stream(
         self, spec: ListSpec, wanted: int, after: PagePosition | None, reads: _Reads
-    ) -> Iterator[tuple[str, TicketModel]]:
-        """The tickets matching the filters, in the list's order, read lazily."""
+    ) -> Iterator[tuple[str, RawItem]]:
+        """The tickets matching the filters (raw items), in the list's order, read lazily."""
         plan = plan_list(spec.filters, spec.sort)
         index = getattr(TicketModel, plan.index_name)
         if spec.sort is not SortOrder.PRIORITY:
@@ -287,7 +323,7 @@ class ListReader:
         wanted: int,
         after: PagePosition | None,
         reads: _Reads,
-    ) -> Iterator[tuple[str, TicketModel]]:
+    ) -> Iterator[tuple[str, RawItem]]:
         start_rank = _PRIORITY_RANK.get(after.priority or "", 0) if after else 0
         for priority in PRIORITY_ORDER[start_rank:]:
             segment = [p for p in partitions if p.priority == priority.value]
@@ -308,17 +344,16 @@ class ListReader:
         bound: str | None,
         first_chunk: int,
         reads: _Reads,
-    ) -> Iterator[tuple[str, TicketModel]]:
+    ) -> Iterator[tuple[str, RawItem]]:
         condition = None
         if bound is not None:
             condition = (
                 TicketModel.created_sk < bound if descending else TicketModel.created_sk > bound
             )
         attributes = [*LISTED_TICKET_ATTRIBUTES, index.partition_attribute]
-        for item in _chunked_query(
-            index.query, value, condition, descending, first_chunk, reads, attributes
-        ):
-            yield item.created_sk, item
+        read = _raw_ticket_reader(index, value, condition, descending, attributes)
+        for item in _chunked_query(read, first_chunk, reads):
+            yield item["created_sk"]["S"], item
 
     @staticmethod
     def _postings(
@@ -327,10 +362,8 @@ class ListReader:
         condition = None
         if bound is not None:
             condition = PostingModel.sk < bound if descending else PostingModel.sk > bound
-        query = PostingModel.query
-        for item in _chunked_query(
-            query, posting_pk(term), condition, descending, first_chunk, reads
-        ):
+        read = _model_reader(PostingModel.query, posting_pk(term), condition, descending)
+        for item in _chunked_query(read, first_chunk, reads):
             yield item.sk, None
 
     # ---- search ---------------------------------------------------------------------
@@ -448,7 +481,7 @@ class ListReader:
     ) -> list[Ticket]:
         """The tickets of the candidates, in candidate order (deleted ones dropped)."""
         if have_items:
-            return [to_ticket(model) for _, model in candidates]
+            return [ticket_from_item(item) for _, item in candidates]
         ids = [ticket_id_of_sort_key(key) for key, _ in candidates]
         by_id = {ticket.id: ticket for ticket in self._fetch(ids, reads)}
         return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
@@ -533,8 +566,8 @@ def _sort_tickets(tickets: list[Ticket], sort: SortOrder) -> None:
 def _position_after(candidate: tuple[str, Any], sort: SortOrder) -> PagePosition:
     key, payload = candidate
     priority = None
-    if sort is SortOrder.PRIORITY and isinstance(payload, TicketModel):
-        priority = payload.priority.value
+    if sort is SortOrder.PRIORITY and payload is not None:  # a filter stream's raw item
+        priority = ticket_from_item(payload).priority.value
     return PagePosition(key, priority)
 
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
+from chalicelib.validation import DESCRIPTION_MAX
 from tests.conftest import ApiClient
 from tests.factories import ticket_payload
 
@@ -356,6 +357,20 @@ def test_list_is_newest_first_across_pages_without_gaps_or_duplicates(api: ApiCl
     assert requests == 5
     created = [t["created_at"] for t in tickets]
     assert created == sorted(created, reverse=True)
+
+
+def test_a_page_larger_than_one_dynamodb_answer_is_read_whole(api: ApiClient) -> None:
+    # Given 40 tickets of about 30 KB each (the longest description, in 3-byte
+    # characters): 1.2 MB, more than DynamoDB answers to one Query (1 MB)
+    description = "\N{EURO SIGN}" * DESCRIPTION_MAX
+    ids = [create(api, description=description)["id"] for _ in range(40)]
+    # When they are listed on one page
+    response = api.get("/api/tickets/?limit=100")
+    # Then every one is on it, newest first, and no next page is offered
+    assert response.status_code == 200
+    assert [t["id"] for t in response.json_body] == list(reversed(ids))
+    assert response.json_body[0]["description"] == description
+    assert next_link(response) is None
 
 
 def test_exactly_one_full_page_has_no_next_link(api: ApiClient) -> None:

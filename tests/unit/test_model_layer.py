@@ -15,6 +15,7 @@ from chalicelib.data.items import (
     LISTED_TICKET_ATTRIBUTES,
     created_sort_key,
     list_keys,
+    ticket_from_item,
     to_ticket,
     to_ticket_model,
 )
@@ -108,6 +109,52 @@ def test_a_listed_ticket_is_the_whole_ticket_but_its_secrets() -> None:
     assert listed == replace(ticket, access_nonce=None, access_key_hash=None, email_key_hash=None)
     assert not any(name.startswith("lk_") for name in LISTED_TICKET_ATTRIBUTES)
     assert len(projected) < len(stored) * 0.75
+
+
+_NOW = datetime(2026, 1, 1, tzinfo=UTC)
+_EVERY_FIELD = Ticket(
+    "a" * 24, "t", "d \N{EURO SIGN}", Category.BILLING, Priority.HIGH, Status.OPEN, _NOW,
+    _NOW + timedelta(seconds=1), 3, suggested_category=Category.TECHNICAL,
+    suggested_priority=Priority.LOW, classification_source=ClassificationSource.LLM,
+    suggested_confidence=Confidence.HIGH, number=7, customer_email="c@example.com",
+    customer_name="C", assignee="sub-1", last_message_at=_NOW, waiting_on=WaitingOn.AGENT,
+    first_reply_at=_NOW, message_count=2, access_nonce="n", access_key_hash="h",
+    email_key_hash="e", customer_email_verified=True,
+)  # fmt: skip
+_FEWEST_FIELDS = Ticket(
+    "b" * 24, "t", "d", Category.GENERAL, Priority.LOW, Status.OPEN, _NOW, _NOW, 1
+)
+
+
+@pytest.mark.parametrize("ticket", [_EVERY_FIELD, _FEWEST_FIELDS], ids=["every", "fewest"])
+@pytest.mark.parametrize("listed", [False, True], ids=["whole", "listed"])
+def test_a_raw_item_reads_as_the_model_reads_it(ticket: Ticket, listed: bool) -> None:
+    # Given a stored ticket, whole or as a list page reads it
+    stored = to_ticket_model(ticket).serialize()
+    if listed:
+        stored = {name: stored[name] for name in LISTED_TICKET_ATTRIBUTES if name in stored}
+    # When it is read without building a model
+    read = ticket_from_item(stored)
+    # Then it is what the model gives
+    assert read == to_ticket(TicketModel.from_raw_data(stored))
+    assert read.id == ticket.id and read.created_at == ticket.created_at
+
+
+def test_a_raw_item_with_null_or_missing_values_and_bad_enums_reads_as_the_model() -> None:
+    stored = to_ticket_model(_EVERY_FIELD).serialize()
+    # An explicit NULL and a missing attribute with a default read as the model reads them
+    stored["assignee"] = {"NULL": True}
+    del stored["message_count"]
+    read = ticket_from_item(stored)
+    assert read == to_ticket(TicketModel.from_raw_data(stored))
+    assert read.assignee is None and read.message_count == 0
+    # A value outside its enum is refused by both, with the same error
+    stored["priority"] = {"S": "urgent"}
+    with pytest.raises(ValueError, match="urgent") as raw_error:
+        ticket_from_item(stored)
+    with pytest.raises(ValueError, match="urgent") as model_error:
+        TicketModel.from_raw_data(stored)
+    assert str(raw_error.value) == str(model_error.value)
 
 
 def test_the_models_share_one_client_with_the_fast_response_parser() -> None:
