@@ -571,9 +571,10 @@ def _fast_query(
             raise _Fallback("index out of step")
         return item
 
-    results, scanned_count, last_evaluated_key = _page(table, index, request, inside, item_at)
+    results, size, last_evaluated_key = _page(table, index, request, inside, item_at)
+    scanned_count = len(results)
     if last_evaluated_key is None:
-        last_evaluated_key = _past_the_range(table, request, results, beyond, item_at)
+        last_evaluated_key = _past_the_range(table, request, results, size, beyond, item_at)
     return _moto_tail(table, request, results, scanned_count, last_evaluated_key)
 
 
@@ -584,14 +585,17 @@ def _page(
     positions: range,
     item_at: Callable[[int], Item],
 ) -> tuple[list[Item], int, dict[str, Any] | None]:
-    """moto's loop over the items inside the key range: limit, 1 MB, ScannedCount."""
+    """moto's loop over the items inside the key range: limit, 1 MB (returns the items,
+    their size and the LastEvaluatedKey; ScannedCount is the number of items)."""
     results: list[Item] = []
     result_size = 0
     for position in positions:
+        if len(results) == request.limit:
+            return results, result_size, _last_key(table, request, results)
         item = item_at(position)
         size = _item_size(item)
-        if len(results) == request.limit or result_size + size > RESULT_SIZE_LIMIT:
-            return results, len(results), _last_key(table, request, results)
+        if result_size + size > RESULT_SIZE_LIMIT:
+            return results, result_size, _last_key(table, request, results)
         if request.range_comparison and not item.attrs[index.shape.range_attr or ""].compare(
             request.range_comparison, request.range_objs
         ):
@@ -599,19 +603,19 @@ def _page(
             raise _Fallback("index out of step")
         results.append(item)
         result_size += size
-    return results, len(results), None
+    return results, result_size, None
 
 
 def _past_the_range(
     table: Table,
     request: QueryRequest,
     results: list[Item],
+    result_size: int,
     positions: range,
     item_at: Callable[[int], Item],
 ) -> dict[str, Any] | None:
     """moto goes on past the key range: the next item ends the page with a
     LastEvaluatedKey if the limit is reached, or if it would take the page over 1 MB."""
-    result_size = sum(_item_size(item) for item in results)
     for position in positions:
         if len(results) == request.limit:
             return _last_key(table, request, results)
