@@ -20,7 +20,8 @@ the patch:
   are forgotten; DynamoDB's expire after 15 minutes).
 
 Records are kept on disk, as DynamoDB keeps them (:class:`Spool`): each is pickled into an
-unlinked temporary file, and memory holds only where (about 60 bytes a record, against
+unlinked temporary file (in batches of :data:`SPOOL_BUFFER_BYTES`, the newest waiting in
+memory), and memory holds only where (about 60 bytes a record, against
 about 2.5 KB for moto's tree of dicts of a search posting's record). A burst of creates
 puts the local poller tens of thousands of records behind (each create writes some 60,
 its search postings included); held in memory, that backlog's high-water mark stayed in
@@ -63,32 +64,64 @@ _original_get_records = DynamoDBStreamsBackend.get_records
 
 
 SPOOL_SEGMENT_BYTES = 16 * 1024 * 1024
+# Records go to their file in batches of about this size, not one by one: a write is a
+# system call, and a thread that makes one gives up the interpreter lock, which the
+# stream poller's thread (busy indexing) then holds for up to a switch interval. One
+# write per record cost a ticket create's transaction about 1 ms of waiting.
+SPOOL_BUFFER_BYTES = 64 * 1024
 
 
 class _Segment:
-    """One unlinked temporary file of pickled records."""
+    """One unlinked temporary file of pickled records; the newest wait in memory
+    (``pending``, up to :data:`SPOOL_BUFFER_BYTES`) and are written to it together."""
 
-    __slots__ = ("file", "size")
+    __slots__ = ("file", "flushed", "pending", "size")
 
     def __init__(self) -> None:
         # Open while the segment holds records; closed by Spool.release_before.
         self.file: IO[bytes] = tempfile.TemporaryFile(prefix="local-dynamodb-stream-")  # noqa: SIM115
-        self.size = 0
+        self.size = 0  # the bytes of the segment's records: in the file, then pending
+        self.flushed = 0  # the bytes in the file
+        self.pending = bytearray()
+
+    def append(self, packed: bytes) -> int:
+        """Add a record at the end (the caller holds the spool's lock); its offset."""
+        offset = self.size
+        self.pending += packed
+        self.size += len(packed)
+        if len(self.pending) >= SPOOL_BUFFER_BYTES:
+            self.flush()
+        return offset
+
+    def flush(self) -> None:
+        """Write the pending records to the file (the caller holds the spool's lock)."""
+        if self.pending:
+            os.pwrite(self.file.fileno(), self.pending, self.flushed)
+            self.flushed += len(self.pending)
+            self.pending = bytearray()
+
+    def read(self, offset: int, length: int) -> bytes:
+        """The bytes of a record (the caller holds the spool's lock)."""
+        if offset >= self.flushed:
+            start = offset - self.flushed
+            return bytes(self.pending[start : start + length])
+        return os.pread(self.file.fileno(), length, offset)
 
 
 class PackedRecord:
     """A stream record in a :class:`Spool`; ``to_json`` reads moto's record dict back."""
 
-    __slots__ = ("length", "offset", "segment")
+    __slots__ = ("length", "offset", "segment", "spool")
 
-    def __init__(self, segment: _Segment, offset: int, length: int) -> None:
+    def __init__(self, spool: Spool, segment: _Segment, offset: int, length: int) -> None:
+        self.spool = spool
         self.segment = segment
         self.offset = offset
         self.length = length
 
     def to_json(self) -> dict[str, Any]:
         """The record as moto's ``StreamRecord.to_json`` gave it (a fresh copy)."""
-        packed = os.pread(self.segment.file.fileno(), self.length, self.offset)
+        packed = self.spool.read(self.segment, self.offset, self.length)
         record: dict[str, Any] = pickle.loads(packed)  # noqa: S301 - written by this process
         return record
 
@@ -129,12 +162,17 @@ class Spool:
         with self._lock:
             segment = self._segments[-1] if self._segments else None
             if segment is None or segment.size + len(packed) > SPOOL_SEGMENT_BYTES:
+                if segment is not None:
+                    segment.flush()
                 segment = _Segment()
                 self._segments.append(segment)
-            offset = segment.size
-            os.pwrite(segment.file.fileno(), packed, offset)
-            segment.size += len(packed)
-        return PackedRecord(segment, offset, len(packed))
+            offset = segment.append(packed)
+        return PackedRecord(self, segment, offset, len(packed))
+
+    def read(self, segment: _Segment, offset: int, length: int) -> bytes:
+        """The bytes of one record of ``segment``."""
+        with self._lock:
+            return segment.read(offset, length)
 
     def release_before(self, oldest_kept: object | None) -> None:
         """Close the segments older than the oldest kept record's (all but the newest if

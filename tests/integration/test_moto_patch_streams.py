@@ -3,6 +3,7 @@ rolled-back transaction, and memory a poller can keep bounded."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -188,6 +189,29 @@ def test_shard_iterators_are_not_kept_for_ever(stream_table: tuple[Any, Any, str
     assert len(backend.shard_iterators) <= streams.MAX_SHARD_ITERATORS
 
 
+def test_records_read_back_whether_written_to_the_file_or_still_waiting(
+    stream_table: tuple[Any, Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given one segment whose records are written to its file two or three at a time
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    client, streams_client, name = stream_table
+    monkeypatch.setattr(streams, "SPOOL_BUFFER_BYTES", 1_800)
+    body = {"S": "y" * 300}
+    for n in range(8):
+        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}, "body": body})
+    shard = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(name).stream_shard
+    assert shard is not None
+    (segment,) = {record.segment for record in shard.items}  # type: ignore[attr-defined]
+    # (some records are in the file and some wait)
+    assert 0 < segment.flushed < segment.size and segment.pending
+    # When the stream is read, then every record reads back whole, in order
+    records, _ = _read(*_records(client, streams_client, name))
+    assert _pks(records) == [f"item{n}" for n in range(8)]
+    assert all(r["dynamodb"]["NewImage"]["body"] == body for r in records)
+
+
 def test_records_are_kept_on_disk_and_their_files_closed_once_trimmed(
     stream_table: tuple[Any, Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -197,6 +221,8 @@ def test_records_are_kept_on_disk_and_their_files_closed_once_trimmed(
 
     client, streams_client, name = stream_table
     monkeypatch.setattr(streams, "SPOOL_SEGMENT_BYTES", 1_200)
+    # (written to their file when the segment is full, the buffer being larger)
+    monkeypatch.setattr(streams, "SPOOL_BUFFER_BYTES", 10_000)
     body = {"S": "x" * 300}
     for n in range(9):
         client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}, "body": body})
@@ -209,6 +235,13 @@ def test_records_are_kept_on_disk_and_their_files_closed_once_trimmed(
     assert spool.segments >= 3
     files = {id(record.segment) for record in shard.items}  # type: ignore[attr-defined]
     assert len(files) == spool.segments
+    # And every full segment's records are in its file; the newest's wait in memory
+    segments = list(dict.fromkeys(record.segment for record in shard.items))  # type: ignore[attr-defined]
+    for segment in segments:
+        on_disk = os.fstat(segment.file.fileno()).st_size
+        assert on_disk == segment.flushed and segment.flushed + len(segment.pending) == segment.size
+    assert all(not segment.pending for segment in segments[:-1])
+    assert segments[-1].flushed == 0 and len(segments[-1].pending) == segments[-1].size
     # And they read back whole, in order
     reader, iterator = _records(client, streams_client, name)
     records, _ = _read(reader, iterator)
