@@ -178,7 +178,8 @@ def to_ticket(model: TicketModel) -> Ticket:
 # The fields a domain ticket is built from, and the model's attribute for each.
 _TICKET_SOURCE_FIELDS = ("ticket_id", *_PLAIN_FIELDS)
 _TICKET_ATTRIBUTES = tuple(
-    (name, TicketModel.get_attributes()[name]) for name in _TICKET_SOURCE_FIELDS
+    (name, attribute.attr_name, attribute)
+    for name, attribute in ((n, TicketModel.get_attributes()[n]) for n in _TICKET_SOURCE_FIELDS)
 )
 
 
@@ -192,8 +193,8 @@ def ticket_from_item(item: Mapping[str, dict[str, Any]]) -> Ticket:
     was about half of a list page's own work.
     """
     values: dict[str, Any] = {}
-    for name, attribute in _TICKET_ATTRIBUTES:
-        raw = item.get(attribute.attr_name)
+    for name, attr_name, attribute in _TICKET_ATTRIBUTES:
+        raw = item.get(attr_name)
         if raw and NULL not in raw:
             values[name] = attribute.deserialize(attribute.get_value(raw))
         else:
