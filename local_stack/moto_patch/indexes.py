@@ -590,11 +590,11 @@ def _page(
     results: list[Item] = []
     result_size = 0
     for position in positions:
-        if len(results) == request.limit:
-            return results, result_size, _last_key(table, request, results)
+        # moto reads and measures the item after a full page too (item_at also checks
+        # that the index is in step with the table).
         item = item_at(position)
         size = _item_size(item)
-        if result_size + size > RESULT_SIZE_LIMIT:
+        if len(results) == request.limit or result_size + size > RESULT_SIZE_LIMIT:
             return results, result_size, _last_key(table, request, results)
         if request.range_comparison and not item.attrs[index.shape.range_attr or ""].compare(
             request.range_comparison, request.range_objs

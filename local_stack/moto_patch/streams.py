@@ -21,7 +21,7 @@ the patch:
 
 Records are kept on disk, as DynamoDB keeps them (:class:`Spool`): each is pickled into an
 unlinked temporary file (in batches of :data:`SPOOL_BUFFER_BYTES`, the newest waiting in
-memory), and memory holds only where (about 60 bytes a record, against
+memory), and memory holds only where (about 100 bytes a record, against
 about 2.5 KB for moto's tree of dicts of a search posting's record). A burst of creates
 puts the local poller tens of thousands of records behind (each create writes some 60,
 its search postings included); held in memory, that backlog's high-water mark stayed in
@@ -51,7 +51,7 @@ from local_stack.moto_patch import is_active
 MAX_SHARD_ITERATORS = 1_000
 _CAP_VARIABLE = "LOCAL_DYNAMODB_STREAM_MAX_RECORDS"
 max_records = int(os.environ.get(_CAP_VARIABLE, "10000"))
-# Records are on disk (about 65 bytes of memory each): a backlog of a million is 65 MB.
+# Records are on disk (about 100 bytes of memory each): a backlog of a million is 100 MB.
 CONSUMED_MAX_RECORDS = 1_000_000
 # Whether records dropped at the cap are reported (they are lost to a consumer).
 report_drops = False
@@ -75,11 +75,12 @@ class _Segment:
     """One unlinked temporary file of pickled records; the newest wait in memory
     (``pending``, up to :data:`SPOOL_BUFFER_BYTES`) and are written to it together."""
 
-    __slots__ = ("file", "flushed", "pending", "size")
+    __slots__ = ("file", "flushed", "lock", "pending", "size")
 
-    def __init__(self) -> None:
+    def __init__(self, lock: threading.Lock) -> None:
         # Open while the segment holds records; closed by Spool.release_before.
         self.file: IO[bytes] = tempfile.TemporaryFile(prefix="local-dynamodb-stream-")  # noqa: SIM115
+        self.lock = lock  # the spool's: guards the pending bytes against a reader
         self.size = 0  # the bytes of the segment's records: in the file, then pending
         self.flushed = 0  # the bytes in the file
         self.pending = bytearray()
@@ -101,27 +102,27 @@ class _Segment:
             self.pending = bytearray()
 
     def read(self, offset: int, length: int) -> bytes:
-        """The bytes of a record (the caller holds the spool's lock)."""
-        if offset >= self.flushed:
-            start = offset - self.flushed
-            return bytes(self.pending[start : start + length])
+        """The bytes of a record."""
+        with self.lock:
+            if offset >= self.flushed:
+                start = offset - self.flushed
+                return bytes(self.pending[start : start + length])
         return os.pread(self.file.fileno(), length, offset)
 
 
 class PackedRecord:
     """A stream record in a :class:`Spool`; ``to_json`` reads moto's record dict back."""
 
-    __slots__ = ("length", "offset", "segment", "spool")
+    __slots__ = ("length", "offset", "segment")
 
-    def __init__(self, spool: Spool, segment: _Segment, offset: int, length: int) -> None:
-        self.spool = spool
+    def __init__(self, segment: _Segment, offset: int, length: int) -> None:
         self.segment = segment
         self.offset = offset
         self.length = length
 
     def to_json(self) -> dict[str, Any]:
         """The record as moto's ``StreamRecord.to_json`` gave it (a fresh copy)."""
-        packed = self.spool.read(self.segment, self.offset, self.length)
+        packed = self.segment.read(self.offset, self.length)
         record: dict[str, Any] = pickle.loads(packed)  # noqa: S301 - written by this process
         return record
 
@@ -164,15 +165,10 @@ class Spool:
             if segment is None or segment.size + len(packed) > SPOOL_SEGMENT_BYTES:
                 if segment is not None:
                     segment.flush()
-                segment = _Segment()
+                segment = _Segment(self._lock)
                 self._segments.append(segment)
             offset = segment.append(packed)
-        return PackedRecord(self, segment, offset, len(packed))
-
-    def read(self, segment: _Segment, offset: int, length: int) -> bytes:
-        """The bytes of one record of ``segment``."""
-        with self._lock:
-            return segment.read(offset, length)
+        return PackedRecord(segment, offset, len(packed))
 
     def release_before(self, oldest_kept: object | None) -> None:
         """Close the segments older than the oldest kept record's (all but the newest if

@@ -422,48 +422,133 @@ def _outcome(call: Any, **kwargs: Any) -> str:
     return "ok"
 
 
+# Attribute values of every kind, and a name that is not ASCII: what the limit measures.
+_EVERY_KIND = {
+    "n": {"N": "12345"},
+    "l": {"L": [{"S": "ab"}, {"N": "1"}]},
+    "m": {"M": {"k": {"S": "v"}}},
+    "t": {"BOOL": True},
+    "z": {"NULL": True},
+    "ss": {"SS": ["a", "bc"]},
+    "ns": {"NS": ["1", "22"]},
+    "bin": {"B": b"\x00\x01"},
+    "\N{LATIN SMALL LETTER E WITH ACUTE}": {"S": "\N{LATIN SMALL LETTER U WITH DIAERESIS}"},
+}
+_LIMIT = 405_000  # moto's, on the names and values of an item
+
+
+def _moto_size(attrs: dict[str, Any]) -> int:
+    """The size moto gives these attributes, by moto's own code (``Item.size()``)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import bytesize
+
+    return sum(bytesize(name) + DynamoType(value).size() for name, value in attrs.items())
+
+
+def _text(size: int, character: str) -> str:
+    """A string of exactly ``size`` UTF-8 bytes, mostly ``character``."""
+    width = len(character.encode("utf-8"))
+    return character * (size // width) + "z" * (size % width)
+
+
 @pytest.mark.parametrize("character", ["x", "\N{EURO SIGN}"], ids=["ascii", "3-byte"])
-def test_the_item_size_limit_is_the_same_on_every_write(
+def test_the_item_size_limit_is_the_same_to_the_byte_on_every_write(
     servers: tuple[Any, Any], character: str
 ) -> None:
-    """moto refuses an item over its limit (405,000 bytes, names and UTF-8 values) on a
-    put and on each SET of an update; the patch measures the item more quickly, with the
-    same outcome either side of the limit."""
+    """moto refuses an item over its limit on a put, and on each SET of an update it
+    measures the item as it is plus the name and value set (an overwritten value counts
+    twice); the patch measures more quickly, with the same outcome at the very byte."""
     suffix = uuid.uuid4().hex[:8]
     (plain_client, _), (patched_client, _) = servers
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    fixed = {**key, **_EVERY_KIND}
+    base = _moto_size(fixed) + len("f")
     outcomes: dict[str, list[str]] = {}
     for label, client in (("plain", plain_client), ("patched", patched_client)):
         name = f"size-{label}-{suffix}"
         _create_table(client, name)
-        key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
-        byte_size = len(character.encode("utf-8"))
-        half = "".join([character] * (200_000 // byte_size))
         results = outcomes.setdefault(label, [])
-        # A put just under the limit, then one over it
-        for extra in (4_000, 6_000):
-            item = {**key, "a": {"S": half}, "b": {"S": half}, "c": {"S": "z" * extra}}
-            results.append(_outcome(client.put_item, TableName=name, Item=item))
-        # Updates that set values: one that stays under, one whose second SET crosses it
-        for first, second in ((100, 200), (100, 5_000)):
-            results.append(
-                _outcome(
-                    client.update_item,
-                    TableName=name,
-                    Key=key,
-                    UpdateExpression="SET d = :d, e = :e, n = :n",
-                    ExpressionAttributeValues={
-                        ":d": {"S": "y" * first},
-                        ":e": {"S": "y" * second},
-                        ":n": {"N": "12345"},
-                    },
-                )
+
+        def put(size: int, client: Any = client, name: str = name) -> str:
+            item = {**fixed, "f": {"S": _text(size - base, character)}}
+            return _outcome(client.put_item, TableName=name, Item=item)
+
+        def update(expression: str, value: str, client: Any = client, name: str = name) -> str:
+            return _outcome(
+                client.update_item,
+                TableName=name,
+                Key=key,
+                UpdateExpression=expression,
+                ExpressionAttributeValues={":v": {"S": value}},
             )
+
+        results += [put(_LIMIT), put(_LIMIT + 1), put(_LIMIT - 1_000)]
+        # a new attribute that brings the item to the limit exactly, then one byte over
+        results.append(update("SET g = :v", _text(_LIMIT - (_LIMIT - 1_000) - 1 - 1, character)))
+        results.append(update("SET h = :v", "y"))
+        # an overwrite of one byte, counted beside the value it replaces: refused
+        results.append(update("SET g = :v", "y"))
         stored = client.get_item(TableName=name, Key=key, ConsistentRead=True)["Item"]
-        results.append(
-            ",".join(f"{k}:{len(next(iter(v.values())))}" for k, v in sorted(stored.items()))
-        )
+        results.append(str(sorted((k, len(str(v))) for k, v in stored.items())))
         client.delete_table(TableName=name)
     assert outcomes["patched"] == outcomes["plain"]
-    # (the cases land on both sides of the limit)
-    assert outcomes["plain"][0] == "ok" and outcomes["plain"][1] != "ok"
-    assert outcomes["plain"][2] == "ok" and outcomes["plain"][3] != "ok"
+    # (the cases land where they should: at the limit, one byte over, one byte over again)
+    assert outcomes["plain"][:4] == ["ok", outcomes["plain"][1], "ok", "ok"]
+    assert outcomes["plain"][1] != "ok" and outcomes["plain"][4] != "ok"
+    assert outcomes["plain"][5] != "ok"
+
+
+@pytest.mark.parametrize("forward", [True, False], ids=["forward", "backward"])
+def test_a_query_page_ends_at_1_mb_as_plain_moto_ends_it(
+    servers: tuple[Any, Any], forward: bool
+) -> None:
+    """Pages of large items end at moto's 1 MB (each item measured whole, before any
+    projection), with the same items, counts and LastEvaluatedKey, on the table and on
+    an index."""
+    suffix = uuid.uuid4().hex[:8]
+    (plain_client, _), (patched_client, _) = servers
+    pages: dict[str, list[Any]] = {}
+    for label, client in (("plain", plain_client), ("patched", patched_client)):
+        name = f"page-{label}-{suffix}"
+        _create_table(client, name)
+        for n in range(45):  # 45 items of 27 to 31 KB: about 1.3 MB in one partition
+            body = _text(27_000 + 97 * n, "\N{EURO SIGN}" if n % 3 else "x")
+            client.put_item(
+                TableName=name,
+                Item={
+                    "pk": {"S": "a"},
+                    "sk": {"S": f"{n:03d}"},
+                    "g1pk": {"S": "x"},
+                    "g1sk": {"S": f"k{n % 7}"},
+                    "body": {"S": body},
+                },
+            )
+        answers = pages.setdefault(label, [])
+        for index in (None, "gsi1"):
+            request: dict[str, Any] = {
+                "TableName": name,
+                "KeyConditionExpression": "g1pk = :h" if index else "pk = :h",
+                "ExpressionAttributeValues": {":h": {"S": "x" if index else "a"}},
+                "ScanIndexForward": forward,
+                "Limit": 100,
+                "ProjectionExpression": "pk, sk",
+            }
+            if index:
+                request["IndexName"] = index
+            while True:
+                page = client.query(**request)
+                answers.append(
+                    (
+                        page["Count"],
+                        page["ScannedCount"],
+                        page["Items"],
+                        page.get("LastEvaluatedKey"),
+                    )
+                )
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        client.delete_table(TableName=name)
+    assert pages["patched"] == pages["plain"]
+    # (the items do not fit in one page: each query took more than one)
+    assert len(pages["plain"]) >= 4 and all(count < 45 for count, *_ in pages["plain"])
