@@ -189,20 +189,26 @@ def test_shard_iterators_are_not_kept_for_ever(stream_table: tuple[Any, Any, str
     assert len(backend.shard_iterators) <= streams.MAX_SHARD_ITERATORS
 
 
+def _put_bodies(client: Any, name: str, count: int, body: dict[str, str]) -> Any:
+    """Put ``count`` items (``item0``, ...) holding ``body``; the table's stream shard."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    for n in range(count):
+        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}, "body": body})
+    shard = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(name).stream_shard
+    assert shard is not None
+    return shard
+
+
 def test_records_read_back_whether_written_to_the_file_or_still_waiting(
     stream_table: tuple[Any, Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given one segment whose records are written to its file two or three at a time
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
     client, streams_client, name = stream_table
     monkeypatch.setattr(streams, "SPOOL_BUFFER_BYTES", 1_800)
     body = {"S": "y" * 300}
-    for n in range(8):
-        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}, "body": body})
-    shard = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(name).stream_shard
-    assert shard is not None
+    shard = _put_bodies(client, name, 8, body)
     (segment,) = {record.segment for record in shard.items}  # type: ignore[attr-defined]
     # (some records are in the file and some wait)
     assert 0 < segment.flushed < segment.size and segment.pending
@@ -216,18 +222,12 @@ def test_records_are_kept_on_disk_and_their_files_closed_once_trimmed(
     stream_table: tuple[Any, Any, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given segments of about three records each
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
     client, streams_client, name = stream_table
     monkeypatch.setattr(streams, "SPOOL_SEGMENT_BYTES", 1_200)
     # (written to their file when the segment is full, the buffer being larger)
     monkeypatch.setattr(streams, "SPOOL_BUFFER_BYTES", 10_000)
     body = {"S": "x" * 300}
-    for n in range(9):
-        client.put_item(TableName=name, Item={"pk": {"S": f"item{n}"}, "body": body})
-    shard = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(name).stream_shard
-    assert shard is not None
+    shard = _put_bodies(client, name, 9, body)
     spool = streams.spool_of(shard)
 
     # Then memory holds where each record is, the files the records themselves
