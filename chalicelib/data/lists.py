@@ -350,7 +350,10 @@ class ListReader:
             condition = (
                 TicketModel.created_sk < bound if descending else TicketModel.created_sk > bound
             )
-        attributes = [*LISTED_TICKET_ATTRIBUTES, index.partition_attribute]
+        # (DynamoDB's own LastEvaluatedKey continues a chunk: the index's partition key
+        # is not asked for, as PynamoDB needed it to rebuild one; a list, as PynamoDB
+        # reads a tuple as one document path)
+        attributes = list(LISTED_TICKET_ATTRIBUTES)
         read = _raw_ticket_reader(index, value, condition, descending, attributes)
         for item in _chunked_query(read, first_chunk, reads):
             yield item["created_sk"]["S"], item

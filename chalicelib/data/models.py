@@ -77,16 +77,13 @@ POSTING_PREFIX = "IX#"
 
 
 class ListIndex(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
-    """Base for the list indexes; subclasses name their partition attribute."""
-
-    partition_attribute: str
+    """Base for the list indexes."""
 
 
 def _list_index(index_name: str, attribute: str) -> type[ListIndex]:
     meta = type("Meta", (), {"index_name": index_name, "projection": AllProjection()})
     namespace = {
         "Meta": meta,
-        "partition_attribute": attribute,
         attribute: UnicodeAttribute(hash_key=True),
         SORT_ATTRIBUTE: UnicodeAttribute(range_key=True),
     }
