@@ -19,6 +19,9 @@ from datetime import datetime
 from typing import Any
 
 import boto3
+import botocore.session
+
+from chalicelib.data.wire import use_fast_parser
 
 SHARD_REFRESH_SECONDS = 10.0
 
@@ -70,10 +73,15 @@ class StreamPoller:
         # Told (table, sequence number) once every record up to it is handled: the local
         # stack drops them from moto's stream (local_stack.moto_patch.streams.trim_stream).
         self._consumed = consumed
-        self._dynamodb = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
-        self._streams = boto3.client(
-            "dynamodbstreams", region_name=region, endpoint_url=endpoint_url
-        )
+        # Lambda hands the consumer records AWS has parsed already; here each GetRecords
+        # answer (some 60 records a ticket create, search postings included, each with its
+        # images) is parsed by chalicelib.data.wire rather than walked shape by shape by
+        # botocore, which cost the stack more than the requests it was indexing.
+        botocore_session = botocore.session.get_session()
+        use_fast_parser(botocore_session)
+        session = boto3.Session(botocore_session=botocore_session, region_name=region)
+        self._dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
+        self._streams = session.client("dynamodbstreams", endpoint_url=endpoint_url)
         self._stream_arn: str | None = None
         self._shards: dict[str, _Shard] = {}
         self._shards_checked_at = 0.0

@@ -19,6 +19,10 @@ kept up to date by every write path: PutItem, UpdateItem (including in-place cha
 index keys, and index keys appearing or disappearing), DeleteItem, BatchWriteItem,
 TransactWriteItems and its rollback, and PartiQL, all of which end in the three
 functions wrapped here.
+
+The same structures remember the size of each stored item a page has measured (for the
+1 MB limit): every write path above forgets the size of the item it writes, in
+:func:`tracking`, and a write outside the patch drops the structures altogether.
 """
 
 from __future__ import annotations
@@ -208,6 +212,26 @@ class TableIndexes:
     def __init__(self, table: Table) -> None:
         self.items_ref = table.items
         self.indexes: dict[str, SortedIndex] = {}
+        # id(item) -> (item, moto's size of it): a page measures each item it returns,
+        # and a ticket item has some 40 attributes. The item is kept beside its size, so
+        # a new object at a reused address is never taken for it; tracking() forgets the
+        # item it writes, before and after the write (UpdateItem changes it in place).
+        self.sizes: dict[int, tuple[Item, int]] = {}
+
+    def size_of(self, item: Item) -> int:
+        """``Item.size()`` of a stored item, measured once until it is written."""
+        known = self.sizes.get(id(item))
+        if known is not None and known[0] is item:
+            return known[1]
+        size = attrs_size(item.attrs)
+        # A key-only partition builds a fresh object on every read: nothing to remember.
+        if not isinstance(item, KeyOnlyItem):
+            self.sizes[id(item)] = (item, size)
+        return size
+
+    def forget_size(self, item: Item | None) -> None:
+        if item is not None:
+            self.sizes.pop(id(item), None)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> None:
         # Backups and restores copy tables; the copy rebuilds its own structures.
@@ -311,11 +335,15 @@ def _stored(table: Table, hash_key: DynamoType, range_key: DynamoType | None) ->
 def tracking(table: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Iterator[None]:
     """Keep the table's structures in step with whatever the block does to one item."""
     state = _state(table, create=False)
-    before = state.keys_of(_stored(table, hash_key, range_key)) if state else []
+    stored = _stored(table, hash_key, range_key)
+    before = state.keys_of(stored) if state else []
     try:
         yield
     finally:
         item = _stored(table, hash_key, range_key)
+        if state is not None:
+            state.forget_size(stored)
+            state.forget_size(item)
         if item is not None:
             share_keys(table, item)
             compact_stored_item(item, table.hash_key_attr, table.range_key_attr)
@@ -571,10 +599,13 @@ def _fast_query(
             raise _Fallback("index out of step")
         return item
 
-    results, size, last_evaluated_key = _page(table, index, request, inside, item_at)
+    size_of = _state_of(table).size_of
+    results, size, last_evaluated_key = _page(table, index, request, inside, item_at, size_of)
     scanned_count = len(results)
     if last_evaluated_key is None:
-        last_evaluated_key = _past_the_range(table, request, results, size, beyond, item_at)
+        last_evaluated_key = _past_the_range(
+            table, request, results, size, beyond, item_at, size_of
+        )
     return _moto_tail(table, request, results, scanned_count, last_evaluated_key)
 
 
@@ -584,6 +615,7 @@ def _page(
     request: QueryRequest,
     positions: range,
     item_at: Callable[[int], Item],
+    size_of: Callable[[Item], int],
 ) -> tuple[list[Item], int, dict[str, Any] | None]:
     """moto's loop over the items inside the key range: limit, 1 MB (returns the items,
     their size and the LastEvaluatedKey; ScannedCount is the number of items)."""
@@ -593,7 +625,7 @@ def _page(
         # moto reads and measures the item after a full page too (item_at also checks
         # that the index is in step with the table).
         item = item_at(position)
-        size = _item_size(item)
+        size = size_of(item)
         if len(results) == request.limit or result_size + size > RESULT_SIZE_LIMIT:
             return results, result_size, _last_key(table, request, results)
         if request.range_comparison and not item.attrs[index.shape.range_attr or ""].compare(
@@ -613,6 +645,7 @@ def _past_the_range(
     result_size: int,
     positions: range,
     item_at: Callable[[int], Item],
+    size_of: Callable[[Item], int],
 ) -> dict[str, Any] | None:
     """moto goes on past the key range: the next item ends the page with a
     LastEvaluatedKey if the limit is reached, or if it would take the page over 1 MB."""
@@ -621,15 +654,15 @@ def _past_the_range(
             return _last_key(table, request, results)
         if result_size + ITEM_SIZE_LIMIT <= RESULT_SIZE_LIMIT:
             return None  # no item can be that large
-        if result_size + _item_size(item_at(position)) > RESULT_SIZE_LIMIT:
+        if result_size + size_of(item_at(position)) > RESULT_SIZE_LIMIT:
             return _last_key(table, request, results)
     return None
 
 
-def _item_size(item: Item) -> int:
-    """``Item.size()``, measured quickly (:func:`.memory.attrs_size`): moto's
-    per-attribute type checks were a third of a page's cost."""
-    return attrs_size(item.attrs)
+def _state_of(table: Table) -> TableIndexes:
+    state = _state(table, create=False)
+    assert state is not None, "a query's index was just built"
+    return state
 
 
 def _last_key(table: Table, request: QueryRequest, results: list[Item]) -> dict[str, Any]:

@@ -498,13 +498,87 @@ def test_the_item_size_limit_is_the_same_to_the_byte_on_every_write(
     assert outcomes["plain"][5] != "ok"
 
 
+def _every_page(client: Any, name: str, forward: bool) -> list[Any]:
+    """Every page of the big partition, on the table and on an index."""
+    answers = []
+    for index in (None, "gsi1"):
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeyConditionExpression": "g1pk = :h" if index else "pk = :h",
+            "ExpressionAttributeValues": {":h": {"S": "x" if index else "a"}},
+            "ScanIndexForward": forward,
+            "Limit": 100,
+            "ProjectionExpression": "pk, sk",
+        }
+        if index:
+            request["IndexName"] = index
+        while True:
+            page = client.query(**request)
+            answers.append(
+                (page["Count"], page["ScannedCount"], page["Items"], page.get("LastEvaluatedKey"))
+            )
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return answers
+
+
+def _resize_every_way(client: Any, name: str) -> None:
+    """Change the size of measured items through every write path: a top-level SET, a
+    nested SET and a list_append (both change the stored item in place), a REMOVE, a
+    PutItem over an item, a DeleteItem, and a transaction that grows two items and is
+    cancelled (its rollback restores their size)."""
+
+    def key(n: int) -> dict[str, Any]:
+        return {"pk": {"S": "a"}, "sk": {"S": f"{n:03d}"}}
+
+    def update(n: int, expression: str, values: dict[str, Any] | None = None) -> None:
+        extra = {"ExpressionAttributeValues": values} if values else {}
+        client.update_item(TableName=name, Key=key(n), UpdateExpression=expression, **extra)
+
+    update(1, "SET body = :b", {":b": {"S": _text(90_000, "x")}})
+    update(2, "SET nest.deep = :b", {":b": {"S": _text(80_000, "\N{EURO SIGN}")}})
+    update(3, "SET parts = list_append(parts, :l)", {":l": {"L": [{"S": _text(60_000, "y")}]}})
+    update(4, "REMOVE body")
+    client.put_item(
+        TableName=name,
+        Item={**key(5), "g1pk": {"S": "x"}, "g1sk": {"S": "k5"}, "body": {"S": "small"}},
+    )
+    client.delete_item(TableName=name, Key=key(6))
+    grow = {"S": _text(120_000, "z")}
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": name,
+                        "Key": key(n),
+                        "UpdateExpression": "SET body = :b",
+                        "ExpressionAttributeValues": {":b": grow},
+                    }
+                }
+                for n in (7, 8)
+            ]
+            + [
+                {
+                    "ConditionCheck": {
+                        "TableName": name,
+                        "Key": key(9),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            ]
+        )
+
+
 @pytest.mark.parametrize("forward", [True, False], ids=["forward", "backward"])
 def test_a_query_page_ends_at_1_mb_as_plain_moto_ends_it(
     servers: tuple[Any, Any], forward: bool
 ) -> None:
     """Pages of large items end at moto's 1 MB (each item measured whole, before any
     projection), with the same items, counts and LastEvaluatedKey, on the table and on
-    an index."""
+    an index; and again after items that were measured have changed size (the patched
+    side remembers sizes until an item is written)."""
     suffix = uuid.uuid4().hex[:8]
     (plain_client, _), (patched_client, _) = servers
     pages: dict[str, list[Any]] = {}
@@ -521,34 +595,17 @@ def test_a_query_page_ends_at_1_mb_as_plain_moto_ends_it(
                     "g1pk": {"S": "x"},
                     "g1sk": {"S": f"k{n % 7}"},
                     "body": {"S": body},
+                    "nest": {"M": {"deep": {"S": "-"}}},
+                    "parts": {"L": []},
                 },
             )
-        answers = pages.setdefault(label, [])
-        for index in (None, "gsi1"):
-            request: dict[str, Any] = {
-                "TableName": name,
-                "KeyConditionExpression": "g1pk = :h" if index else "pk = :h",
-                "ExpressionAttributeValues": {":h": {"S": "x" if index else "a"}},
-                "ScanIndexForward": forward,
-                "Limit": 100,
-                "ProjectionExpression": "pk, sk",
-            }
-            if index:
-                request["IndexName"] = index
-            while True:
-                page = client.query(**request)
-                answers.append(
-                    (
-                        page["Count"],
-                        page["ScannedCount"],
-                        page["Items"],
-                        page.get("LastEvaluatedKey"),
-                    )
-                )
-                if "LastEvaluatedKey" not in page:
-                    break
-                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        before = _every_page(client, name, forward)
+        _resize_every_way(client, name)
+        pages[label] = [before, _every_page(client, name, forward)]
         client.delete_table(TableName=name)
     assert pages["patched"] == pages["plain"]
-    # (the items do not fit in one page: each query took more than one)
-    assert len(pages["plain"]) >= 4 and all(count < 45 for count, *_ in pages["plain"])
+    # The items do not fit in one page: each query took more than one. The writes moved
+    # the page boundaries (the sizes the patched side remembered would not have).
+    before, after = pages["plain"]
+    assert len(before) >= 4 and all(count < 45 for count, *_ in before)
+    assert [count for count, *_ in after] != [count for count, *_ in before]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib.data.lists import ListSpec
 from chalicelib.data.repository import DynamoTicketRepository
@@ -282,3 +283,46 @@ def test_a_key_only_partition_keeps_each_items_own_form_of_its_keys(table: str) 
             assert sorted(item.attrs["pk"].value for item in plain.values()) == ["1", "1.0"]
     finally:
         client.delete_table(TableName=name)
+
+
+def test_a_page_remembers_the_size_of_stored_items_only(table: str) -> None:
+    # Given 30 tickets, listed in one page (each ticket item is measured for the 1 MB
+    # limit, and its size remembered)
+    from dataclasses import replace
+
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from local_stack.moto_patch.indexes import _state
+    from local_stack.moto_patch.memory import attrs_size
+
+    repository = DynamoTicketRepository(counter_shards=8)
+    tickets = [_ticket(n) for n in range(30)]
+    for ticket in tickets:
+        repository.create(ticket, "customer")
+    assert len(repository.list_page(ListSpec(), 30, None).tickets) == 30
+    stored = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(table)
+    state = _state(stored, create=False)
+    assert state is not None
+
+    def remembered() -> list[tuple[Any, int]]:
+        return list(state.sizes.values())
+
+    assert len(remembered()) >= 30
+
+    # When ten are deleted and ten others changed
+    for ticket in tickets[:10]:
+        repository.delete(ticket, "agent", ticket.created_at)
+    for ticket in tickets[10:20]:
+        repository.update(ticket, replace(ticket, title="Changed", version=2), "agent")
+
+    # Then only the ten tickets untouched since the page are remembered: what was
+    # deleted is not kept alive, and what was written is measured afresh
+    assert len(remembered()) == 10
+    for item, size in remembered():
+        assert stored.items[item.hash_key][item.range_key] is item
+        assert size == attrs_size(item.attrs)
+    # And the next page measures the changed ones again, at their new size
+    assert len(repository.list_page(ListSpec(), 30, None).tickets) == 20
+    assert len(remembered()) == 20
+    assert all(size == attrs_size(item.attrs) for item, size in remembered())
