@@ -13,7 +13,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.utilities import dynamo_to_dict
 
 from local_stack import moto_patch
-from local_stack.moto_patch.indexes import _item_size
+from local_stack.moto_patch.memory import attrs_size
 from local_stack.moto_patch.serialize import _dynamo_to_dict
 
 moto_patch.install()
@@ -86,7 +86,7 @@ def test_items_convert_to_plain_values_as_moto_converts_them(item: dict[str, Any
 def test_the_page_size_of_an_item_is_moto_item_size(item: dict[str, Any]) -> None:
     # Given an item as moto stores it; then the patch measures it as moto does (1 MB pages)
     stored = Item(DynamoType({"S": "h"}), None, item)
-    assert _item_size(stored) == stored.size()
+    assert attrs_size(stored.attrs) == stored.size()
 
 
 def test_responses_skip_only_a_request_id_search_that_finds_nothing() -> None:
