@@ -75,8 +75,8 @@ class StreamPoller:
         self._consumed = consumed
         # Lambda hands the consumer records AWS has parsed already; here each GetRecords
         # answer (some 60 records a ticket create, search postings included, each with its
-        # images) is parsed by chalicelib.data.wire rather than walked shape by shape by
-        # botocore, which cost the stack more than the requests it was indexing.
+        # images) is parsed by chalicelib.data.wire, as the app's own clients parse theirs,
+        # rather than walked value by value in the process that serves the requests.
         botocore_session = botocore.session.get_session()
         use_fast_parser(botocore_session)
         session = boto3.Session(botocore_session=botocore_session, region_name=region)

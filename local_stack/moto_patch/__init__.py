@@ -24,7 +24,7 @@ moto 5.2.5 has three costs that grow with the table (see docs/local-stack.md):
 - :mod:`.expressions`: update expressions parsed once per text, and two quadratic
   validators run at the root of the expression only;
 - :mod:`.projection`: a ProjectionExpression of top-level names costs the names asked
-  for (moto converted the whole item once per name).
+  for (moto converted the whole item once per name), and is parsed once per text.
 
 The patch is active only for requests served by a :class:`local_stack.moto_server.MotoServer`
 started with ``patched=True`` (the default): another server in the same process started

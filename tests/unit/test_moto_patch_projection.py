@@ -54,3 +54,40 @@ def test_other_projections_are_motos_own() -> None:
         }, paths
     with moto_patch.active():
         assert projection._project(item, [["odd"]]).attrs["odd"].value == "1E+2"
+
+
+def test_an_expression_is_parsed_once_and_each_request_gets_its_own_paths() -> None:
+    import pytest
+    from moto.dynamodb.exceptions import InvalidProjectionExpression
+    from moto.dynamodb.responses import ProjectionExpressionParser
+
+    def parse(expression: str, names: dict[str, str], patched: bool) -> tuple[object, object]:
+        parser = ProjectionExpressionParser(expression, names)
+        if patched:
+            with moto_patch.active():
+                paths = parser.parse()
+        else:
+            paths = parser.parse()
+        return paths, parser.expr_attr_names_found
+
+    projection.install()
+    cases = [
+        ("title, #v, meta.a, #m.#a[0]", {"#v": "version", "#m": "meta", "#a": "list", "#x": "y"}),
+        ("pk,sk", {}),
+        ("#n", {"#n": "name"}),
+    ]
+    for expression, names in cases:
+        # The first answer is moto's, and so is the one remembered
+        first = parse(expression, names, patched=True)
+        assert first == parse(expression, names, patched=False)
+        again = parse(expression, names, patched=True)
+        assert again == first
+        # A request that changes its paths does not change the next request's
+        again[0][0].append("changed")  # type: ignore[index]
+        assert parse(expression, names, patched=True) == first
+    # The same text with other names is another expression
+    assert parse("#n", {"#n": "title"}, patched=True) == ([["title"]], ["#n"])
+    # And an expression moto refuses is refused every time, with moto's error
+    for _ in range(2):
+        with pytest.raises(InvalidProjectionExpression), moto_patch.active():
+            ProjectionExpressionParser("title, title", {}).parse()
