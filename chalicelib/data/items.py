@@ -177,9 +177,10 @@ def to_ticket(model: TicketModel) -> Ticket:
 
 # The fields a domain ticket is built from, and the model's attribute for each.
 _TICKET_SOURCE_FIELDS = ("ticket_id", *_PLAIN_FIELDS)
+_MODEL_ATTRIBUTES = TicketModel.get_attributes()
 _TICKET_ATTRIBUTES = tuple(
-    (name, attribute.attr_name, attribute)
-    for name, attribute in ((n, TicketModel.get_attributes()[n]) for n in _TICKET_SOURCE_FIELDS)
+    (name, _MODEL_ATTRIBUTES[name].attr_name, _MODEL_ATTRIBUTES[name])
+    for name in _TICKET_SOURCE_FIELDS
 )
 
 

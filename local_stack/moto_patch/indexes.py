@@ -478,8 +478,9 @@ class QueryRequest:
     filter_kwargs: dict[str, Any]
 
 
-def _index_for(table: Table, request: QueryRequest) -> tuple[SortedIndex, DynamoType]:
-    """The sorted index the query reads and the partition value it asks for."""
+def _index_for(table: Table, request: QueryRequest) -> tuple[TableIndexes, SortedIndex, DynamoType]:
+    """The table's structures, the sorted index the query reads and the partition value
+    it asks for."""
     if request.filter_kwargs:
         raise _Fallback("legacy QueryFilter")
     limit = request.limit
@@ -505,7 +506,7 @@ def _index_for(table: Table, request: QueryRequest) -> tuple[SortedIndex, Dynamo
         hash_value = request.hash_key
     if request.range_key_conditions and len(request.range_key_conditions) > 1:
         raise _Fallback("multi-attribute range condition")
-    return index, hash_value
+    return state, index, hash_value
 
 
 def _key_block(index: SortedIndex, entries: list[Entry], request: QueryRequest) -> range:
@@ -577,7 +578,7 @@ def _after_start_key(
 def _fast_query(
     table: Table, request: QueryRequest
 ) -> tuple[list[Item], int, dict[str, Any] | None]:
-    index, hash_value = _index_for(table, request)
+    state, index, hash_value = _index_for(table, request)
     entries = index.partitions.get((hash_value.type, hash_value.cast_value), [])
     block = _key_block(index, entries, request)
     kept = _after_start_key(index, hash_value, entries, request)
@@ -599,7 +600,7 @@ def _fast_query(
             raise _Fallback("index out of step")
         return item
 
-    size_of = _state_of(table).size_of
+    size_of = state.size_of
     results, size, last_evaluated_key = _page(table, index, request, inside, item_at, size_of)
     scanned_count = len(results)
     if last_evaluated_key is None:
@@ -657,12 +658,6 @@ def _past_the_range(
         if result_size + size_of(item_at(position)) > RESULT_SIZE_LIMIT:
             return _last_key(table, request, results)
     return None
-
-
-def _state_of(table: Table) -> TableIndexes:
-    state = _state(table, create=False)
-    assert state is not None, "a query's index was just built"
-    return state
 
 
 def _last_key(table: Table, request: QueryRequest, results: list[Item]) -> dict[str, Any]:
