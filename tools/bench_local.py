@@ -8,6 +8,8 @@ exactly as the e2e tests do, and measures over loopback:
   algorithm meeting delayed ACKs showed as a keep-alive p50 far above the fresh one);
 - at each size, the keep-alive p50 of create, PATCH, lists, history and stats as a ratio
   to ``GET /api/tickets/{id}`` in the same run (tickets are created through the API);
+- at each size, freshness: the seconds from a create's (or a title edit's) answer until a
+  search for a word only that ticket has finds it (issue 9: within 2 s locally);
 - the stack process's resident memory after the creates and PATCHes.
 
 ``python -m tools.bench_local --write-section FILE`` writes the markdown section;
@@ -55,6 +57,12 @@ TARGET_KEEP_ALIVE = 1.5
 TARGET_RATIO = 3.0
 # Resident memory after 10,000 creates and 10,000 PATCHes (issue 11).
 TARGET_RSS_MB = 500
+# A created or edited ticket is findable by search within this many seconds (issue 9).
+TARGET_FRESH_SECONDS = 2.0
+FRESHNESS_SAMPLES = 10
+# How often the freshness probe searches, and how long before it calls a change lost.
+FRESHNESS_POLL_SECONDS = 0.02
+FRESHNESS_GIVE_UP_SECONDS = 30.0
 
 
 def _free_port() -> int:
@@ -238,6 +246,8 @@ class SizeResult:
     p50_ms: dict[str, float]
     rss_mb: float
     seed_seconds: float
+    # Seconds until findable by search, per kind of change ("create", "title edit").
+    fresh_seconds: dict[str, list[float]] = field(default_factory=dict)
 
 
 class Workload:
@@ -306,6 +316,51 @@ def _caught_up(workload: Workload, stack: Stack, timeout_seconds: float = 1800) 
     raise RuntimeError(f"the local stack did not come to rest in {timeout_seconds:.0f} s")
 
 
+def _findable_after(client: Client, word: str, ticket_id: str) -> float:
+    """Seconds (from now) until a search for ``word`` lists ``ticket_id``."""
+    started = time.perf_counter()
+    while True:
+        _, _, found = client.request("GET", f"/tickets/?search={word}")
+        elapsed = time.perf_counter() - started
+        if any(ticket["id"] == ticket_id for ticket in found or ()):
+            return elapsed
+        if elapsed > FRESHNESS_GIVE_UP_SECONDS:
+            raise RuntimeError(f"{ticket_id} was not findable by {word!r} after {elapsed:.0f} s")
+        time.sleep(FRESHNESS_POLL_SECONDS)
+
+
+def _freshness(workload: Workload) -> dict[str, list[float]]:
+    """Seconds from a create's 201, and from a title edit's 200, until a search for a word
+    only that ticket has finds it: the stream, the poller and the indexer end to end.
+
+    One change at a time, each waited for, on a stack at rest; the words are made of
+    letters only, so every tokenizer keeps them whole.
+    """
+    client, rng = workload.client, workload.rng
+    found: dict[str, list[float]] = {"create": [], "title edit": []}
+
+    def word() -> str:
+        return "fresh" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(10))
+
+    for _ in range(FRESHNESS_SAMPLES):
+        created_word = word()
+        ticket = dict(_new_ticket(rng, workload.creates), title=f"Freshness {created_word}")
+        status, _, body = client.request("POST", "/tickets/", ticket)
+        if status != 201:
+            raise RuntimeError(f"create: {status} {body}")
+        workload.ids.append(body["id"])
+        workload.creates += 1
+        found["create"].append(_findable_after(client, created_word, body["id"]))
+        edited_word = word()
+        status, _, edited = client.request(
+            "PATCH", f"/tickets/{body['id']}/", {"title": f"Freshness {edited_word}"}
+        )
+        if status != 200:
+            raise RuntimeError(f"title edit: {status} {edited}")
+        found["title edit"].append(_findable_after(client, edited_word, body["id"]))
+    return found
+
+
 def _measure_size(workload: Workload, stack: Stack, size: int) -> SizeResult:
     seed_seconds = workload.grow_to(size)
     seed_seconds += _caught_up(workload, stack)
@@ -344,7 +399,11 @@ def _measure_size(workload: Workload, stack: Stack, size: int) -> SizeResult:
         for name, call in operations.items():
             samples[name].append(call())
     p50 = {name: _p50(values) for name, values in samples.items()}
-    return SizeResult(workload.creates, p50, stack.rss_mb(), seed_seconds)
+    measured_at, rss_mb = workload.creates, stack.rss_mb()
+    # Then freshness, once the round-robin's writes are indexed, on a stack at rest.
+    _caught_up(workload, stack)
+    fresh = _freshness(workload)
+    return SizeResult(measured_at, p50, rss_mb, seed_seconds, fresh)
 
 
 def _keep_alive(client: Client) -> dict[str, float]:
@@ -445,6 +504,7 @@ def render(report: dict[str, Any]) -> str:
             mark = "" if relative <= TARGET_RATIO or name == base_name else " **(over)**"
             cells.append(f"{value:.1f} ms | {relative:.2f}x{mark}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += _freshness_lines(sizes)
     lines += [
         "",
         "### Memory",
@@ -481,6 +541,40 @@ def render(report: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _freshness_lines(sizes: list[SizeResult]) -> list[str]:
+    """The freshness table: p50 and the slowest of each kind of change, at each size."""
+    measured = [result for result in sizes if result.fresh_seconds]
+    if not measured:
+        return []
+    lines = [
+        "",
+        f"### Freshness: a change findable by search (target within {TARGET_FRESH_SECONDS:g} s)",
+        "",
+        "| change | "
+        + " | ".join(f"p50 @{r.tickets:,} | slowest @{r.tickets:,}" for r in measured)
+        + " |",
+        "|---|" + "---|---|" * len(measured),
+    ]
+    for kind in measured[0].fresh_seconds:
+        cells = []
+        for result in measured:
+            values = result.fresh_seconds[kind]
+            slowest = max(values)
+            mark = "" if slowest <= TARGET_FRESH_SECONDS else " **(over)**"
+            cells.append(f"{_p50(values):.2f} s | {slowest:.2f} s{mark}")
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    samples = len(measured[0].fresh_seconds[next(iter(measured[0].fresh_seconds))])
+    lines += [
+        "",
+        f"{samples} of each, one at a time on a stack at rest: from the API's answer to the "
+        "first search",
+        f"(every {FRESHNESS_POLL_SECONDS * 1000:.0f} ms) that lists the ticket for a word only "
+        "it has, through the",
+        "stream, the poller and the indexer.",
+    ]
+    return lines
 
 
 def local_stack_section(sizes: tuple[int, ...] = DEFAULT_SIZES) -> str:

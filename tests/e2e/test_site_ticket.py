@@ -57,7 +57,25 @@ def _reply(page: Page, text: str, *, note: bool = False, status: str = "") -> No
     if status:
         page.get_by_label("Then set status").select_option(status)
     page.get_by_role("button", name="Add internal note" if note else "Send reply").click()
-    expect(page.get_by_label("Message")).to_have_value("")
+    try:
+        expect(page.get_by_label("Message")).to_have_value("")
+    except AssertionError as error:
+        # Say what the page showed: still sending, an error under the box, or neither.
+        state = page.evaluate(
+            "() => ({button: document.querySelector('[data-reply-send]')?.textContent,"
+            " error: document.querySelector('#reply-error')?.textContent,"
+            " announced: document.querySelector('[data-announcer]')?.textContent})"
+        )
+        raise AssertionError(f"The message was not sent; the page showed {state}") from error
+    # Then wait for the page to settle, as the agent does: the message read back into the
+    # timeline, the status shown. Until then the timeline grows above the reply box, and
+    # the next call's click could land where the button was a moment before (seen once
+    # in a loaded full run: the note's click sent nothing).
+    kind = "note" if note else "reply"
+    sent = page.locator(f'[data-message-kind="{kind}"] [data-message-body]')
+    expect(sent.filter(has_text=text.splitlines()[0])).to_have_count(1)
+    if status:
+        expect(page.locator("#detail-status")).to_have_value(status)
 
 
 def test_one_timeline_oldest_first_with_replies_notes_history_and_emails(desk: Desk) -> None:

@@ -52,3 +52,21 @@ def test_a_smaller_run_says_so_beside_the_memory_target() -> None:
     text = render(_report(rss_mb=300, create_ms=20.0, creates=1_042))
 
     assert "**met** (fewer tickets were created here)." in text
+
+
+def test_freshness_reports_the_slowest_change_against_the_two_second_target() -> None:
+    report = _report(rss_mb=300, create_ms=20.0)
+    report["sizes"][0].fresh_seconds = {
+        "create": [0.3, 0.5, 0.4],
+        "title edit": [0.4, 2.5, 0.6],
+    }
+
+    text = render(report)
+
+    assert "### Freshness: a change findable by search (target within 2 s)" in text
+    assert "| create | 0.40 s | 0.50 s |" in text
+    assert "| title edit | 0.60 s | 2.50 s **(over)** |" in text
+
+
+def test_a_run_without_freshness_figures_has_no_freshness_table() -> None:
+    assert "Freshness" not in render(_report(rss_mb=300, create_ms=20.0))
