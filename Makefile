@@ -64,7 +64,10 @@ lint: install
 unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test: install checkov browser lint
+# The two virtualenvs are installed side by side (about a minute saved on a fresh clone).
+test:
+	@$(MAKE) --no-print-directory -j2 install checkov
+	@$(MAKE) --no-print-directory browser lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install

@@ -615,6 +615,9 @@ def test_a_customer_answer_appears_without_touching_the_reply_being_written(
     page.clock.install()
     desk.open(f"#/tickets/{ticket['id']}")
     box = page.get_by_label("Message")
+    # (the conversation read, so the answer below arrives after it, not in its first read)
+    expect(page.locator('[data-timeline] [data-history-action="created"]')).to_be_visible()
+    expect(page.locator("[data-timeline-status]")).not_to_contain_text("Loading")
     # Given the agent is half-way through a reply
     box.fill("Thanks, I am looking into")
     box.press("End")
