@@ -490,10 +490,7 @@ def render(report: dict[str, Any]) -> str:
         f"### Cost per request as the table grows (ratio to `GET /api/tickets/{{id}}`, "
         f"target within {TARGET_RATIO:g}x)",
         "",
-        "| request | "
-        + " | ".join(f"p50 @{s.tickets:,} | ratio @{s.tickets:,}" for s in sizes)
-        + " |",
-        "|---|" + "---|---|" * len(sizes),
+        *_size_table_head("request", "ratio", sizes),
     ]
     base_name = "GET /api/tickets/{id}"
     for name in sizes[0].p50_ms:
@@ -543,6 +540,12 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _size_table_head(first: str, second: str, sizes: list[SizeResult]) -> list[str]:
+    """The head of a table with a p50 column and a ``second`` column per size."""
+    cells = " | ".join(f"p50 @{r.tickets:,} | {second} @{r.tickets:,}" for r in sizes)
+    return [f"| {first} | {cells} |", "|---|" + "---|---|" * len(sizes)]
+
+
 def _freshness_lines(sizes: list[SizeResult]) -> list[str]:
     """The freshness table: p50 and the slowest of each kind of change, at each size."""
     measured = [result for result in sizes if result.fresh_seconds]
@@ -552,10 +555,7 @@ def _freshness_lines(sizes: list[SizeResult]) -> list[str]:
         "",
         f"### Freshness: a change findable by search (target within {TARGET_FRESH_SECONDS:g} s)",
         "",
-        "| change | "
-        + " | ".join(f"p50 @{r.tickets:,} | slowest @{r.tickets:,}" for r in measured)
-        + " |",
-        "|---|" + "---|---|" * len(measured),
+        *_size_table_head("change", "slowest", measured),
     ]
     for kind in measured[0].fresh_seconds:
         cells = []
