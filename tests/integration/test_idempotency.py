@@ -82,9 +82,13 @@ def test_a_concurrent_duplicate_is_409_and_one_ticket_exists(
     payload = ticket_payload(category=None, priority=None)
     results: list[Any] = []
     first = threading.Thread(target=lambda: results.append(create(api, key, payload)))
-    # When a second, identical request arrives meanwhile (a double click)
+    # When a second, identical request arrives meanwhile (a double click): once the first
+    # is waiting for Claude, inside the idempotent section, its record saved as in progress
     first.start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30
+    while not fake_claude.state.requests:
+        assert time.monotonic() < deadline, "the first request never reached Claude"
+        time.sleep(0.01)
     second = create(api, key, payload)
     first.join()
     # Then it is told to retry, and exactly one ticket exists

@@ -65,6 +65,14 @@ export class TicketView {
   }
 
   show(route) {
+    if (this.#active && this.#renderedId === route.params.id) {
+      // The same ticket routed again (a session event re-routes the page, as a new tab's
+      // handover does once it ends): read it again, and leave the page as it is (the
+      // reply box, its mode and text, and the focus). Rebuilding would reset them.
+      this.#store.loadDetail(route.params.id);
+      this.#conversation.refresh();
+      return;
+    }
     this.#active = true;
     this.#renderedId = null;
     this.#history = [];
@@ -475,14 +483,20 @@ export class TicketView {
     ];
     entries.sort((a, b) => a.at.localeCompare(b.at) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
     // Polling reads the same entries again and again: rebuild only when something
-    // changed, so keyboard focus on a link in the timeline is not lost.
+    // changed, and then put the keyboard focus back where it was in the timeline.
     const signature = JSON.stringify([entries, ticket?.customer_name, ticket?.customer_email]);
     if (signature !== this.#timelineSignature) {
       this.#timelineSignature = signature;
+      const focus = timelineFocus(this.timeline);
       replaceChildren(
         this.timeline,
-        entries.map((entry) => (entry.kind === "message" ? messageItem(entry.item, ticket) : entry.kind === "email" ? emailItem(entry.item) : historyItem(entry.item))),
+        entries.map((entry) => {
+          const item = entry.kind === "message" ? messageItem(entry.item, ticket) : entry.kind === "email" ? emailItem(entry.item) : historyItem(entry.item);
+          item.dataset.timelineKey = timelineKey(entry);
+          return item;
+        }),
       );
+      restoreTimelineFocus(this.timeline, focus);
     }
     this.#noticeNewMessages(state.messages);
     this.#renderReplyMode();
@@ -540,6 +554,39 @@ export class TicketView {
     this.#store.announce(status ? `${what} Status set to ${label(status)}.` : what);
     // The ticket changed (last message, maybe its status): read it and its history again.
     this.#store.loadDetail(id);
+  }
+}
+
+/** What identifies a timeline entry across rebuilds. */
+function timelineKey(entry) {
+  const { item } = entry;
+  if (entry.kind === "message") return `message:${item.id}`;
+  if (entry.kind === "history") return `history:${item.version}`;
+  return `email:${item.kind}:${item.at}`;
+}
+
+const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+
+/** Where the focus is in the timeline: its entry's key and, inside it, which control. */
+function timelineFocus(timeline) {
+  const focused = document.activeElement;
+  if (!focused || !timeline.contains(focused)) return null;
+  const item = focused.closest("[data-timeline-key]");
+  if (!item) return null;
+  return { key: item.dataset.timelineKey, control: focused === item ? -1 : [...item.querySelectorAll(FOCUSABLE)].indexOf(focused) };
+}
+
+/** Focus the same entry (and control) of the rebuilt timeline, without scrolling. */
+function restoreTimelineFocus(timeline, focus) {
+  if (!focus) return;
+  const item = timeline.querySelector(`[data-timeline-key="${CSS.escape(focus.key)}"]`);
+  if (!item) return;
+  const target = focus.control >= 0 ? item.querySelectorAll(FOCUSABLE)[focus.control] : null;
+  if (target) {
+    target.focus({ preventScroll: true });
+  } else {
+    item.tabIndex = -1;
+    item.focus({ preventScroll: true });
   }
 }
 
