@@ -43,6 +43,17 @@ def _create(stack: RunningStack, **fields: Any) -> dict[str, Any]:
     return ticket
 
 
+def _customer_answers(stack: RunningStack, ticket: dict[str, Any], body: str) -> None:
+    """The customer's answer through the public API, with their private key."""
+    response = requests.post(
+        f"{stack.api_url}/public/tickets/{ticket['id']}/messages/",
+        data=json.dumps({"body": body}),
+        headers={"X-Ticket-Key": ticket["customer_key"], "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+
+
 def _reply(page: Page, text: str, *, note: bool = False, status: str = "") -> None:
     page.get_by_label("Internal note" if note else "Reply (the customer sees it)").check()
     page.get_by_label("Message").fill(text)
@@ -614,13 +625,7 @@ def test_a_customer_answer_appears_without_touching_the_reply_being_written(
     box.fill("Thanks, I am looking into")
     box.press("End")
     # When the customer answers meanwhile, and 30 s pass
-    answer = requests.post(
-        f"{desk.stack.api_url}/public/tickets/{ticket['id']}/messages/",
-        data=json.dumps({"body": f"Also the invoice is wrong {token}"}),
-        headers={"X-Ticket-Key": ticket["customer_key"], "Content-Type": "application/json"},
-        timeout=30,
-    )
-    assert answer.status_code == 201, answer.text
+    _customer_answers(desk.stack, ticket, f"Also the invoice is wrong {token}")
     customer = page.locator('[data-message-kind="customer"]')
     expect(customer).to_have_count(0)
     page.clock.run_for(30_000)
@@ -635,13 +640,7 @@ def test_a_customer_answer_appears_without_touching_the_reply_being_written(
     expect(customer).to_be_focused()
     expect(notice).to_be_hidden()
     # And when the timeline is rebuilt (a second answer arrives), the focus stays on it
-    second = requests.post(
-        f"{desk.stack.api_url}/public/tickets/{ticket['id']}/messages/",
-        data=json.dumps({"body": f"And the address too {token}"}),
-        headers={"X-Ticket-Key": ticket["customer_key"], "Content-Type": "application/json"},
-        timeout=30,
-    )
-    assert second.status_code == 201, second.text
+    _customer_answers(desk.stack, ticket, f"And the address too {token}")
     page.clock.run_for(30_000)
     expect(customer).to_have_count(2)
     expect(customer.first).to_be_focused()
