@@ -21,8 +21,9 @@ moto 5.2.5 has three costs that grow with the table (see docs/local-stack.md):
   two) and a bound on the records and shard iterators a table's stream keeps;
 - :mod:`.serialize`: attribute values written to JSON directly (moto's generic
   serializer spent ~0.2 ms on each attribute of each item returned);
-- :mod:`.expressions`: update expressions parsed once per text, and two quadratic
-  validators run at the root of the expression only;
+- :mod:`.expressions`: update expressions parsed once per text, two quadratic
+  validators run at the root of the expression only, validator passes with nothing to
+  process skipped, and conditions parsed once per expression, names and values;
 - :mod:`.projection`: a ProjectionExpression of top-level names costs the names asked
   for (moto converted the whole item once per name), and is parsed once per text.
 

@@ -31,10 +31,12 @@ transaction in all:
 from __future__ import annotations
 
 import copy
+import json
 from collections import OrderedDict
 from typing import Any
 
 import moto.dynamodb.parsing.validators as moto_validators
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
     DepthFirstTraverser,
     Node,
@@ -175,6 +177,9 @@ def _traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
             )
         return processor_of[kind]
 
+    # The node classes the tree holds once this pass is done, for _validate.
+    seen: set[type] = set()
+
     # moto's traverse_node_recursively, statement for statement, with the pass's node
     # types and processors looked up once per class rather than at every node.
     def walk(node: Any, child_id: int) -> Any:
@@ -190,16 +195,126 @@ def _traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
                 node.parent = parent_node
                 if parent_node:
                     parent_node.children[child_id] = node
+                _node_classes_in(node, seen)  # a new subtree: its nodes were not walked
+            else:
+                seen.add(type(node))
         return node
 
-    return walk(node, child_id)
+    result = walk(node, child_id)
+    self.__dict__[_SEEN] = seen
+    return result
+
+
+_SEEN = "_local_stack_node_classes"
+_original_validate = moto_validators.Validator.validate
+_default_pre_processing = DepthFirstTraverser.pre_processing_of_child
+
+
+def _node_classes_in(root: Any, seen: set[type]) -> set[type]:
+    """Add the classes of every node under ``root`` (itself included) to ``seen``."""
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        kind = type(node)
+        if _is_node(kind):
+            seen.add(kind)
+            if node.children is not None:
+                pending.extend(node.children)
+    return seen
+
+
+def _nothing_to_do(processor: Any, present: set[type]) -> bool:
+    """Whether walking ``processor`` over a tree of ``present`` node classes would change
+    nothing: it walks as moto's traverser does, its hook before each child is moto's
+    empty one, and no node of the tree is of a type it processes."""
+    kind = type(processor)
+    if (
+        kind.traverse is not DepthFirstTraverser.traverse
+        or kind.pre_processing_of_child is not _default_pre_processing
+        or not _walks_as_moto(processor)
+    ):
+        return False
+    types = tuple(processor._processing_map())
+    return not any(issubclass(node_class, types) for node_class in present)
+
+
+def _validate(self: Any) -> Any:
+    """moto's ``Validator.validate``, without the passes that have nothing to process.
+
+    Each pass walks the whole tree; most process one or two node types (functions,
+    arithmetic, SET actions). Counters' ``ADD`` expressions hold none of those, so
+    six of their nine passes walked without doing anything. A pass is skipped only when
+    that is certain (:func:`_nothing_to_do`); the node classes the tree holds are known
+    from the previous walk, which records them, or from a scan.
+    """
+    if not is_active():
+        return _original_validate(self)
+    node = self.node_to_validate
+    present = _node_classes_in(node, set())
+    for processor in self.processors:
+        if _nothing_to_do(processor, present):
+            continue
+        node = processor.traverse(node)
+        seen = processor.__dict__.pop(_SEEN, None)
+        if seen is not None:
+            present = seen
+        elif type(processor) not in _original_traverse:  # not a root check: look again
+            present = _node_classes_in(node, set())
+    return node
+
+
+_original_condition_parse = ConditionExpressionParser.parse
+_conditions: OrderedDict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = OrderedDict()
+
+
+def _parse_condition(self: ConditionExpressionParser) -> Any:
+    """moto's condition parse, remembered by expression, names and values.
+
+    A condition (``attribute_not_exists(#0)``, a version check) was lexed and parsed
+    again for every item written, twice for a single PutItem (once to check the
+    request, once to apply it). The parsed condition is a tree of moto's ``Op``,
+    ``Func`` and operand objects, none of which changes after it is built (evaluating
+    one only reads the item), and parsing has no effect beyond the placeholders it
+    records as found: those are remembered too. A request that moto refuses is parsed
+    again each time, so it gets moto's own error.
+    """
+    expression = self.condition_expression
+    names, values = self.expression_attribute_names, self.expression_attribute_values
+    if not is_active() or type(expression) is not str:
+        return _original_condition_parse(self)
+    try:
+        key = (
+            expression,
+            json.dumps(names, sort_keys=True),
+            json.dumps(values, sort_keys=True),
+        )
+    except (TypeError, ValueError):  # not plain JSON: moto's own answer
+        return _original_condition_parse(self)
+    known = _conditions.get(key)
+    if known is None:
+        parsed = _original_condition_parse(self)
+        _conditions[key] = (
+            parsed,
+            list(self.expr_attr_names_found),
+            list(self.expr_attr_values_found),
+        )
+        if len(_conditions) > MAX_PARSED:
+            _conditions.popitem(last=False)
+        return parsed
+    _conditions.move_to_end(key)
+    parsed, names_found, values_found = known
+    self.expr_attr_names_found.extend(names_found)
+    self.expr_attr_values_found.extend(values_found)
+    return parsed
 
 
 def install() -> None:
     """Remember parsed expressions; check clause counts and paths once, at the root; copy
-    and walk the parsed tree without repeated work."""
+    and walk the parsed tree without repeated work; skip passes with nothing to do."""
     moto_validators.deepcopy = _deepcopy  # type: ignore[attr-defined,assignment]
     DepthFirstTraverser.traverse_node_recursively = _traverse_node_recursively  # type: ignore[method-assign]
+    moto_validators.Validator.validate = _validate  # type: ignore[method-assign]
+    ConditionExpressionParser.parse = _parse_condition  # type: ignore[method-assign]
     UpdateExpressionParser.make = classmethod(_make)  # type: ignore[method-assign,assignment]
     ActionCountValidator.traverse = _root_check("verify_action_counts", ActionCountValidator)  # type: ignore[method-assign]
     OverlappingPathsValidator.traverse = _root_check(  # type: ignore[method-assign]

@@ -1,12 +1,17 @@
-"""Update expressions of every shape, through the patched and the plain moto: the same
-items and the same errors.
+"""Update and condition expressions of every shape, through the patched and the plain
+moto: the same items and the same errors.
 
 local_stack.moto_patch.expressions copies moto's parsed update expressions structurally
 and walks them with each pass's node types looked up once per class. These cases cover
 what those walks meet: nested map paths and list indexes, arithmetic, functions
 (``if_not_exists``, ``list_append``), ADD, DELETE and REMOVE, long expressions, and the
 errors moto's passes raise (key attributes, missing paths and placeholders, type
-mismatches, overlapping paths, two clauses of a kind). Each case is applied twice, so the
+mismatches, overlapping paths, two clauses of a kind). Passes with nothing to process
+are skipped: counters' ADD expressions are walked three times, not ten.
+
+Parsed conditions are remembered by expression, names and values: the same condition
+with other values, an unused name, a syntax error and an undefined placeholder each get
+plain moto's outcome, again on the second try. Each case is applied twice, so the
 second application runs on the remembered parsed tree: a tree changed by the first
 would show; and each is applied to an existing item and to a missing one (an upsert,
 which moto validates twice).
@@ -73,6 +78,9 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("SET #undefined = :s", {}),
     ("ADD b :one", {}),
     ("SET l = list_append(nothing, :list)", {}),
+    ("ADD #c :one, #o :n", {"#c": "counter", "#o": "other counter"}),  # the counters' shape
+    ("ADD tally :one, n :one", {}),
+    ("ADD s :one", {}),  # a number added to a string
 ]
 
 
@@ -163,3 +171,100 @@ def test_a_tree_holding_anything_else_is_deep_copied() -> None:
         copied = validators.deepcopy(value)
     assert copied is not value and copied.children[0] is not value.children[0]
     assert copied.children[0] == value.children[0]
+
+
+def test_an_add_expression_is_walked_only_by_the_passes_with_work(
+    sides: list[tuple[Any, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walks: list[str] = []
+    walk = validators.DepthFirstTraverser.traverse_node_recursively
+
+    def counting(self: Any, node: Any, child_id: int = -1) -> Any:
+        if child_id == -1:  # a pass starting at the root
+            walks.append(type(self).__name__)
+        return walk(self, node, child_id)
+
+    monkeypatch.setattr(validators.DepthFirstTraverser, "traverse_node_recursively", counting)
+    counts = []
+    for client, table in sides:  # plain, then patched
+        walks.clear()
+        outcome = _outcome(client, table, "ADD tally :one, n :one", {})
+        assert outcome[0] == "ok", outcome
+        counts.append(sorted(walks))
+    plain, patched = counts
+    assert len(plain) == 10, plain
+    assert patched == [
+        "ExpressionAttributeResolvingProcessor",
+        "ExpressionAttributeValueProcessor",
+        "UpdateHashRangeKeyValidator",
+    ]
+
+
+CONDITIONS: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+    ("attribute_not_exists(pk)", {}, {}),
+    ("attribute_exists(#p) AND #n = :v", {"#p": "pk", "#n": "n"}, {":v": {"N": "5"}}),
+    ("attribute_exists(#p) AND #n = :v", {"#p": "pk", "#n": "n"}, {":v": {"N": "6"}}),
+    ("#n = :v", {"#n": "n"}, {":v": {"N": "5"}}),
+    ("#n = :v", {"#n": "n"}, {":v": {"N": "4"}}),
+    (
+        "n BETWEEN :lo AND :hi AND s IN (:s, :t)",
+        {},
+        {":lo": {"N": "1"}, ":hi": {"N": "9"}, ":s": {"S": "text"}, ":t": {"S": "other"}},
+    ),
+    (
+        "size(s) > :n AND begins_with(s, :p) AND NOT contains(ss, :x)",
+        {},
+        {":n": {"N": "3"}, ":p": {"S": "te"}, ":x": {"S": "q"}},
+    ),
+    ("b.m.d = :one OR l[0] = :z", {}, {":one": {"N": "1"}, ":z": {"S": "zero"}}),
+    ("#n = :v", {"#n": "n", "#unused": "s"}, {":v": {"N": "5"}}),
+    ("n >", {}, {}),
+    ("n = :undefined", {}, {":v": {"N": "5"}}),
+    ("#undefined = :v", {}, {":v": {"N": "5"}}),
+]
+
+
+def _condition_outcomes(
+    client: Any, table: str, condition: str, names: dict[str, str], values: dict[str, Any]
+) -> list[Any]:
+    """A conditional PutItem, UpdateItem and a transaction's ConditionCheck."""
+    key = {"pk": ITEM["pk"], "sk": ITEM["sk"]}
+    extra: dict[str, Any] = {"ConditionExpression": condition}
+    if names:
+        extra["ExpressionAttributeNames"] = names
+    if values:
+        extra["ExpressionAttributeValues"] = values
+    outcomes: list[Any] = []
+    calls = [
+        lambda: client.put_item(TableName=table, Item=ITEM, **extra),
+        lambda: client.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET touched = :touched",
+            **{
+                **extra,
+                "ExpressionAttributeValues": {**values, ":touched": {"S": "yes"}},
+            },
+        ),
+        lambda: client.transact_write_items(
+            TransactItems=[{"ConditionCheck": {"TableName": table, "Key": key, **extra}}]
+        ),
+    ]
+    for call in calls:
+        client.put_item(TableName=table, Item=ITEM)
+        try:
+            call()
+            outcomes.append(("ok", client.get_item(TableName=table, Key=key).get("Item")))
+        except ClientError as error:
+            outcomes.append((error.response["Error"]["Code"], error.response["Error"]["Message"]))
+    return outcomes
+
+
+@pytest.mark.parametrize(("condition", "names", "values"), CONDITIONS)
+def test_a_condition_has_plain_moto_outcome(
+    sides: list[tuple[Any, str]], condition: str, names: dict[str, str], values: dict[str, Any]
+) -> None:
+    (plain, plain_table), (patched, patched_table) = sides
+    expected = _condition_outcomes(plain, plain_table, condition, names, values)
+    for _ in range(2):  # the second time from the remembered parse
+        assert _condition_outcomes(patched, patched_table, condition, names, values) == expected
