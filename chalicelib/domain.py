@@ -93,6 +93,9 @@ class Classification:
     source: ClassificationSource
     confidence: Confidence
     warning: str | None = None
+    # Names Claude's answer in the cache (None for the offline classifier's): a create
+    # that sends it back is classified from that answer, as the form showed it.
+    suggestion_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,17 @@ class Actor:
 
 
 ANONYMOUS = Actor(CUSTOMER)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    """What a dashboard shows of a ticket it names (the oldest unsolved one)."""
+
+    id: str
+    number: int | None
+    title: str
+    priority: Priority
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from chalicelib.data.claude_budget import DynamoClaudeBudget
 from chalicelib.data.counters import FIRST_REPLY_BUCKETS, day_key
 from chalicelib.data.lists import ListSpec
 from chalicelib.data.repository import TicketRepository
-from chalicelib.domain import PRIORITY_ORDER, UNSOLVED, Category, SortOrder, Status, Ticket
+from chalicelib.domain import PRIORITY_ORDER, UNSOLVED, Category, SortOrder, Status
 
 TREND_DAYS = 30
 # Age buckets of the unsolved queue, by whole UTC days since creation.
@@ -129,16 +129,15 @@ class StatsService:
         return {"count": count, "median_minutes": median, "histogram": histogram}
 
     def _oldest_unsolved(self) -> dict[str, Any] | None:
-        page = self._repository.list_page(
-            ListSpec({"status": frozenset(s.value for s in UNSOLVED)}, SortOrder.OLDEST), 1, None
+        oldest = self._repository.first_summary(
+            ListSpec({"status": frozenset(s.value for s in UNSOLVED)}, SortOrder.OLDEST)
         )
-        if not page.tickets:
+        if oldest is None:
             return None
-        ticket: Ticket = page.tickets[0]
         return {
-            "id": ticket.id,
-            "number": ticket.number,
-            "title": ticket.title,
-            "priority": ticket.priority.value,
-            "created_at": ticket.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "id": oldest.id,
+            "number": oldest.number,
+            "title": oldest.title,
+            "priority": oldest.priority.value,
+            "created_at": oldest.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         }

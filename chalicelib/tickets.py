@@ -165,8 +165,9 @@ class TicketService:
 
         Customers' tickets always start open; a signed-in agent may set the status
         (logging a phone call already solved). Missing category or priority are
-        taken from the classification; when both are given, the classification is
-        only read from the cache or made offline (never a new Claude call).
+        taken from the classification; when both are given, no new Claude call is made:
+        the cache is read for the suggestion the form showed (``suggestion_id``), else
+        the offline classifier suggests.
         ``ticket_id`` (derived from an Idempotency-Key) makes a retried create land on
         the same item: if that id was ever used, the answer is a 409.
         """
@@ -175,7 +176,9 @@ class TicketService:
             raise ValidationFailed(f"status: {message}", fields={"status": message})
         derived_id = ticket_id is not None
         needs_values = new.category is None or new.priority is None
-        suggestion = self._classifier.classify(new.title, new.description, allow_llm=needs_values)
+        suggestion = self._classifier.classify(
+            new.title, new.description, allow_llm=needs_values, suggestion_id=new.suggestion_id
+        )
         now = self._clock()
         ticket_id = ticket_id or self._new_id()
         link = self._links.issue(ticket_id)

@@ -6,6 +6,7 @@ Every check a client can trip is here, with a message a person understands.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -31,7 +32,16 @@ E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
 
 _CREATE_FIELDS = frozenset(
-    {"title", "description", "category", "priority", "status", "customer_email", "customer_name"}
+    {
+        "title",
+        "description",
+        "category",
+        "priority",
+        "status",
+        "customer_email",
+        "customer_name",
+        "suggestion_id",
+    }
 )
 # What the server works out itself: never accepted from a client (a 400 says so).
 _SERVER_FIELDS = frozenset({"suggested_category", "suggested_priority", "classification_source"})
@@ -55,6 +65,8 @@ class NewTicket:
     status: Status | None = None
     customer_email: str | None = None
     customer_name: str | None = None
+    # The classification answer's id for the suggestion the form showed, if any.
+    suggestion_id: str | None = None
 
 
 _UNSET: Any = object()
@@ -255,6 +267,18 @@ def _check_name(value: Any) -> str:
     return " ".join(name.split())
 
 
+_SUGGESTION_ID = re.compile(r"[0-9a-f]{64}")
+
+
+def _check_suggestion_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SUGGESTION_ID.fullmatch(value):
+        message = "must be the suggestion_id a classification answered with (64 hex digits)"
+        raise ValidationFailed(f"suggestion_id {message}", fields={"suggestion_id": message})
+    return value
+
+
 def parse_enum(field: str, value: Any, enum_type: type[E]) -> E:
     """A member of ``enum_type`` or a 400 that lists the allowed values."""
     allowed = [member.value for member in enum_type]
@@ -339,6 +363,7 @@ def parse_new_ticket(body: Mapping[str, Any]) -> NewTicket:
         lambda: _optional_text(body, "customer_email", lambda v: parse_email("customer_email", v))
     )
     name = problems.check(lambda: _optional_text(body, "customer_name", _check_name))
+    suggestion = problems.check(lambda: _check_suggestion_id(body.get("suggestion_id")))
     problems.raise_if_any()
     assert title is not None and description is not None
     return NewTicket(
@@ -349,6 +374,7 @@ def parse_new_ticket(body: Mapping[str, Any]) -> NewTicket:
         status=status,
         customer_email=email,
         customer_name=name,
+        suggestion_id=suggestion,
     )
 
 

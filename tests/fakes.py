@@ -27,6 +27,7 @@ from chalicelib.domain import (
     SortOrder,
     StatsCounts,
     Ticket,
+    TicketSummary,
 )
 from chalicelib.errors import TicketNotFound
 from chalicelib.search.text import email_term, short_ref_term, ticket_terms
@@ -171,6 +172,13 @@ class InMemoryTicketRepository:
         found = [t for t in found if passes(t, spec.filters)]
         found.sort(key=lambda t: order_key(t, spec.sort), reverse=spec.sort is SortOrder.NEWEST)
         return found
+
+    def first_summary(self, spec: ListSpec) -> TicketSummary | None:
+        assert spec.search is None
+        first = next(iter(self.matching(spec)), None)
+        if first is None:
+            return None
+        return TicketSummary(first.id, first.number, first.title, first.priority, first.created_at)
 
     def list_page(self, spec: ListSpec, limit: int, after: PagePosition | None) -> TicketPage:
         pinned = self.referenced(spec)

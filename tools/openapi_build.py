@@ -367,6 +367,19 @@ def schemas() -> dict[str, Any]:
                     ],
                     "description": "Optional; an empty string means not given.",
                 },
+                "suggestion_id": {
+                    "anyOf": [ref("SuggestionId"), {"type": "null"}],
+                    "description": (
+                        "The `suggestion_id` of the classification answer whose suggestion "
+                        "the form showed for this same title and description. The ticket "
+                        "then records that suggestion (Claude's, read from the cache) as "
+                        "`suggested_category` and `suggested_priority`. Without it, or for "
+                        "text that changed since, a ticket whose category and priority are "
+                        "both given records the offline classifier's suggestion (no Claude "
+                        "call and no cache read); one missing either is classified as "
+                        "always (the cache first, then Claude)."
+                    ),
+                },
             },
         },
         "TicketPatch": {
@@ -457,7 +470,19 @@ def schemas() -> dict[str, Any]:
                     "type": "string",
                     "description": "Present for the offline classifier's suggestion: why.",
                 },
+                "suggestion_id": {
+                    **ref("SuggestionId"),
+                    "description": (
+                        "Present for Claude's suggestion: send it with the create "
+                        "(`NewTicket.suggestion_id`) so the ticket records this suggestion."
+                    ),
+                },
             },
+        },
+        "SuggestionId": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "Names a classification answer: 64 lowercase hex digits.",
         },
         "NewMessage": {
             "type": "object",

@@ -173,6 +173,8 @@ def classify_ticket() -> Response:
     }
     if suggestion.warning:
         body["warning"] = suggestion.warning
+    if suggestion.suggestion_id:
+        body["suggestion_id"] = suggestion.suggestion_id
     return json_response(body)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,6 +25,10 @@ class LlmClassifier(Protocol):
 
 class ClassificationCache(Protocol):
     """Remembers Claude's answers, with their confidence, by text."""
+
+    def suggestion_id(self, title: str, description: str) -> str:
+        """The id the cache keeps this text's answer under."""
+        ...
 
     def get(self, title: str, description: str) -> tuple[Category, Priority, Confidence] | None: ...
 
@@ -65,20 +70,34 @@ class TicketClassifier:
         self._cache = cache
         self._budget = budget
 
-    def classify(self, title: str, description: str, *, allow_llm: bool = True) -> Classification:
+    def classify(
+        self,
+        title: str,
+        description: str,
+        *,
+        allow_llm: bool = True,
+        suggestion_id: str | None = None,
+    ) -> Classification:
         """Category, priority and confidence, from Claude (or its cache) or else offline.
 
-        ``allow_llm=False`` never makes a new Claude call: the cache answers if it
-        can, else the offline classifier (used when a ticket already has its values).
+        ``allow_llm=False`` (a ticket that already has its values) never makes a new
+        Claude call, and reads the cache only for the ``suggestion_id`` a classification
+        answered with for this same text: the suggestion the form showed. Otherwise the
+        offline classifier answers, and no read is spent on a cache that, for a program
+        that never asked for a suggestion, holds nothing.
         """
         started = time.perf_counter()
         # Without a key the cache can hold nothing useful: skip its read.
-        use_cache = self._cache is not None and self._llm.configured()
-        cached = self._cache.get(title, description) if self._cache and use_cache else None
+        cache = self._cache if self._cache is not None and self._llm.configured() else None
+        text_id = cache.suggestion_id(title, description) if cache else None
+        shown = suggestion_id is not None and suggestion_id == text_id
+        cached = cache.get(title, description) if cache and (allow_llm or shown) else None
         if cached is not None:
             metrics.add_metric(name="ClassificationCacheHit", unit=MetricUnit.Count, value=1)
             category, priority, confidence = cached
-            return Classification(category, priority, ClassificationSource.LLM, confidence)
+            return Classification(
+                category, priority, ClassificationSource.LLM, confidence, suggestion_id=text_id
+            )
         try:
             if not allow_llm:
                 raise ClassificationUnavailable("not asked", no_key=True)
@@ -86,10 +105,9 @@ class TicketClassifier:
                 metrics.add_metric(name="ClaudeBudgetSpent", unit=MetricUnit.Count, value=1)
                 raise ClassificationUnavailable(BUDGET_SPENT)
             result = self._llm.classify(title, description)
-            if self._cache and use_cache:
-                self._cache.put(
-                    title, description, result.category, result.priority, result.confidence
-                )
+            if cache:
+                cache.put(title, description, result.category, result.priority, result.confidence)
+                result = replace(result, suggestion_id=text_id)
         except ClassificationUnavailable as exc:
             # Imported on the first fallback, not at cold start: most requests (lists,
             # reads, updates) never classify, and with Claude configured few fall back.

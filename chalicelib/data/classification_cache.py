@@ -16,12 +16,18 @@ from chalicelib.search.text import words
 _SK = "CLASSIFY"
 
 
-def cache_key(model: str, title: str, description: str) -> str:
-    """Same model and near-identical text -> same key: the words as search reads them
+def suggestion_id(model: str, title: str, description: str) -> str:
+    """Same model and near-identical text -> same id: the words as search reads them
     (case, accents, punctuation and spacing ignored), so a comma added while typing
-    or a capital letter fixed does not cost another call."""
+    or a capital letter fixed does not cost another call. 64 hex digits; the
+    classification answer gives it to the form, which sends it back with the create."""
     text = f"{model}\n{' '.join(words(title))}\n{' '.join(words(description))}"
-    return "CLASSIFY#" + hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cache_key(model: str, title: str, description: str) -> str:
+    """The cache item's partition key for this text."""
+    return "CLASSIFY#" + suggestion_id(model, title, description)
 
 
 class DynamoClassificationCache:
@@ -33,6 +39,10 @@ class DynamoClassificationCache:
         self._model = model
         self._ttl = ttl_seconds
         self._clock = clock
+
+    def suggestion_id(self, title: str, description: str) -> str:
+        """The id of this text's cached answer (whether or not one is cached)."""
+        return suggestion_id(self._model, title, description)
 
     def get(self, title: str, description: str) -> tuple[Category, Priority, Confidence] | None:
         """The cached answer, if one exists and has not expired.

@@ -34,6 +34,7 @@ from chalicelib.domain import (
     Priority,
     Status,
     Ticket,
+    TicketSummary,
 )
 
 UNASSIGNED = "none"  # the assignee dimension's value for a ticket nobody is assigned to
@@ -148,6 +149,15 @@ LISTED_TICKET_ATTRIBUTES: tuple[str, ...] = (
     "created_sk",
     *(name for name in _PLAIN_FIELDS if name not in _SECRET_FIELDS),
 )
+# What a ticket's summary reads (TicketSummary), and the sort key lists merge by.
+SUMMARY_ATTRIBUTES: tuple[str, ...] = (
+    "ticket_id",
+    "created_sk",
+    "number",
+    "title",
+    "priority",
+    "created_at",
+)
 # Everything an update may set (the key and creation attributes never change).
 MUTABLE_TICKET_ATTRIBUTES: tuple[str, ...] = (
     *(name for name in _PLAIN_FIELDS if name not in {"created_at", "number"}),
@@ -202,6 +212,22 @@ def ticket_from_item(item: Mapping[str, dict[str, Any]]) -> Ticket:
             default = attribute.default
             values[name] = default() if callable(default) else default
     return _ticket(values.get)
+
+
+def summary_from_item(item: Mapping[str, dict[str, Any]]) -> TicketSummary:
+    """The summary of a raw item read with (at least) :data:`SUMMARY_ATTRIBUTES`."""
+    values = {
+        name: attribute.deserialize(attribute.get_value(item[attr_name]))
+        for name, attr_name, attribute in _TICKET_ATTRIBUTES
+        if name in SUMMARY_ATTRIBUTES and attr_name in item and NULL not in item[attr_name]
+    }
+    return TicketSummary(
+        id=values["ticket_id"],
+        number=values.get("number"),
+        title=values["title"],
+        priority=values["priority"],
+        created_at=values["created_at"],
+    )
 
 
 def _ticket(value: Callable[[str], Any]) -> Ticket:

@@ -37,12 +37,14 @@ from typing import Any
 from chalicelib.cursor import PagePosition
 from chalicelib.data.items import (
     LISTED_TICKET_ATTRIBUTES,
+    SUMMARY_ATTRIBUTES,
     UNASSIGNED,
     created_sort_key,
     dimension_values,
     number_pk,
     partition_value,
     posting_pk,
+    summary_from_item,
     ticket_from_item,
     ticket_id_of_sort_key,
     ticket_pk,
@@ -56,7 +58,7 @@ from chalicelib.data.models import (
     PostingModel,
     TicketModel,
 )
-from chalicelib.domain import PRIORITY_ORDER, Category, SortOrder, Status, Ticket
+from chalicelib.domain import PRIORITY_ORDER, Category, SortOrder, Status, Ticket, TicketSummary
 from chalicelib.search.text import Reference, SearchQuery, short_ref_term
 
 _ALL_VALUES: dict[str, tuple[str, ...]] = {
@@ -300,21 +302,39 @@ class ListReader:
             reads.items,
         )
 
+    def first_summary(self, spec: ListSpec) -> TicketSummary | None:
+        """The first ticket of a list (not a search), as a summary: one item from each
+        partition the list reads, and of each only :data:`SUMMARY_ATTRIBUTES` (a list
+        page reads some twenty attributes, the description among them)."""
+        if spec.search is not None:
+            raise ValueError("a summary is read from a list, not a search")
+        stream = self._filter_stream(spec, 1, None, _Reads(), SUMMARY_ATTRIBUTES)
+        first = next(stream, None)
+        return None if first is None else summary_from_item(first[1])
+
     def _filter_stream(
-        self, spec: ListSpec, wanted: int, after: PagePosition | None, reads: _Reads
+        self,
+        spec: ListSpec,
+        wanted: int,
+        after: PagePosition | None,
+        reads: _Reads,
+        attributes: tuple[str, ...] = LISTED_TICKET_ATTRIBUTES,
     ) -> Iterator[tuple[str, RawItem]]:
-        """The tickets matching the filters (raw items), in the list's order, read lazily."""
+        """The tickets matching the filters (raw items of ``attributes``), in the list's
+        order, read lazily."""
         plan = plan_list(spec.filters, spec.sort)
         index = getattr(TicketModel, plan.index_name)
         if spec.sort is not SortOrder.PRIORITY:
             descending = spec.sort is SortOrder.NEWEST
             first = _first_chunk(wanted, len(plan.partitions))
             streams = [
-                self._index_partition(index, p.value, descending, _bound(after), first, reads)
+                self._index_partition(
+                    index, p.value, descending, _bound(after), first, reads, attributes
+                )
                 for p in plan.partitions
             ]
             return _merge(streams, descending)
-        return self._priority_stream(index, plan.partitions, wanted, after, reads)
+        return self._priority_stream(index, plan.partitions, wanted, after, reads, attributes)
 
     def _priority_stream(
         self,
@@ -323,6 +343,7 @@ class ListReader:
         wanted: int,
         after: PagePosition | None,
         reads: _Reads,
+        attributes: tuple[str, ...],
     ) -> Iterator[tuple[str, RawItem]]:
         start_rank = _PRIORITY_RANK.get(after.priority or "", 0) if after else 0
         for priority in PRIORITY_ORDER[start_rank:]:
@@ -332,7 +353,8 @@ class ListReader:
             bound = after.created_sk if after and after.priority == priority.value else None
             first = _first_chunk(wanted, len(segment))
             streams = [
-                self._index_partition(index, p.value, False, bound, first, reads) for p in segment
+                self._index_partition(index, p.value, False, bound, first, reads, attributes)
+                for p in segment
             ]
             yield from _merge(streams, descending=False)
 
@@ -344,6 +366,7 @@ class ListReader:
         bound: str | None,
         first_chunk: int,
         reads: _Reads,
+        attributes: tuple[str, ...],
     ) -> Iterator[tuple[str, RawItem]]:
         condition = None
         if bound is not None:
@@ -353,8 +376,7 @@ class ListReader:
         # (DynamoDB's own LastEvaluatedKey continues a chunk: the index's partition key
         # is not asked for, as PynamoDB needed it to rebuild one; a list, as PynamoDB
         # reads a tuple as one document path)
-        attributes = list(LISTED_TICKET_ATTRIBUTES)
-        read = _raw_ticket_reader(index, value, condition, descending, attributes)
+        read = _raw_ticket_reader(index, value, condition, descending, list(attributes))
         for item in _chunked_query(read, first_chunk, reads):
             yield item["created_sk"]["S"], item
 

@@ -59,6 +59,7 @@ from chalicelib.domain import (
     Notification,
     StatsCounts,
     Ticket,
+    TicketSummary,
 )
 from chalicelib.errors import ServiceUnavailable, TicketNotFound
 
@@ -120,6 +121,10 @@ class TicketRepository(Protocol):
     def mark_email_verified(self, ticket_id: str, nonce: str) -> None: ...
 
     def notifications(self, ticket_id: str) -> list[Notification]: ...
+
+    def first_summary(self, spec: ListSpec) -> TicketSummary | None:
+        """The first ticket of a list (not a search), as a summary; None if it is empty."""
+        ...
 
     def list_page(self, spec: ListSpec, limit: int, after: PagePosition | None) -> TicketPage:
         """One page of a list or search. Its tickets are for showing: they come without
@@ -220,6 +225,13 @@ class DynamoTicketRepository:
         except PynamoDBException as exc:
             raise storage_error(exc) from exc
         return int(sequence.value)
+
+    def first_summary(self, spec: ListSpec) -> TicketSummary | None:
+        """The first ticket of a list, as a summary (see chalicelib.data.lists)."""
+        try:
+            return self._lists.first_summary(spec)
+        except PynamoDBException as exc:
+            raise storage_error(exc) from exc
 
     def list_page(self, spec: ListSpec, limit: int, after: PagePosition | None) -> TicketPage:
         """One page of a list (see chalicelib.data.lists)."""

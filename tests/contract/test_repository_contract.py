@@ -26,6 +26,7 @@ from chalicelib.domain import (
     SortOrder,
     Status,
     Ticket,
+    TicketSummary,
     WaitingOn,
 )
 from chalicelib.errors import TicketNotFound
@@ -203,6 +204,40 @@ def test_pages_follow_each_order_and_filter(store: Store) -> None:
     assert titles(repo.list_page(mine, 10, None)) == ["Ticket 6", "Ticket 3"]
     nobody_open = ListSpec({"assignee": frozenset({"none"}), "status": frozenset({"open"})})
     assert titles(repo.list_page(nobody_open, 10, None)) == ["Ticket 8", "Ticket 4"]
+
+
+def test_a_lists_first_ticket_is_read_as_a_summary(store: Store) -> None:
+    repo = store.repository
+    unsolved = frozenset({"open", "in_progress"})
+    assert repo.first_summary(ListSpec({"status": unsolved}, SortOrder.OLDEST)) is None
+    statuses = [Status.RESOLVED, Status.IN_PROGRESS, Status.OPEN, Status.CLOSED]
+    priorities = [Priority.LOW, Priority.HIGH, Priority.CRITICAL, Priority.MEDIUM]
+    created = [ticket(n, status=statuses[n % 4], priority=priorities[n % 4]) for n in range(1, 9)]
+    for made in created:
+        repo.create(made, "c")
+    by_title = {made.title: made for made in created}
+    # The same ticket a page of the same list starts with, in every order and filter
+    for spec in (
+        ListSpec({"status": unsolved}, SortOrder.OLDEST),
+        ListSpec({"status": unsolved}, SortOrder.NEWEST),
+        ListSpec({"status": unsolved}, SortOrder.PRIORITY),
+        ListSpec({"priority": frozenset({"medium"})}, SortOrder.OLDEST),
+        ListSpec(),
+    ):
+        first = repo.list_page(spec, 1, None).tickets[0]
+        expected = by_title[first.title]
+        assert repo.first_summary(spec) == TicketSummary(
+            expected.id, expected.number, expected.title, expected.priority, expected.created_at
+        ), spec
+    assert repo.first_summary(ListSpec({"status": unsolved}, SortOrder.OLDEST)).title == (
+        "Ticket 1"
+    )
+    assert (
+        repo.first_summary(
+            ListSpec({"status": frozenset({"closed"}), "priority": frozenset({"low"})})
+        )
+        is None
+    )
 
 
 def test_search_matches_every_word_as_a_prefix_with_filters(store: Store) -> None:

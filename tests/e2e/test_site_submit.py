@@ -111,11 +111,13 @@ def test_new_user_submits_with_an_ai_suggestion_and_sees_it_in_list_and_dashboar
     expect(page.get_by_label("Description")).to_have_value("")
     expect(page.get_by_label("Category")).to_have_value("")
     assert held[0].request.headers.get("idempotency-key")
-    # And the form sent no suggested values: the server classifies the text itself
+    # And the form sent no suggested values: the server classifies the text itself,
+    # told only which of its answers the form showed
     sent_body = held[0].request.post_data_json
     assert not {"suggested_category", "suggested_priority", "classification_source"} & set(
         sent_body
     ), sent_body
+    assert len(sent_body["suggestion_id"]) == 64, sent_body
 
     # And the ticket keeps what the classifier proposed
     ticket = desk.api_get(ticket_id)

@@ -23,7 +23,11 @@ def test_claude_suggestion_is_returned_as_llm(
 ) -> None:
     fake_claude.state.answer = {"category": "account", "priority": "critical"}
     response = classify(api, "Our admin account was hacked and data deleted")
-    assert response.json_body == {
+    # The answer names itself, so the form's create can say which suggestion it showed
+    body = response.json_body
+    suggestion_id = body.pop("suggestion_id")
+    assert len(suggestion_id) == 64 and set(suggestion_id) <= set("0123456789abcdef")
+    assert body == {
         "suggested_category": "account",
         "suggested_priority": "critical",
         "source": "llm",
@@ -163,3 +167,115 @@ def test_a_spent_budget_is_not_asked_again_the_same_day(api: ApiClient) -> None:
     assert asked_that_day == 0
     assert next_day is True
     assert meter.calls == {"UpdateItem": 1}, meter.calls
+
+
+def test_a_create_that_names_the_shown_suggestion_records_it(
+    api: ApiClient, fake_claude: FakeClaudeServer
+) -> None:
+    # Given Claude's suggestion for a text, as the form shows it while the customer types
+    fake_claude.state.answer = {"category": "billing", "priority": "high"}
+    text = {"title": "Charged twice", "description": "My card was charged twice for March"}
+    shown = classify(api, text["description"], title=text["title"]).json_body
+    assert len(shown["suggestion_id"]) == 64
+    # When the customer picks other values and submits, naming the suggestion shown
+    meter = DynamoMeter().attach()
+    try:
+        response = api.post(
+            "/api/tickets/",
+            json_body=ticket_payload(
+                **text, category="general", priority="low", suggestion_id=shown["suggestion_id"]
+            ),
+            token=None,
+        )
+    finally:
+        meter.detach()
+    # Then the ticket keeps their values and records Claude's suggestion beside them,
+    # read from the cache (one GetItem), with no second call to Claude
+    ticket = response.json_body
+    assert response.status_code == 201, ticket
+    assert (ticket["category"], ticket["priority"]) == ("general", "low")
+    assert (ticket["suggested_category"], ticket["suggested_priority"]) == ("billing", "high")
+    assert ticket["classification_source"] == "llm"
+    assert len(fake_claude.state.requests) == 1
+    assert meter.calls["GetItem"] == 1, meter.calls
+
+
+def test_a_create_with_its_values_and_no_suggestion_id_reads_no_cache(
+    api: ApiClient, fake_claude: FakeClaudeServer
+) -> None:
+    # Given Claude's answer for a text is cached (a program classified it)
+    fake_claude.state.answer = {"category": "billing", "priority": "high"}
+    text = {"title": "Charged twice", "description": "My card was charged twice for April"}
+    assert classify(api, text["description"], title=text["title"]).json_body["source"] == "llm"
+    # When a ticket with that text is created with its values, naming no suggestion
+    meter = DynamoMeter().attach()
+    try:
+        response = api.post(
+            "/api/tickets/",
+            json_body=ticket_payload(**text, category="general", priority="low"),
+            token=None,
+        )
+    finally:
+        meter.detach()
+    # Then the offline classifier suggests: no cache read, no Claude call
+    ticket = response.json_body
+    assert response.status_code == 201, ticket
+    assert ticket["classification_source"] == "fallback"
+    assert "GetItem" not in meter.calls, meter.calls
+    assert len(fake_claude.state.requests) == 1
+
+
+def test_a_suggestion_id_for_other_text_is_not_used(
+    api: ApiClient, fake_claude: FakeClaudeServer
+) -> None:
+    # Given a suggestion shown for a first draft of the text
+    fake_claude.state.answer = {"category": "billing", "priority": "high"}
+    shown = classify(api, "My card was charged twice", title="Charged").json_body
+    # When the text is rewritten before submitting, the id sent along
+    response = api.post(
+        "/api/tickets/",
+        json_body=ticket_payload(
+            title="Cannot sign in",
+            description="The sign-in page rejects my password since this morning",
+            category="account",
+            priority="medium",
+            suggestion_id=shown["suggestion_id"],
+        ),
+        token=None,
+    )
+    # Then the ticket is created, and its suggestion is not the one shown for other text
+    ticket = response.json_body
+    assert response.status_code == 201, ticket
+    assert ticket["classification_source"] == "fallback"
+
+
+def test_a_suggestion_for_text_missing_its_values_still_asks_the_cache(
+    api: ApiClient, fake_claude: FakeClaudeServer
+) -> None:
+    # Given a classified text, and a create of it without category or priority
+    fake_claude.state.answer = {"category": "technical", "priority": "critical"}
+    text = {"title": "Site down", "description": "The whole dashboard returns errors"}
+    classify(api, text["description"], title=text["title"])
+    ticket = api.post(
+        "/api/tickets/", json_body=ticket_payload(**text, category=None, priority=None), token=None
+    ).json_body
+    # Then the cached answer decides (no second Claude call), id or not
+    assert (ticket["category"], ticket["priority"]) == ("technical", "critical")
+    assert ticket["classification_source"] == "llm"
+    assert len(fake_claude.state.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", "A" * 64, "g" * 64, 42, ["0" * 64], "", "0" * 65], ids=repr
+)
+def test_a_malformed_suggestion_id_is_a_400_naming_it(api: ApiClient, value: Any) -> None:
+    response = api.post("/api/tickets/", json_body=ticket_payload(suggestion_id=value), token=None)
+    assert response.status_code == 400, response.json_body
+    assert "suggestion_id" in response.json_body["fields"], response.json_body
+
+
+def test_an_offline_suggestion_has_no_id(api: ApiClient, fake_claude: FakeClaudeServer) -> None:
+    fake_claude.state.mode = "error500"
+    answer = classify(api, "Invoice total is wrong again").json_body
+    assert answer["source"] == "fallback"
+    assert "suggestion_id" not in answer

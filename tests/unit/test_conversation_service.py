@@ -31,7 +31,14 @@ AGENT = Actor("sub-agent", "agent@example.com")
 
 
 class Offline:
-    def classify(self, title: str, description: str, *, allow_llm: bool = True) -> Classification:
+    def classify(
+        self,
+        title: str,
+        description: str,
+        *,
+        allow_llm: bool = True,
+        suggestion_id: str | None = None,
+    ) -> Classification:
         return Classification(
             Category.GENERAL, Priority.LOW, ClassificationSource.FALLBACK, Confidence.LOW
         )

@@ -50,7 +50,14 @@ class ScriptedClassifier:
     def __init__(self) -> None:
         self.calls: list[bool] = []
 
-    def classify(self, title: str, description: str, *, allow_llm: bool = True) -> Classification:
+    def classify(
+        self,
+        title: str,
+        description: str,
+        *,
+        allow_llm: bool = True,
+        suggestion_id: str | None = None,
+    ) -> Classification:
         self.calls.append(allow_llm)
         return Classification(
             Category.TECHNICAL, Priority.HIGH, ClassificationSource.LLM, confidence=Confidence.HIGH

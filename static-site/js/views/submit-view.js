@@ -31,7 +31,7 @@ export class SubmitView {
   #suggestions = new SuggestionController((input, { signal }) => api.classify(input, { signal }));
   /** Fields the person chose by hand: a suggestion never overwrites them. */
   #manual = { category: false, priority: false };
-  /** The suggestion the form shows ({category, priority, confidence}), or null. */
+  /** The suggestion the form shows ({category, priority, confident, id}), or null. */
   #shown = null;
   /** Reused only to retry the very same body (so a retry cannot create a duplicate). */
   #submission = null;
@@ -239,6 +239,9 @@ export class SubmitView {
       priority: suggestion.suggested_priority,
       // A low-confidence suggestion is offered, not filled in.
       confident: suggestion.confidence !== "low",
+      // Claude's answer has an id: the create sends it, so the ticket records what
+      // was shown (the server ignores it if the text has changed since).
+      id: suggestion.suggestion_id ?? null,
     };
     for (const field of SUGGESTED_FIELDS) {
       // A late answer never overwrites what the person chose by hand.
@@ -355,7 +358,8 @@ export class SubmitView {
   }
 
   #body() {
-    // Only what the person entered: the server makes its own suggestion (issue 14).
+    // Only what the person entered, and which suggestion they saw: the server makes
+    // its own suggestion, or reads the one shown back from its cache (issue 14).
     const body = {
       title: this.inputs.title.value,
       description: this.inputs.description.value,
@@ -366,6 +370,7 @@ export class SubmitView {
     for (const field of SUGGESTED_FIELDS) {
       if (this.inputs[field].value) body[field] = this.inputs[field].value;
     }
+    if (this.#shown?.id) body.suggestion_id = this.#shown.id;
     return body;
   }
 
