@@ -274,7 +274,10 @@ def _check_suggestion_id(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not _SUGGESTION_ID.fullmatch(value):
-        message = "must be the suggestion_id a classification answered with (64 hex digits)"
+        message = (
+            "must be the suggestion_id a classification answered with "
+            "(64 lowercase hex digits; send null or leave it out for none)"
+        )
         raise ValidationFailed(f"suggestion_id {message}", fields={"suggestion_id": message})
     return value
 

@@ -20,7 +20,7 @@ transaction in all:
   nodes, their ``children`` lists, ``parent`` links and plain values, so it is copied
   structurally: new nodes, new lists, the same strings. Anything else (a tree whose
   shape is not that) goes through ``deepcopy`` as before;
-- each of the validator's nine passes asked the pass for its node types, building a dict
+- each of the validator's ten passes asked the pass for its node types, building a dict
   and a tuple, at every node of the tree, and again to process each node, each time
   through ``ABCMeta``'s ``isinstance``. A pass's types never change while it runs, so a
   traversal asks once and picks each node class's processor once. Only passes that keep
@@ -243,7 +243,8 @@ def _validate(self: Any) -> Any:
 
     Each pass walks the whole tree; most process one or two node types (functions,
     arithmetic, SET actions). Counters' ``ADD`` expressions hold none of those, so
-    six of their nine passes walked without doing anything. A pass is skipped only when
+    five of the eight passes that walk (the other two check the root only) walked
+    without doing anything. A pass is skipped only when
     that is certain (:func:`_nothing_to_do`); the node classes the tree holds are known
     from the previous walk, which records them, or from a scan.
     """
@@ -283,14 +284,12 @@ def _parse_condition(self: ConditionExpressionParser) -> Any:
     if not is_active() or type(expression) is not str:
         return _original_condition_parse(self)
     try:
-        key = (
-            expression,
-            json.dumps(names, sort_keys=True),
-            json.dumps(values, sort_keys=True),
-        )
+        # Not sort_keys: moto reads an attribute value's type from its first key, so
+        # {"S": .., "N": ..} and {"N": .., "S": ..} are different values to it.
+        key = (expression, json.dumps(names), json.dumps(values))
     except (TypeError, ValueError):  # not plain JSON: moto's own answer
         return _original_condition_parse(self)
-    known = _conditions.get(key)
+    known = _conditions.get(key)  # (the server serves one request at a time)
     if known is None:
         parsed = _original_condition_parse(self)
         _conditions[key] = (

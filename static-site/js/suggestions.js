@@ -3,7 +3,8 @@
 // Rules (each classification costs money):
 // - ask only after the person pauses typing for `debounceMs`, at most once per pause;
 // - never for text shorter than `minLength`;
-// - never again for the text the last answer was for (or the text already being asked about);
+// - never again for the text (title and description) the last answer was for, or the
+//   text already being asked about;
 // - when the text changes, abort the request in flight: its answer would be for old text;
 // - an answer that arrives after a newer request started is dropped (belt and braces:
 //   the abort normally prevents it).
@@ -38,13 +39,18 @@ export class SuggestionController extends EventTarget {
     return this.#inFlight !== null;
   }
 
-  /** Call on every edit of the description (title is sent along for context only). */
+  /**
+   * Call on every edit of the title or the description. A suggestion is for both (the
+   * server classifies them together, and names its answer by both), so a change to
+   * either asks again; only the description's length decides whether to ask at all.
+   */
   textChanged({ title, description }) {
-    const key = normalise(description);
+    const text = normalise(description);
+    const key = `${normalise(title)}\n${text}`;
     clearTimeout(this.#timer);
     this.#timer = null;
     if (this.#inFlight && this.#inFlight.key !== key) this.#abortInFlight();
-    if (key.length < this.#minLength) return;
+    if (text.length < this.#minLength) return;
     if (key === this.#answeredKey || (this.#inFlight && this.#inFlight.key === key)) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;

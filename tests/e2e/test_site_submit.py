@@ -64,7 +64,7 @@ def test_new_user_submits_with_an_ai_suggestion_and_sees_it_in_list_and_dashboar
 
     # When a new user fills in the form, typing the description
     page.get_by_label("Email").fill(f"{token}@example.com")
-    page.get_by_label("Title").fill(f"Locked out {token}")
+    page.get_by_label("Title").fill(f"Locked {token}")
     page.get_by_label("Description").click()
     page.keyboard.type(
         "I cannot sign in to my account since this morning; the reset link fails.", delay=5
@@ -80,6 +80,13 @@ def test_new_user_submits_with_an_ai_suggestion_and_sees_it_in_list_and_dashboar
     expect(page.get_by_label("Category")).to_have_value("account")
     expect(page.get_by_label("Priority")).to_have_value("high")
     expect(page.locator('[data-suggestion-badge="category"]')).to_have_text("Suggested")
+    # And when they then edit the title, the suggestion is asked for the text as it now
+    # is (a suggestion is named by the title and description together)
+    with _answered(page):
+        page.get_by_label("Title").fill(f"Locked out {token}")
+    expect(status).to_have_text(
+        "Suggested: Account, High priority. Change them if they are not right."
+    )
 
     # When they submit (the request is held so the sending state can be seen)
     held: list[Route] = []
@@ -218,6 +225,12 @@ def test_classification_is_asked_once_per_pause_and_never_for_unchanged_text(
     )
     # And the classifier behind the API was asked exactly as often
     assert len(claude.claude_requests()) == 3
+
+    # And a new title is new text (a suggestion is for both): asked once more
+    with _answered(page):
+        page.get_by_label("Title").fill(f"Invoice amount wrong {unique()}")
+    assert len(sent) == 4, [request.post_data_json for request in sent]
+    assert sent[3].post_data_json["title"].startswith("Invoice amount wrong")
 
 
 def test_an_in_flight_suggestion_is_aborted_when_the_text_changes(

@@ -126,6 +126,8 @@ export class SubmitView {
         if (problem) this.errors[field].textContent = fieldSentence(FIELD_LABELS[field], problem);
       });
     }
+    // Both: a suggestion is for the title and the description together.
+    this.inputs.title.addEventListener("input", () => this.#textChanged());
     this.inputs.description.addEventListener("input", () => this.#textChanged());
 
     this.form = h(
