@@ -265,6 +265,7 @@ def _validate(self: Any) -> Any:
 
 
 _original_condition_parse = ConditionExpressionParser.parse
+MAX_CONDITION_VALUES_CHARS = 1024
 _conditions: OrderedDict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = OrderedDict()
 
 
@@ -288,6 +289,10 @@ def _parse_condition(self: ConditionExpressionParser) -> Any:
         # {"S": .., "N": ..} and {"N": .., "S": ..} are different values to it.
         key = (expression, json.dumps(names), json.dumps(values))
     except (TypeError, ValueError):  # not plain JSON: moto's own answer
+        return _original_condition_parse(self)
+    if len(key[2]) > MAX_CONDITION_VALUES_CHARS:
+        # The values are every placeholder of the request, an update's new text among
+        # them: such a key would rarely come again, and 512 of them would hold megabytes.
         return _original_condition_parse(self)
     known = _conditions.get(key)  # (the server serves one request at a time)
     if known is None:
