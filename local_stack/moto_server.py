@@ -27,6 +27,7 @@ from werkzeug.serving import make_server
 
 from local_stack import moto_patch
 from local_stack.background import BackgroundServer
+from local_stack.outbox import spool_outbox
 
 
 class _SerialisedApp:
@@ -86,6 +87,7 @@ class MotoServer(BackgroundServer):
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         if patched:
             moto_patch.install()
+        spool_outbox()  # the SES outbox on disk (one per process, whichever server mails)
         self.patched = patched
         dispatcher = _MemoDispatcher if patched else DomainDispatcherApplication
         app = _SerialisedApp(dispatcher(create_backend_app), patched)

@@ -9,9 +9,10 @@ an Idempotency-Key (some sent twice, as a client retrying after a lost answer),
 lists with filters and orders, searches, PATCHes with and without If-Match,
 deletes, stats and classifications. Creates and deletes balance (each client deletes
 only tickets it made and has not deleted), so the number of tickets stays level, and
-the report shows it; what a deleted ticket leaves (its history, an audit log, and the
-local outbox's email) still grows with the work done, so a faster stack grows more in
-the same time (docs/benchmarks.md).
+the report shows it; what a deleted ticket leaves (its history, an audit log, and its
+Idempotency record, which moto never expires) still grows with the work done, so a
+faster stack grows more in the same time (docs/benchmarks.md). The local outbox's
+emails are kept on disk.
 
 It reports throughput and p50/p99 per route, the status codes, the stack process's
 resident memory after the warm-up and at the end, counter drift against a recount

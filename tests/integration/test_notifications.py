@@ -380,3 +380,37 @@ def test_an_undone_resolve_sends_no_resolved_email(
     assert waits
     subjects = [m["subject"] for m in mails_to(outbox, "undo@example.com")]
     assert [s for s in subjects if "Resolved" in s]
+
+
+def test_the_outbox_is_kept_on_disk_not_in_memory(
+    agent_pool: Any, moto_server: Any, outbox: Outbox
+) -> None:
+    import gc
+
+    import boto3
+    from moto.ses.models import RawMessage, ses_backends
+
+    from chalicelib.notifications.emails import Email
+    from local_stack.outbox import ACCOUNT, SpooledOutbox
+    from tests.conftest import MAIL_SENDER
+
+    def raw_messages() -> int:
+        return sum(1 for obj in gc.get_objects() if isinstance(obj, RawMessage))
+
+    client = boto3.client("sesv2", endpoint_url=moto_server.url, region_name=REGION)
+    sender = SesEmailSender(MAIL_SENDER, REGION, client)
+    gc.collect()
+    before, sent_before = raw_messages(), len(outbox())
+    # When twenty emails of a few kilobytes each are sent through moto's SES
+    body = "A reply long enough to matter. " * 150
+    for n in range(20):
+        sender.send(Email(f"spool{n}@example.com", f"Spooled {n}", body, f"<p>{body}</p>"))
+    # Then the outbox shows every one, newest first, as sent
+    mails = outbox()
+    assert len(mails) == sent_before + 20
+    assert [mail["subject"] for mail in mails[:3]] == ["Spooled 19", "Spooled 18", "Spooled 17"]
+    assert mails[0]["to"] == ["spool19@example.com"] and mails[0]["text"].strip() == body.strip()
+    # And moto holds none of them in memory (its list is the spool; nothing tracks them)
+    assert isinstance(ses_backends[ACCOUNT][REGION].sent_messages, SpooledOutbox)
+    gc.collect()
+    assert raw_messages() == before
