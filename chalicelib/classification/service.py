@@ -89,7 +89,9 @@ class TicketClassifier:
         started = time.perf_counter()
         # Without a key the cache can hold nothing useful: skip its read.
         cache = self._cache if self._cache is not None and self._llm.configured() else None
-        text_id = cache.suggestion_id(title, description) if cache else None
+        # A create with its values and no suggestion named neither reads nor names one.
+        named = allow_llm or suggestion_id is not None
+        text_id = cache.suggestion_id(title, description) if cache and named else None
         shown = suggestion_id is not None and suggestion_id == text_id
         cached = cache.get(title, description) if cache and (allow_llm or shown) else None
         if cached is not None:

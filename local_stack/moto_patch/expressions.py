@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections import OrderedDict
 from typing import Any
 
 import moto.dynamodb.parsing.validators as moto_validators
@@ -46,6 +45,7 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ig
 from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
 
 from local_stack.moto_patch import is_active
+from local_stack.moto_patch.recent import Recent
 
 MAX_PARSED = 512
 
@@ -54,7 +54,7 @@ _original_traverse: dict[type, Any] = {
     ActionCountValidator: ActionCountValidator.traverse,
     OverlappingPathsValidator: OverlappingPathsValidator.traverse,
 }
-_parsed: OrderedDict[tuple[type, str], Any] = OrderedDict()
+_parsed: Recent[tuple[type, str], Any] = Recent(MAX_PARSED)
 
 
 def _make(cls: type, expression_str: str) -> Any:
@@ -63,12 +63,7 @@ def _make(cls: type, expression_str: str) -> Any:
     key = (cls, expression_str)
     tree = _parsed.get(key)
     if tree is None:
-        tree = _original_make(cls, expression_str)
-        _parsed[key] = tree
-        if len(_parsed) > MAX_PARSED:
-            _parsed.popitem(last=False)
-    else:
-        _parsed.move_to_end(key)
+        tree = _parsed.put(key, _original_make(cls, expression_str))
     return tree
 
 
@@ -266,7 +261,7 @@ def _validate(self: Any) -> Any:
 
 _original_condition_parse = ConditionExpressionParser.parse
 MAX_CONDITION_VALUES_CHARS = 1024
-_conditions: OrderedDict[tuple[str, str, str], tuple[Any, list[str], list[str]]] = OrderedDict()
+_conditions: Recent[tuple[str, str, str], tuple[Any, list[str], list[str]]] = Recent(MAX_PARSED)
 
 
 def _parse_condition(self: ConditionExpressionParser) -> Any:
@@ -294,18 +289,13 @@ def _parse_condition(self: ConditionExpressionParser) -> Any:
         # The values are every placeholder of the request, an update's new text among
         # them: such a key would rarely come again, and 512 of them would hold megabytes.
         return _original_condition_parse(self)
-    known = _conditions.get(key)  # (the server serves one request at a time)
+    known = _conditions.get(key)
     if known is None:
         parsed = _original_condition_parse(self)
-        _conditions[key] = (
-            parsed,
-            list(self.expr_attr_names_found),
-            list(self.expr_attr_values_found),
+        _conditions.put(
+            key, (parsed, list(self.expr_attr_names_found), list(self.expr_attr_values_found))
         )
-        if len(_conditions) > MAX_PARSED:
-            _conditions.popitem(last=False)
         return parsed
-    _conditions.move_to_end(key)
     parsed, names_found, values_found = known
     self.expr_attr_names_found.extend(names_found)
     self.expr_attr_values_found.extend(values_found)

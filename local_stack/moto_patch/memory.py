@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import sys
 import weakref
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,6 +40,7 @@ from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodbstreams.models import ShardIterator
 
 from local_stack.moto_patch import is_active
+from local_stack.moto_patch.recent import Recent
 
 # Longer strings are rarely repeated (titles, descriptions, and the times PynamoDB writes,
 # 31 characters, each unique to its write); interning them would only grow the
@@ -64,8 +64,8 @@ _original_item_init = Item.__init__
 _original_limited_setitem = LimitedSizeDict.__setitem__
 # Recently used short scalar values, most recent last: a bounded cache, so values used
 # once (timestamps, ids) pass through it, and recurring ones stay.
-_SHARED_SCALARS: OrderedDict[tuple[str, Any], DynamoType] = OrderedDict()
 SHARED_SCALARS_MAX = 4096
+_SHARED_SCALARS: Recent[tuple[str, Any], DynamoType] = Recent(SHARED_SCALARS_MAX)
 _SCALAR_TYPES = frozenset({"S", "N", "BOOL", "NULL"})
 
 
@@ -272,17 +272,11 @@ def _scalar_key(kind: str, raw: Any) -> tuple[str, Any] | None:
 
 
 def _cached(key: tuple[str, Any]) -> DynamoType | None:
-    shared = _SHARED_SCALARS.get(key)
-    if shared is not None:
-        _SHARED_SCALARS.move_to_end(key)
-    return shared
+    return _SHARED_SCALARS.get(key)
 
 
 def _remember(key: tuple[str, Any], value: DynamoType) -> DynamoType:
-    _SHARED_SCALARS[key] = _compact_value(value)
-    if len(_SHARED_SCALARS) > SHARED_SCALARS_MAX:
-        _SHARED_SCALARS.popitem(last=False)
-    return value
+    return _SHARED_SCALARS.put(key, _compact_value(value))
 
 
 def _shared_scalar(value: Any) -> DynamoType:

@@ -26,7 +26,6 @@ moto's own error.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -34,13 +33,14 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.responses import ProjectionExpressionParser
 
 from local_stack.moto_patch import is_active
+from local_stack.moto_patch.recent import Recent
 
 MAX_PARSED = 512
 
 _original_project = Item.project
 _original_parse = ProjectionExpressionParser.parse
 # (expression, names) -> (the paths, the names it used): the most recent MAX_PARSED.
-_parsed: OrderedDict[tuple[str, tuple[tuple[Any, Any], ...]], tuple[Any, list[str]]] = OrderedDict()
+_parsed: Recent[tuple[str, tuple[tuple[Any, Any], ...]], tuple[Any, list[str]]] = Recent(MAX_PARSED)
 _PLAIN_KINDS = frozenset({"S", "BOOL", "NULL"})
 
 
@@ -97,12 +97,8 @@ def _parse(self: ProjectionExpressionParser) -> list[list[str]]:
     known = _parsed.get(key)
     if known is None:
         paths = _original_parse(self)  # raises for an expression moto refuses
-        known = ([list(path) for path in paths], list(self.expr_attr_names_found))
-        _parsed[key] = known
-        if len(_parsed) > MAX_PARSED:
-            _parsed.popitem(last=False)
+        _parsed.put(key, ([list(path) for path in paths], list(self.expr_attr_names_found)))
         return paths
-    _parsed.move_to_end(key)
     paths, found = known
     self.expr_attr_names_found.extend(found)
     return [list(path) for path in paths]
