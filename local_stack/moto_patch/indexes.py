@@ -42,10 +42,12 @@ from local_stack.moto_patch import is_active
 from local_stack.moto_patch.memory import (
     ITEM_SIZE_LIMIT,
     KeyOnlyItem,
+    PackedItem,
     attrs_size,
     compact_stored_item,
     key_only,
     materialize,
+    pack_nested,
     share_keys,
     store_compactly,
 )
@@ -56,6 +58,7 @@ _RANGE_COMPARISONS = frozenset({"=", "<", "<=", ">", ">=", "BETWEEN", "BEGINS_WI
 
 _original_put_item = Table.put_item
 _original_delete_item = Table.delete_item
+_original_get_item = Table.get_item
 _original_query = Table.query
 _original_backend_update_item = DynamoDBBackend.update_item
 
@@ -347,14 +350,23 @@ def tracking(table: Table, hash_key: DynamoType, range_key: DynamoType | None) -
         if item is not None:
             share_keys(table, item)
             compact_stored_item(item, table.hash_key_attr, table.range_key_attr)
-            item = _store_key_only(table, item)
+            item = _store_compactly(table, item)
         if state is not None:
             state.replace(before, state.keys_of(item))
 
 
-def _store_key_only(table: Table, item: Item) -> Item:
-    """Store ``item`` as a key-only item if it holds nothing but its keys (memory)."""
+def _store_compactly(table: Table, item: Item) -> Item:
+    """Store ``item`` as a key-only item if it holds nothing but its keys, or packed if it
+    holds a list or a map (memory); returns what is stored."""
     compact = key_only(item, table.hash_key_attr, table.range_key_attr)
+    if compact is item:
+        compact = pack_nested(item, table.hash_key_attr, table.range_key_attr)
+        if compact is not item:
+            if table.range_key_attr:
+                table.items[item.hash_key][item.range_key] = compact
+            else:
+                table.items[item.hash_key] = compact  # type: ignore[assignment]
+        return compact
     if compact is not item:
         # Assigning to an existing key keeps the dict's key object and the item's place.
         if table.range_key_attr:
@@ -399,7 +411,29 @@ def _delete_item(self: Table, hash_key: DynamoType, range_key: DynamoType | None
         forget(self)
         return _original_delete_item(self, hash_key, range_key)
     with tracking(self, hash_key, range_key):
-        return _original_delete_item(self, hash_key, range_key)
+        deleted = _original_delete_item(self, hash_key, range_key)
+        if self.range_key_attr:
+            # moto leaves an emptied partition in place (and makes an empty one for a key
+            # it does not hold): each search term, ticket and key used once would keep a
+            # dict for ever (one that held a term's postings keeps their room).
+            partition = self.items.get(hash_key)
+            if partition is not None and not partition:
+                del self.items[hash_key]
+        return deleted
+
+
+def _get_item(
+    self: Table,
+    hash_key: DynamoType,
+    range_key: DynamoType | None = None,
+    *args: Any,
+    **kwargs: Any,
+) -> Item | None:
+    if is_active() and range_key and hash_key not in self.items:
+        # moto reads ``self.items[hash_key][range_key]`` from a defaultdict: every key
+        # looked up and not found (a cache miss, a 404) would leave an empty partition.
+        return None
+    return _original_get_item(self, hash_key, range_key, *args, **kwargs)  # type: ignore[no-any-return]
 
 
 def _update_key(table: Table, key: Any) -> tuple[DynamoType, DynamoType | None] | None:
@@ -426,7 +460,7 @@ def _update_item(
         forget(table)
         return _original_backend_update_item(self, table_name, key, *args, **kwargs)
     stored = _stored(table, *keys)
-    if isinstance(stored, KeyOnlyItem):
+    if isinstance(stored, (KeyOnlyItem, PackedItem)):
         # moto changes the stored item's attribute dict in place: it gets a plain item
         # (a key-only partition builds a fresh object on each read, so store it back).
         materialize(stored)
@@ -743,8 +777,9 @@ def _query(
 
 
 def install() -> None:
-    """Wrap the write paths and Query."""
+    """Wrap the write paths, GetItem and Query."""
     Table.put_item = _put_item  # type: ignore[method-assign,assignment]
     Table.delete_item = _delete_item  # type: ignore[method-assign]
+    Table.get_item = _get_item  # type: ignore[method-assign,assignment]
     Table.query = _query  # type: ignore[method-assign]
     DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]

@@ -28,6 +28,7 @@ item first, stored in its partition.
 
 from __future__ import annotations
 
+import marshal
 import sys
 import weakref
 from collections.abc import Iterator
@@ -131,9 +132,103 @@ def key_only(item: Item, hash_attr: str, range_attr: str | None) -> Item:
     return compact
 
 
+# The attribute types whose values moto keeps as trees of objects.
+_NESTED_TYPES = frozenset({"L", "M"})
+
+
+class PackedItem(Item):
+    """An item holding a list or a map, kept as one ``marshal`` string; its ``attrs`` are
+    built from it when read.
+
+    moto keeps each element of a list or a map as a ``DynamoType`` with a dict of its own,
+    inside the dict of its parent: a history entry (its ``changes``, a list of maps of
+    three strings) took about 5 KB as moto's tree, against about 600 bytes packed. Such
+    items are the ones written once and read rarely here (an audit log): they are unpacked
+    on each read. As for :class:`KeyOnlyItem`, ``attrs`` is a fresh dict on each read,
+    never changed in place (UpdateItem gets a plain item first: :func:`materialize`), and
+    assigning ``attrs`` turns the object back into a plain :class:`Item`.
+    """
+
+    __module__ = "moto.dynamodb.local_stack_patch"
+
+    @property  # type: ignore[override]
+    def attrs(self) -> LimitedSizeDict:
+        stored = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.__init__(stored)
+        # The bytes are the ones pack_nested wrote in this process.
+        for name, code in marshal.loads(self.__dict__["packed"]):  # noqa: S302
+            value: DynamoType | None
+            if code == "h":
+                value = self.hash_key
+            elif code == "r":
+                value = self.range_key
+            else:
+                value = _unpack(code)
+            dict.__setitem__(stored, name, value)
+        return stored
+
+    @attrs.setter
+    def attrs(self, value: dict[str, Any]) -> None:
+        self.__class__ = Item  # type: ignore[assignment]
+        self.__dict__.pop("packed", None)
+        self.__dict__["attrs"] = value
+
+
+def _pack_value(value: Any) -> tuple[str, Any]:
+    kind, raw = value.type, value.value
+    if kind == "L":
+        return kind, [_pack_value(member) for member in raw]
+    if kind == "M":
+        return kind, {name: _pack_value(member) for name, member in raw.items()}
+    return kind, raw
+
+
+def _unpack(code: tuple[str, Any]) -> DynamoType:
+    kind, raw = code
+    if kind == "L":
+        raw = [_unpack(member) for member in raw]
+    elif kind == "M":
+        raw = {name: _unpack(member) for name, member in raw.items()}
+    value: DynamoType = DynamoType.__new__(DynamoType)
+    value.type = kind
+    value.value = raw
+    return value
+
+
+def pack_nested(item: Item, hash_attr: str, range_attr: str | None) -> Item:
+    """``item`` as a :class:`PackedItem` if it holds a list or a map (and every value can
+    be marshalled); else ``item``. Its key attributes stay its own key objects."""
+    if type(item) is not Item:
+        return item
+    attrs = item.__dict__.get("attrs")
+    if not attrs or not any(
+        type(value) is DynamoType and value.type in _NESTED_TYPES for value in attrs.values()
+    ):
+        return item
+    codes: list[tuple[str, Any]] = []
+    for name, value in attrs.items():
+        if name == hash_attr and value is item.hash_key:
+            codes.append((name, "h"))
+        elif name == range_attr and value is item.range_key:
+            codes.append((name, "r"))
+        elif type(value) is DynamoType:
+            codes.append((name, _pack_value(value)))
+        else:
+            return item
+    try:
+        blob = marshal.dumps(codes)
+    except ValueError:  # a value marshal cannot write: keep moto's form
+        return item
+    compact: Item = PackedItem.__new__(PackedItem)  # type: ignore[assignment]
+    compact.hash_key = item.hash_key
+    compact.range_key = item.range_key
+    compact.__dict__["packed"] = blob
+    return compact
+
+
 def materialize(item: Item) -> Item:
     """``item`` as a plain :class:`Item` with its own attribute dict (the same object)."""
-    if isinstance(item, KeyOnlyItem):
+    if isinstance(item, (KeyOnlyItem, PackedItem)):
         item.attrs = item.attrs  # the setter makes it a plain item
     return item
 
@@ -422,7 +517,7 @@ def compact_stored_item(item: Item, hash_attr: str, range_attr: str | None) -> N
     Keys are never changed in place (moto refuses updates of key attributes), so the
     attribute and ``item.hash_key`` can be one object.
     """
-    if isinstance(item, KeyOnlyItem):
+    if isinstance(item, (KeyOnlyItem, PackedItem)):
         return
     attrs = item.attrs
     rebuilt = False

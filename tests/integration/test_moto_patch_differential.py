@@ -112,6 +112,14 @@ def index_attributes(draw: st.DrawFn) -> dict[str, Any]:
         attrs["flag"] = {"BOOL": draw(st.booleans())}
         attrs["meta"] = {"M": {"s": {"S": "x"}, "n": {"N": "1e2"}}}
         attrs["tags"] = {"SS": ["b", "a"]}
+    if draw(st.booleans()):
+        # A list of maps, as a history entry's changes (the patch keeps such items packed).
+        attrs["changes"] = {
+            "L": [
+                {"M": {"field": {"S": "status"}, "old": {"NULL": True}, "new": {"S": "open"}}},
+                {"M": {"n": {"N": "2.50"}, "b": {"B": b"\x00\xff"}, "ns": {"NS": ["1", "2"]}}},
+            ]
+        }
     return attrs
 
 
@@ -161,6 +169,15 @@ def update_op(draw: st.DrawFn, key: tuple[str, str] | None = None) -> dict[str, 
             values[f":{attribute}"] = {kind: draw(st.sampled_from(choices))}
         elif action == "remove":
             removes.append(attribute)
+    nested = draw(st.sampled_from(["keep", "keep", "set", "append", "remove"]))
+    if nested == "set":  # changes a packed item's map in place (an error without one)
+        sets.append("meta.s = :ms")
+        values[":ms"] = {"S": draw(st.sampled_from(["y", "z"]))}
+    elif nested == "append":
+        sets.append("changes = list_append(changes, :more)")
+        values[":more"] = {"L": [{"M": {"field": {"S": "priority"}}}]}
+    elif nested == "remove":
+        removes.append("changes")
     if any(s.startswith("g2n") for s in sets):
         sets.append("g2pk = :g2pk")
         values[":g2pk"] = {"S": "n"}

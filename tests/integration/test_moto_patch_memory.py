@@ -326,3 +326,78 @@ def test_a_page_remembers_the_size_of_stored_items_only(table: str) -> None:
     assert len(repository.list_page(ListSpec(), 30, None).tickets) == 20
     assert len(remembered()) == 20
     assert all(size == attrs_size(item.attrs) for item, size in remembered())
+
+
+def test_items_with_lists_or_maps_are_kept_packed_and_read_back_whole(table: str) -> None:
+    # Given a ticket with a history (each entry's changes: a list of maps)
+    from dataclasses import replace
+
+    import boto3
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from local_stack.moto_patch.memory import PackedItem
+
+    repository = DynamoTicketRepository(counter_shards=8)
+    ticket = _ticket(1)
+    repository.create(ticket, "customer")
+    repository.update(ticket, replace(ticket, title="Changed", version=2), "agent")
+    stored = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(table)
+    partition = next(v for k, v in stored.items.items() if k.value == f"TICKET#{ticket.id}")
+
+    # Then each history entry is one packed string, no attribute dict; the ticket is not
+    kinds = {key.value: type(item) for key, item in partition.items()}
+    history = [sk for sk in kinds if sk.startswith("HISTORY#")]
+    assert len(history) == 2
+    assert all(kinds[sk] is PackedItem for sk in history)
+    assert not any(issubclass(kinds[sk], PackedItem) for sk in kinds if sk not in history)
+    assert all("attrs" not in partition[k].__dict__ for k in partition if k.value in history)
+    # And its key attributes are the item's own key objects, read back
+    entry = next(partition[k] for k in partition if k.value == history[0])
+    assert entry.attrs["pk"] is entry.hash_key and entry.attrs["sk"] is entry.range_key
+    # And the history reads back whole through the repository
+    entries = repository.history(ticket.id)
+    assert [e.action for e in entries] == ["created", "updated"]
+    assert [(c.field, c.old, c.new) for c in entries[1].changes] == [
+        ("title", ticket.title, "Changed")
+    ]
+
+    # When an entry's list is changed in place (UpdateItem) and read back
+    client = boto3.client("dynamodb")
+    key = {"pk": {"S": f"TICKET#{ticket.id}"}, "sk": {"S": history[1]}}
+    client.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET changes = list_append(changes, :more)",
+        ExpressionAttributeValues={":more": {"L": [{"M": {"field": {"S": "status"}}}]}},
+    )
+    item = client.get_item(TableName=table, Key=key)["Item"]
+
+    # Then the change is kept, and the item is packed again
+    assert [c["M"]["field"]["S"] for c in item["changes"]["L"]] == ["title", "status"]
+    assert type(next(partition[k] for k in partition if k.value == history[1])) is PackedItem
+
+
+def test_a_partition_emptied_or_only_looked_up_is_not_kept(table: str) -> None:
+    # Given an item in a partition of its own
+    import boto3
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    client = boto3.client("dynamodb")
+    stored = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(table)
+    key = {"pk": {"S": "LOOKUP#1"}, "sk": {"S": "x"}}
+    client.put_item(TableName=table, Item={**key, "n": {"N": "1"}})
+    partitions = len(stored.items)
+
+    # When it is deleted, and keys that were never stored are read and deleted
+    client.delete_item(TableName=table, Key=key)
+    for n in range(2, 4):
+        missing = {"pk": {"S": f"LOOKUP#{n}"}, "sk": {"S": "x"}}
+        assert "Item" not in client.get_item(TableName=table, Key=missing)
+    for n in range(4, 6):
+        client.delete_item(TableName=table, Key={"pk": {"S": f"LOOKUP#{n}"}, "sk": {"S": "x"}})
+
+    # Then no partition is left behind for any of them (moto kept an empty dict for each)
+    assert len(stored.items) == partitions - 1
+    assert not any(k.value.startswith("LOOKUP#") for k in stored.items)
