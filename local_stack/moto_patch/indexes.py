@@ -448,24 +448,29 @@ def _update_key(table: Table, key: Any) -> tuple[DynamoType, DynamoType | None] 
         return None
 
 
+def _plain_stored(table: Table, keys: tuple[DynamoType, DynamoType | None] | None) -> None:
+    """Make the stored item ``keys`` names a plain item, stored in its place: moto's
+    UpdateItem changes the stored item's attribute dict in place, and a key-only or
+    packed item builds a fresh dict on each read (a key-only partition even a fresh
+    object, so it is stored back)."""
+    stored = _stored(table, *keys) if keys is not None else None
+    if isinstance(stored, (KeyOnlyItem, PackedItem)):
+        materialize(stored)
+        if table.range_key_attr:
+            table.items[stored.hash_key][stored.range_key] = stored
+
+
 def _update_item(
     self: DynamoDBBackend, table_name: str, key: Any, *args: Any, **kwargs: Any
 ) -> Any:
     table = self.get_table(table_name)
-    if not is_active():
-        forget(table)
-        return _original_backend_update_item(self, table_name, key, *args, **kwargs)
     keys = _update_key(table, key)
-    if keys is None:
+    # Also on a plain server sharing this state (the plain-moto half of the tests): the
+    # item may have been stored compactly by the patched one.
+    _plain_stored(table, keys)
+    if keys is None or not is_active():
         forget(table)
         return _original_backend_update_item(self, table_name, key, *args, **kwargs)
-    stored = _stored(table, *keys)
-    if isinstance(stored, (KeyOnlyItem, PackedItem)):
-        # moto changes the stored item's attribute dict in place: it gets a plain item
-        # (a key-only partition builds a fresh object on each read, so store it back).
-        materialize(stored)
-        if table.range_key_attr:
-            table.items[stored.hash_key][stored.range_key] = stored
     _local.upsert = True
     try:
         with tracking(table, *keys):

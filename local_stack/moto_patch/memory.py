@@ -307,7 +307,17 @@ class KeyOnlyPartition(dict):  # type: ignore[type-arg]
 
     def __reduce__(self) -> Any:
         # Copies and pickles (a backup copies the table) hold plain dicts of plain items.
-        return (dict, ([(key, materialize(item)) for key, item in self.items()],))
+        # A key-only item is built for the copy; any other is the stored object itself,
+        # which the copy's own deep copy makes plain (packed items stay packed here).
+        return (
+            dict,
+            (
+                [
+                    (key, materialize(item) if isinstance(item, KeyOnlyItem) else item)
+                    for key, item in self.items()
+                ],
+            ),
+        )
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return self.__reduce__()

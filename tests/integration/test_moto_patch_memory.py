@@ -377,6 +377,43 @@ def test_items_with_lists_or_maps_are_kept_packed_and_read_back_whole(table: str
     assert [c["M"]["field"]["S"] for c in item["changes"]["L"]] == ["title", "status"]
     assert type(next(partition[k] for k in partition if k.value == history[1])) is PackedItem
 
+    # When the partition also holds an item of keys alone, and the table is backed up
+    partition_key = {"S": f"TICKET#{ticket.id}"}
+    client.put_item(TableName=table, Item={"pk": partition_key, "sk": {"S": "ZZ"}})
+    partition = next(v for k, v in stored.items.items() if k.value == f"TICKET#{ticket.id}")
+    client.create_backup(TableName=table, BackupName="packed")
+
+    # Then the live entries are still packed (the backup's copy is its own)
+    assert all(
+        type(partition[k]) is PackedItem for k in partition if k.value.startswith("HISTORY#")
+    )
+
+
+def test_an_update_through_plain_moto_changes_a_packed_item(
+    table: str, plain_moto_server: Any
+) -> None:
+    # Given an item holding a list, stored packed by the patched server
+    import boto3
+
+    key = {"pk": {"S": "PLAIN#1"}, "sk": {"S": "x"}}
+    patched = boto3.client("dynamodb")
+    patched.put_item(TableName=table, Item={**key, "parts": {"L": [{"S": "a"}]}})
+
+    # When plain moto (sharing the same state) updates it in place
+    plain = boto3.client("dynamodb", endpoint_url=plain_moto_server.url)
+    plain.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET note = :n, parts = list_append(parts, :p)",
+        ExpressionAttributeValues={":n": {"S": "kept"}, ":p": {"L": [{"S": "b"}]}},
+    )
+
+    # Then both servers read the change
+    for client in (patched, plain):
+        item = client.get_item(TableName=table, Key=key)["Item"]
+        assert item["note"] == {"S": "kept"}
+        assert item["parts"] == {"L": [{"S": "a"}, {"S": "b"}]}
+
 
 def test_a_partition_emptied_or_only_looked_up_is_not_kept(table: str) -> None:
     # Given an item in a partition of its own
