@@ -109,6 +109,17 @@ def _key_only_class(names: tuple[tuple[str, str], ...]) -> type[KeyOnlyItem]:
     return cls
 
 
+def _key_code(
+    item: Item, name: str, value: Any, hash_attr: str, range_attr: str | None
+) -> str | None:
+    """ "h" or "r" if attribute ``name`` is the item's own hash or range key object."""
+    if name == hash_attr and value is item.hash_key:
+        return "h"
+    if name == range_attr and value is item.range_key:
+        return "r"
+    return None
+
+
 def key_only(item: Item, hash_attr: str, range_attr: str | None) -> Item:
     """``item`` as a :class:`KeyOnlyItem` if it holds its key attributes and nothing else
     (each the very key object, as :func:`compact_stored_item` leaves them); else ``item``."""
@@ -119,12 +130,10 @@ def key_only(item: Item, hash_attr: str, range_attr: str | None) -> Item:
         return item
     names: list[tuple[str, str]] = []
     for name, value in attrs.items():
-        if name == hash_attr and value is item.hash_key:
-            names.append((name, "h"))
-        elif name == range_attr and value is item.range_key:
-            names.append((name, "r"))
-        else:
+        which = _key_code(item, name, value, hash_attr, range_attr)
+        if which is None:
             return item
+        names.append((name, which))
     cls = _key_only_class(tuple(names))
     compact: Item = cls.__new__(cls)  # type: ignore[assignment]
     compact.hash_key = item.hash_key
@@ -207,10 +216,9 @@ def pack_nested(item: Item, hash_attr: str, range_attr: str | None) -> Item:
         return item
     codes: list[tuple[str, Any]] = []
     for name, value in attrs.items():
-        if name == hash_attr and value is item.hash_key:
-            codes.append((name, "h"))
-        elif name == range_attr and value is item.range_key:
-            codes.append((name, "r"))
+        which = _key_code(item, name, value, hash_attr, range_attr)
+        if which is not None:
+            codes.append((name, which))
         elif type(value) is DynamoType:
             codes.append((name, _pack_value(value)))
         else:
