@@ -157,7 +157,15 @@ def test_a_raw_item_with_null_or_missing_values_and_bad_enums_reads_as_the_model
     assert str(raw_error.value) == str(model_error.value)
 
 
-def test_the_models_share_one_client_with_the_fast_response_parser() -> None:
+def test_the_models_share_one_client_with_the_fast_response_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given connections built afresh, in this test's environment (a test run earlier in
+    # this process may have built one model's under other settings; restored after)
+    from chalicelib.data.models import ALL_MODELS
+
+    for model in ALL_MODELS:
+        monkeypatch.setattr(model, "_connection", None)
     client = TicketModel._get_connection().connection.client
     # (the endpoint parses each HTTP response with a parser from this factory)
     parser = client._endpoint._response_parser_factory.create_parser("json")
