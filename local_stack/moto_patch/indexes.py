@@ -359,20 +359,18 @@ def _store_compactly(table: Table, item: Item) -> Item:
     """Store ``item`` as a key-only item if it holds nothing but its keys, or packed if it
     holds a list or a map (memory); returns what is stored."""
     compact = key_only(item, table.hash_key_attr, table.range_key_attr)
-    if compact is item:
+    is_key_only = compact is not item
+    if not is_key_only:
         compact = pack_nested(item, table.hash_key_attr, table.range_key_attr)
-        if compact is not item:
-            if table.range_key_attr:
-                table.items[item.hash_key][item.range_key] = compact
-            else:
-                table.items[item.hash_key] = compact  # type: ignore[assignment]
-        return compact
-    if compact is not item:
-        # Assigning to an existing key keeps the dict's key object and the item's place.
-        if table.range_key_attr:
-            store_compactly(table.items, compact)  # type: ignore[arg-type]
-        else:
-            table.items[item.hash_key] = compact  # type: ignore[assignment]
+    if compact is item:
+        return item
+    # Assigning to an existing key keeps the dict's key object and the item's place.
+    if not table.range_key_attr:
+        table.items[item.hash_key] = compact  # type: ignore[assignment]
+    elif is_key_only:
+        store_compactly(table.items, compact)  # type: ignore[arg-type]
+    else:
+        table.items[item.hash_key][item.range_key] = compact
     return compact
 
 
